@@ -1,0 +1,1 @@
+"""Bundled data files (TOML): default sources, lexicons, defaults."""
