@@ -34,7 +34,6 @@ def add_interval_job(services: Services, name: str, fn: JobFn, seconds: float) -
         name=name,
         max_instances=1,
         coalesce=True,
-        next_run_time=None,
         misfire_grace_time=None,
     )
 

@@ -11,6 +11,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.engine import make_url
 
 from bot import __version__, jobs
+from bot.alerts import jobs as alert_jobs
+from bot.alerts.console import ConsoleSender
 from bot.services import Services, make_http_session
 from bot.settings import Settings
 from storage.engine import create_engine, session_factory
@@ -40,6 +42,9 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
     scheduler = AsyncIOScheduler(timezone=UTC)
     services = Services(settings, engine, session_factory(engine), http, scheduler)
     try:
+        if settings.console_mode:
+            await alert_jobs.ensure_console_subscription(services)
+            alert_jobs.install(services, ConsoleSender())
         names = jobs.install(services)
         scheduler.start()
         log.info(

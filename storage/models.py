@@ -265,7 +265,8 @@ class Delivery(Base):
     subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id", ondelete="CASCADE"))
     guild_id: Mapped[int] = mapped_column(Snowflake)
     channel_id: Mapped[int] = mapped_column(Snowflake)
-    status: Mapped[str] = mapped_column(String(12), default="pending")  # pending|sent|failed|skipped
+    # pending -> sent | failed | paused; digest rows wait as "digest" until their subscription's period ends.
+    status: Mapped[str] = mapped_column(String(12), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     nonce: Mapped[str] = mapped_column(String(25))
@@ -273,6 +274,10 @@ class Delivery(Base):
     story_version: Mapped[int] = mapped_column(Integer, default=0)
     # Set when the story grew after posting and the message must be edited.
     edit_pending: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Set when the story gained materially new facts: a reply goes under the first alert.
+    followup_pending: Mapped[bool] = mapped_column(Boolean, default=False)
+    followup_facts: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    followup_count: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     lease_owner: Mapped[str | None] = mapped_column(String(64))
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

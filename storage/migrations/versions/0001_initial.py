@@ -2,7 +2,7 @@
 
 Revision ID: 0001_initial
 Revises: 
-Create Date: 2026-11-28 11:31:50.637307
+Create Date: 2026-11-28 11:35:09.799669
 """
 
 from collections.abc import Sequence
@@ -186,6 +186,9 @@ def upgrade() -> None:
     sa.Column('message_id', sa.BigInteger(), nullable=True),
     sa.Column('story_version', sa.Integer(), nullable=False),
     sa.Column('edit_pending', sa.Boolean(), nullable=False),
+    sa.Column('followup_pending', sa.Boolean(), nullable=False),
+    sa.Column('followup_facts', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
+    sa.Column('followup_count', sa.Integer(), nullable=False),
     sa.Column('last_error', sa.Text(), nullable=True),
     sa.Column('lease_owner', sa.String(length=64), nullable=True),
     sa.Column('lease_expires_at', storage.types.UTCDateTime(timezone=True), nullable=True),

@@ -1,0 +1,48 @@
+"""Delivery's scheduled jobs: the queue worker and the digest sender."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+
+from bot.alerts.digest import send_due_digests
+from bot.alerts.sender import Sender
+from bot.alerts.worker import DeliveryWorker, describe
+from bot.jobs import add_interval_job
+from bot.services import Services
+from storage import subscriptions
+from storage.subscriptions import SubscriptionFilters
+from storage.types import utcnow
+
+log = logging.getLogger(__name__)
+
+CONSOLE_GUILD = 0
+CONSOLE_CHANNEL = 0
+DELIVERY_TICK_S = 2.0
+DIGEST_TICK_S = 60.0
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+async def ensure_console_subscription(services: Services) -> None:
+    """Console mode has no channels: one built-in subscription stands for the terminal."""
+    async with services.sessions.begin() as session:
+        await subscriptions.subscribe(session, CONSOLE_GUILD, CONSOLE_CHANNEL, SubscriptionFilters())
+
+
+def install(services: Services, sender: Sender) -> None:
+    worker = DeliveryWorker(services.sessions, sender, owner=worker_name())
+
+    async def deliver(_: Services) -> None:
+        stats = await worker.run_once()
+        if stats.sent or stats.edited or stats.failed or stats.retried:
+            log.info("delivery: %s", describe(stats))
+
+    async def digests(_: Services) -> None:
+        await send_due_digests(services.sessions, sender, utcnow())
+
+    add_interval_job(services, "deliver", deliver, DELIVERY_TICK_S)
+    add_interval_job(services, "digests", digests, DIGEST_TICK_S)

@@ -1,0 +1,218 @@
+"""The delivery worker: sends queued rows oldest first per channel, marks them, retries, never drops silently."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.alerts import render
+from bot.alerts.pacing import Pacer
+from bot.alerts.sender import ChannelGone, NoAccess, RateLimited, Rejected, Sender, SendError, Transient
+from bot.alerts.view import AlertView
+from storage import alert_views, deliveries, notices, subscriptions
+from storage.deliveries import DeliveryJob, ShardFilter
+from storage.types import utcnow
+
+log = logging.getLogger(__name__)
+
+ACCESS_TRIES = 3
+MAX_BACKOFF = timedelta(hours=1)
+
+
+@dataclass
+class DeliveryStats:
+    sent: int = 0
+    edited: int = 0
+    followups: int = 0
+    retried: int = 0
+    failed: int = 0
+    paused: int = 0
+    rate_limited: int = 0
+    errors: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+
+def backoff(attempts: int, base: float = 5.0) -> timedelta:
+    return min(MAX_BACKOFF, timedelta(seconds=base * 2 ** max(0, attempts - 1)))
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        sender: Sender,
+        *,
+        owner: str = "worker",
+        pacer: Pacer | None = None,
+        shards: ShardFilter | None = None,
+        batch: int = 500,
+        channel_concurrency: int = 64,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.sessions = sessions
+        self.sender = sender
+        self.owner = owner
+        self.pacer = pacer or Pacer(rate=45, burst=5)
+        self.shards = shards
+        self.batch = batch
+        self.channel_limit = asyncio.Semaphore(channel_concurrency)
+        self.clock = clock
+
+    async def run_once(self) -> DeliveryStats:
+        """Claim what is due, send it, and repeat until nothing is due; returns what happened."""
+        stats = DeliveryStats()
+        while True:
+            async with self.sessions.begin() as session:
+                jobs = await deliveries.claim(session, self.owner, self.clock(), limit=self.batch, shards=self.shards)
+                views = await alert_views.load(session, {j.story_id for j in jobs})
+            if not jobs:
+                break
+            by_channel: dict[int, list[DeliveryJob]] = defaultdict(list)
+            for job in jobs:
+                by_channel[job.channel_id].append(job)
+            await asyncio.gather(*(self._channel(js, views, stats) for js in by_channel.values()))
+        await self.post_notices()
+        return stats
+
+    async def _channel(self, jobs: list[DeliveryJob], views: dict[int, AlertView], stats: DeliveryStats) -> None:
+        async with self.channel_limit:
+            for i, job in enumerate(jobs):
+                view = views.get(job.story_id)
+                if view is None:
+                    async with self.sessions.begin() as session:
+                        await deliveries.fail(session, job.id, "story no longer exists")
+                    stats.failed += 1
+                    continue
+                stop = await self._one(job, view, stats)
+                if stop:
+                    # The channel is unusable or limited; release the rest untouched for a later pass.
+                    async with self.sessions.begin() as session:
+                        for rest in jobs[i + 1 :]:
+                            await deliveries.retry_later(
+                                session,
+                                rest.id,
+                                self.clock() + timedelta(seconds=5),
+                                "channel deferred",
+                                count_attempt=False,
+                            )
+                    return
+
+    async def _one(self, job: DeliveryJob, view: AlertView, stats: DeliveryStats) -> bool:
+        """Deliver one job; True when the rest of this channel's batch should wait."""
+        await self.pacer.acquire()
+        try:
+            message_id = await self._perform(job, view)
+        except RateLimited as exc:
+            stats.rate_limited += 1
+            async with self.sessions.begin() as session:
+                await deliveries.retry_later(
+                    session, job.id, self.clock() + timedelta(seconds=exc.retry_after), str(exc), count_attempt=False
+                )
+            return True
+        except (NoAccess, ChannelGone) as exc:
+            return await self._access_error(job, exc, stats)
+        except Rejected as exc:
+            log.error("delivery %s rejected by Discord, giving up: %s", job.id, exc)
+            async with self.sessions.begin() as session:
+                await deliveries.fail(session, job.id, f"rejected: {exc}")
+            stats.failed += 1
+            return False
+        except (Transient, SendError, OSError, TimeoutError) as exc:
+            stats.errors[type(exc).__name__] += 1
+            await self._retry(job, f"{type(exc).__name__}: {exc}", stats)
+            return True
+        except Exception as exc:
+            log.exception("delivery %s: unexpected error; it will be retried", job.id)
+            stats.errors[type(exc).__name__] += 1
+            await self._retry(job, f"{type(exc).__name__}: {exc}", stats)
+            return True
+        now = self.clock()
+        async with self.sessions.begin() as session:
+            if job.action == "send":
+                await deliveries.mark_sent(session, job.id, message_id, view.version, now)
+                stats.sent += 1
+            elif job.action == "followup":
+                await deliveries.mark_followup_done(session, job.id, view.version)
+                stats.followups += 1
+            else:
+                await deliveries.mark_edited(session, job.id, view.version)
+                stats.edited += 1
+        return False
+
+    async def _perform(self, job: DeliveryJob, view: AlertView) -> int:
+        payload = render.alert_payload(view, mention_role_id=job.mention_role_id)
+        if job.action == "send":
+            return await self.sender.send(job.channel_id, payload, nonce=job.nonce)
+        assert job.message_id is not None
+        if job.action == "followup":
+            content = render.followup_content(view, job.followup_facts or {})
+            nonce = f"{job.nonce}f{job.followup_count}"[:25]
+            return await self.sender.send(
+                job.channel_id,
+                {"content": content, "allowed_mentions": {"parse": []}},
+                nonce=nonce,
+                reply_to=job.message_id,
+            )
+        await self.sender.edit(job.channel_id, job.message_id, payload)
+        return job.message_id
+
+    async def _retry(self, job: DeliveryJob, error: str, stats: DeliveryStats) -> None:
+        async with self.sessions.begin() as session:
+            attempts = await deliveries.retry_later(session, job.id, self.clock() + backoff(job.attempts + 1), error)
+        stats.retried += 1
+        log.warning(
+            "delivery %s to channel %s failed (attempt %s), retrying: %s", job.id, job.channel_id, attempts, error
+        )
+
+    async def _access_error(self, job: DeliveryJob, exc: SendError, stats: DeliveryStats) -> bool:
+        reason = "the channel no longer exists" if isinstance(exc, ChannelGone) else "the bot may not post there"
+        if job.action != "send" and isinstance(exc, ChannelGone):
+            # The alert message itself was deleted: nothing to edit, the delivery stands.
+            async with self.sessions.begin() as session:
+                await deliveries.mark_edited(session, job.id, 0)
+            return False
+        if job.attempts + 1 < ACCESS_TRIES:
+            await self._retry(job, f"{reason}: {exc}", stats)
+            return True
+        async with self.sessions.begin() as session:
+            await deliveries.fail(session, job.id, f"{reason}: {exc}")
+            await subscriptions.pause(session, job.subscription_id, reason)
+            await notices.add(
+                session,
+                job.guild_id,
+                f"channel-lost:{job.channel_id}",
+                "channel_lost",
+                f"breachwatch paused alerts for <#{job.channel_id}>: {reason}. "
+                "Fix the channel or permissions, then run /alerts subscribe again.",
+            )
+        stats.paused += 1
+        log.warning("subscription %s paused: %s", job.subscription_id, reason)
+        return True
+
+    async def post_notices(self) -> int:
+        async with self.sessions.begin() as session:
+            pending = await notices.pending(session)
+        posted = 0
+        for notice in pending:
+            try:
+                delivered = await self.sender.notify(notice.guild_id, notice.channel_id, notice.message)
+            except SendError as exc:
+                log.warning("notice %s for guild %s not posted yet: %s", notice.id, notice.guild_id, exc)
+                continue
+            async with self.sessions.begin() as session:
+                # Marked even when nowhere could take it, so a notice never loops; the log keeps the trace.
+                await notices.mark_posted(session, notice.id, self.clock())
+            if not delivered:
+                log.warning("notice for guild %s had nowhere to go: %s", notice.guild_id, notice.message)
+            posted += delivered
+        return posted
+
+
+def describe(stats: DeliveryStats) -> dict[str, Any]:
+    return {k: v for k, v in stats.__dict__.items() if v}
