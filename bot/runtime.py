@@ -62,6 +62,25 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
         log.info("stopped cleanly")
 
 
+async def run_discord(services: Services, stop: asyncio.Event) -> None:
+    """Connect to Discord until `stop` is set or the connection fails for good; the bot starts the scheduler."""
+    from bot.discord_app.client import BreachwatchBot
+
+    token = services.settings.discord_token
+    assert token is not None
+    bot = BreachwatchBot(services)
+    async with bot:
+        runner = asyncio.create_task(bot.start(token.get_secret_value()))
+        stopper = asyncio.create_task(stop.wait())
+        done, _ = await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        stopper.cancel()
+        if runner in done:
+            runner.result()
+        else:
+            await bot.close()
+            await asyncio.gather(runner, return_exceptions=True)
+
+
 def run_until_signalled(settings: Settings) -> None:
     async def main() -> None:
         stop = asyncio.Event()

@@ -57,3 +57,9 @@ async def load(session: AsyncSession, story_ids: Iterable[int]) -> dict[int, Ale
             version=story.version,
         )
     return views
+
+
+async def latest_match(session: AsyncSession) -> int | None:
+    """The most recent story that alerts, for `/alerts test`."""
+    query = select(Story.id).where(Story.match.is_(True)).order_by(Story.first_seen_at.desc(), Story.id.desc())
+    return (await session.execute(query.limit(1))).scalar_one_or_none()

@@ -1,0 +1,63 @@
+"""The Discord bot: built with its dependencies passed in; all async set-up happens in `setup_hook`."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import discord
+from discord.ext import commands
+
+from bot.alerts import jobs as alert_jobs
+from bot.discord_app.errors import on_app_command_error
+from bot.discord_app.sender import DiscordSender
+from bot.discord_app.sync import sync_if_changed
+from bot.services import Services
+from storage.types import utcnow
+
+log = logging.getLogger(__name__)
+
+EXTENSIONS = ("cogs.alerts", "cogs.feedback")
+
+
+class BreachwatchBot(commands.AutoShardedBot):
+    def __init__(
+        self,
+        services: Services,
+        *,
+        shard_ids: list[int] | None = None,
+        shard_count: int | None = None,
+        sync_commands: bool = True,
+    ) -> None:
+        # Guilds only: channels, roles and the bot's own member for permission checks. No message content.
+        intents = discord.Intents.none()
+        intents.guilds = True
+        sharding: dict[str, Any] = {}
+        if shard_ids is not None:
+            sharding["shard_ids"] = shard_ids
+        if shard_count is not None:
+            sharding["shard_count"] = shard_count
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents,
+            allowed_mentions=discord.AllowedMentions.none(),
+            help_command=None,
+            **sharding,
+        )
+        self.services = services
+        self.sender = DiscordSender(self)
+        self.started_at = utcnow()
+        self.sync_commands = sync_commands
+
+    async def setup_hook(self) -> None:
+        for extension in EXTENSIONS:
+            await self.load_extension(extension)
+        self.tree.on_error = on_app_command_error  # type: ignore[method-assign]
+        if self.sync_commands:
+            await sync_if_changed(self.tree, self.services.sessions, self.application_id)
+        alert_jobs.install(self.services, self.sender)
+        if not self.services.scheduler.running:
+            self.services.scheduler.start()
+
+    async def on_ready(self) -> None:
+        log.info("connected to Discord as %s in %d guilds", self.user, len(self.guilds))

@@ -1,0 +1,55 @@
+"""One place that turns any app-command failure into a plain, ephemeral answer."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+import discord
+from discord import app_commands
+
+log = logging.getLogger(__name__)
+
+
+class UserError(app_commands.AppCommandError):
+    """A problem the user can fix; its message is shown to them as it is."""
+
+
+class MissingBotPermissions(UserError):
+    pass
+
+
+def _message(error: app_commands.AppCommandError) -> tuple[str, bool]:
+    """The reply text and whether the error was expected (no stack trace needed)."""
+    if isinstance(error, UserError):
+        return str(error), True
+    if isinstance(error, app_commands.MissingPermissions):
+        perms = ", ".join(p.replace("_", " ").title() for p in error.missing_permissions)
+        return f"You need the {perms} permission to use this command.", True
+    if isinstance(error, app_commands.NoPrivateMessage):
+        return "This command only works in a server.", True
+    if isinstance(error, app_commands.CommandOnCooldown):
+        return f"Slow down: you can use this command again in {error.retry_after:.0f} s.", True
+    if isinstance(error, app_commands.TransformerError):
+        return f"That value is not valid: {error.value!s:.100}", True
+    if isinstance(error, app_commands.CheckFailure):
+        return "You are not allowed to use this command here.", True
+    return "", False
+
+
+async def on_app_command_error(interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
+    text, expected = _message(error)
+    if not expected:
+        error_id = uuid.uuid4().hex[:8]
+        command = interaction.command.qualified_name if interaction.command else "?"
+        log.error(
+            "command /%s failed (error id %s)", command, error_id, exc_info=(type(error), error, error.__traceback__)
+        )
+        text = f"Something went wrong on our side. Please report error id `{error_id}` to the bot's operator."
+    try:
+        if interaction.response.is_done():
+            await interaction.followup.send(text, ephemeral=True)
+        else:
+            await interaction.response.send_message(text, ephemeral=True)
+    except discord.HTTPException:
+        log.warning("could not deliver the error reply for interaction %s", interaction.id)
