@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 from bot import __version__, jobs
 from bot.alerts import jobs as alert_jobs
 from bot.alerts.console import ConsoleSender
+from bot.health import HealthServer
 from bot.services import Services, make_http_session
 from bot.settings import Settings
 from storage.engine import create_engine, session_factory
@@ -41,7 +42,17 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
     http = make_http_session(settings)
     scheduler = AsyncIOScheduler(timezone=UTC)
     services = Services(settings, engine, session_factory(engine), http, scheduler)
+    health = HealthServer(
+        services.sessions,
+        settings.health_host,
+        settings.health_port,
+        gateway_ready=None if settings.console_mode else services.gateway_ready,
+    )
     try:
+        try:
+            await health.start()
+        except OSError as exc:
+            log.error("health server could not listen on %s:%s: %s", settings.health_host, settings.health_port, exc)
         if settings.console_mode:
             await alert_jobs.ensure_console_subscription(services)
             alert_jobs.install(services, ConsoleSender())
@@ -55,6 +66,7 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
         await stop.wait()
         log.info("shutting down")
     finally:
+        await health.stop()
         if scheduler.running:
             scheduler.shutdown(wait=False)
         await http.close()
@@ -69,6 +81,7 @@ async def run_discord(services: Services, stop: asyncio.Event) -> None:
     token = services.settings.discord_token
     assert token is not None
     bot = BreachwatchBot(services)
+    services.gateway_ready = lambda: bot.is_ready() and not bot.is_closed()
     async with bot:
         runner = asyncio.create_task(bot.start(token.get_secret_value()))
         stopper = asyncio.create_task(stop.wait())

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import aiohttp
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -22,6 +23,8 @@ class Services:
     sessions: async_sessionmaker[AsyncSession]
     http: aiohttp.ClientSession
     scheduler: AsyncIOScheduler
+    # Replaced by the Discord client once it exists; /healthz asks it in bot roles.
+    gateway_ready: Callable[[], bool] = field(default=lambda: False)
 
 
 def make_http_session(settings: Settings) -> aiohttp.ClientSession:

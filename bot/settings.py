@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     dedupe_window_days: float = Field(default=7.0, gt=0)
     fetch_concurrency: int = Field(default=20, gt=0)
     per_host_concurrency: int = Field(default=2, gt=0)
+    health_host: str = Field(default="127.0.0.1", description="Address of /healthz and /metrics.")
+    health_port: int = Field(default=8711, ge=0, le=65535, description="0 picks a free port.")
 
     @field_validator("log_level", mode="before")
     @classmethod

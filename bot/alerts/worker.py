@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import metrics
 from bot.alerts import render
 from bot.alerts.pacing import Pacer
 from bot.alerts.sender import ChannelGone, NoAccess, RateLimited, Rejected, Sender, SendError, Transient
@@ -110,6 +111,7 @@ class DeliveryWorker:
             message_id = await self._perform(job, view)
         except RateLimited as exc:
             stats.rate_limited += 1
+            metrics.RATE_LIMITED.inc()
             async with self.sessions.begin() as session:
                 await deliveries.retry_later(
                     session, job.id, self.clock() + timedelta(seconds=exc.retry_after), str(exc), count_attempt=False
@@ -137,6 +139,7 @@ class DeliveryWorker:
             if job.action == "send":
                 await deliveries.mark_sent(session, job.id, message_id, view.version, now)
                 stats.sent += 1
+                metrics.ALERTS_SENT.inc()
             elif job.action == "followup":
                 await deliveries.mark_followup_done(session, job.id, view.version)
                 stats.followups += 1
@@ -163,6 +166,7 @@ class DeliveryWorker:
         return job.message_id
 
     async def _retry(self, job: DeliveryJob, error: str, stats: DeliveryStats) -> None:
+        metrics.DELIVERY_FAILURES.labels(error.split(":", 1)[0][:40]).inc()
         async with self.sessions.begin() as session:
             attempts = await deliveries.retry_later(session, job.id, self.clock() + backoff(job.attempts + 1), error)
         stats.retried += 1
