@@ -1,0 +1,1 @@
+"""One module per `breachwatch` subcommand; each defines `register(subparsers)`."""

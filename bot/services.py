@@ -1,0 +1,36 @@
+"""The process's long-lived dependencies, built once outside the bot and passed in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aiohttp
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot import __version__
+from bot.settings import Settings
+
+HOMEPAGE = "https://github.com/breachwatch/breachwatch"
+USER_AGENT = f"breachwatch/{__version__} (+{HOMEPAGE})"
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    http: aiohttp.ClientSession
+    scheduler: AsyncIOScheduler
+
+
+def make_http_session(settings: Settings) -> aiohttp.ClientSession:
+    """The one ClientSession of the process; per-request limits are applied by the fetchers."""
+    timeout = aiohttp.ClientTimeout(total=settings.fetch_timeout, sock_connect=settings.connect_timeout)
+    connector = aiohttp.TCPConnector(limit=settings.fetch_concurrency, ttl_dns_cache=300)
+    return aiohttp.ClientSession(
+        headers={"User-Agent": USER_AGENT},
+        timeout=timeout,
+        connector=connector,
+        auto_decompress=True,
+    )

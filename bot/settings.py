@@ -1,0 +1,90 @@
+"""Runtime settings, read from the environment and an optional `.env` file."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.resources import config_path
+
+DISCORD_API_BASE = "https://discord.com/api/v10"
+DISCORD_GATEWAY = "wss://gateway.discord.gg"
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/breachwatch.db"
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="BREACHWATCH_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        frozen=True,
+    )
+
+    discord_token: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("DISCORD_TOKEN", "BREACHWATCH_DISCORD_TOKEN"),
+        description="Bot token; absent means console mode (alerts printed to the terminal).",
+    )
+    database_url: str = Field(default=DEFAULT_DATABASE_URL, description="SQLAlchemy async URL.")
+    discord_api_base: str = Field(default=DISCORD_API_BASE, description="REST base, e.g. a rate-limit proxy.")
+    discord_gateway: str = Field(default=DISCORD_GATEWAY, description="Gateway websocket URL.")
+    poll_interval: float = Field(default=600.0, gt=0, description="Seconds between polls of one source.")
+    sources_file: Path = Field(default_factory=lambda: config_path("sources.toml"))
+    allow_private_sources: bool = False
+    log_level: LogLevel = "INFO"
+    log_json: bool = False
+    max_feed_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    fetch_timeout: float = Field(default=30.0, gt=0)
+    connect_timeout: float = Field(default=10.0, gt=0)
+    alert_max_age_hours: float = Field(default=48.0, gt=0)
+    disable_after_days: float = Field(default=3.0, gt=0)
+    dedupe_window_days: float = Field(default=7.0, gt=0)
+    fetch_concurrency: int = Field(default=20, gt=0)
+    per_host_concurrency: int = Field(default=2, gt=0)
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        if value.startswith(("postgres://", "postgresql://")):
+            return "postgresql+asyncpg://" + value.split("://", 1)[1]
+        if value.startswith("sqlite://") and not value.startswith("sqlite+aiosqlite://"):
+            return "sqlite+aiosqlite://" + value.split("://", 1)[1]
+        if not value.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
+            raise ValueError("must be a sqlite:// or postgresql:// URL")
+        return value
+
+    @cached_property
+    def console_mode(self) -> bool:
+        return self.discord_token is None or not self.discord_token.get_secret_value()
+
+
+class SettingsError(Exception):
+    """A setting has a wrong value; the message is one line naming it."""
+
+
+def _env_name(loc: tuple[int | str, ...]) -> str:
+    field = str(loc[0]) if loc else "?"
+    if field == "discord_token":
+        return "DISCORD_TOKEN"
+    return f"BREACHWATCH_{field.upper()}"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings, turning a validation failure into one readable line per bad setting."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        parts = [f"{_env_name(err['loc'])}: {err['msg']}" for err in exc.errors()]
+        raise SettingsError("invalid setting " + "; ".join(parts)) from None
