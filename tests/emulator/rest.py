@@ -24,7 +24,7 @@ from .validate import (
     validate_commands,
     validate_message,
 )
-from .webhooks import WEBHOOK_ROUTES
+from .webhooks import BODY, WEBHOOK_ROUTES
 
 if TYPE_CHECKING:
     from .server import Emulator
@@ -75,7 +75,8 @@ _DEFAULT_ERRORS = {
 def _json(status: int, body: Any, headers: dict[str, str]) -> web.Response:
     if status == 204 or body is None:
         return web.Response(status=204, headers=headers)
-    return web.json_response(body, status=status, headers=headers)
+    # Exactly "application/json", no charset: discord.py only parses JSON under that exact header.
+    return web.Response(status=status, body=json.dumps(body).encode(), headers={**headers, "Content-Type": "application/json"})
 
 
 async def read_body(request: web.Request) -> Any:
@@ -104,7 +105,7 @@ def make_middleware(emu: Emulator) -> Any:
             emu.unimplemented.append(f"{request.method} {request.path}")
             record = RequestRecord(time.monotonic(), request.method, request.path, "UNIMPLEMENTED", 404, {})
             emu.log.append(record)
-            return web.json_response({"message": "404: Not Found", "code": 0}, status=404)
+            return _json(404, {"message": "404: Not Found", "code": 0}, {})
         template = request.match_info.route.resource.canonical  # type: ignore[union-attr]
         route = f"{request.method} {template.removeprefix(API_PREFIX)}"
         params = dict(request.match_info)
@@ -129,7 +130,7 @@ def make_middleware(emu: Emulator) -> Any:
             answer = too_many_requests_body(decision.retry_after, decision.scope == "global")
             return _finish(emu, request, route, 429, answer, headers, body, decision.scope)
 
-        request["emulator_body"] = body
+        request[BODY] = body
         try:
             status, answer = await fn(emu, request)
         except ApiError as exc:
@@ -243,7 +244,7 @@ async def get_commands(emu: Emulator, request: web.Request) -> Answer:
 async def put_commands(emu: Emulator, request: web.Request) -> Answer:
     _app_id(emu, request)
     gid = _guild_id(emu, request) if "guild_id" in request.match_info else None
-    sent = request["emulator_body"]
+    sent = request[BODY]
     validate_commands(sent)
     return 200, emu.state.overwrite_commands(gid, sent)
 
@@ -278,7 +279,7 @@ async def get_member(emu: Emulator, request: web.Request) -> Answer:
 
 async def create_message(emu: Emulator, request: web.Request) -> Answer:
     c = _channel(emu, request, p.VIEW_CHANNEL | p.SEND_MESSAGES)
-    body = request["emulator_body"] or {}
+    body = request[BODY] or {}
     validate_message(body, creating=True)
     if body.get("embeds") and not emu.state.bot_permissions(c) & p.EMBED_LINKS:
         raise ApiError(403, MISSING_PERMISSIONS, "Missing Permissions")
@@ -310,7 +311,7 @@ async def edit_message(emu: Emulator, request: web.Request) -> Answer:
     msg = get_message(c, int(request.match_info["message_id"]))
     if msg["author"]["id"] != str(emu.state.bot_id):
         raise ApiError(403, 50005, "Cannot edit a message authored by another user")
-    body = request["emulator_body"] or {}
+    body = request[BODY] or {}
     validate_message(body, creating=False)
     if body.get("embeds") and not emu.state.bot_permissions(c) & p.EMBED_LINKS:
         raise ApiError(403, MISSING_PERMISSIONS, "Missing Permissions")

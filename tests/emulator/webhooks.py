@@ -42,6 +42,8 @@ if TYPE_CHECKING:
     from .server import Emulator
 
 Answer = tuple[int, Any]
+# The parsed request body, read once by the middleware.
+BODY: web.RequestKey[Any] = web.RequestKey("emulator_body", object)
 
 ALLOWED = {
     APPLICATION_COMMAND: {CHANNEL_MESSAGE, DEFERRED_CHANNEL_MESSAGE, MODAL},
@@ -77,7 +79,7 @@ async def callback(emu: Emulator, request: web.Request) -> Answer:
         raise ApiError(404, UNKNOWN_INTERACTION, "Unknown interaction")
     if inv.response is not None:
         raise ApiError(400, ALREADY_ACKNOWLEDGED, "Interaction has already been acknowledged.")
-    body = request["emulator_body"] or {}
+    body = request[BODY] or {}
     rtype = int(body.get("type", 0))
     if rtype not in ALLOWED.get(inv.kind, set()):
         raise form_error("type", "INTERACTION_RESPONSE_TYPE_INVALID", f"Interaction response type {rtype} is not valid here")
@@ -137,7 +139,7 @@ def _find(inv: Invocation, message_id: str) -> dict[str, Any]:
 
 async def followup(emu: Emulator, request: web.Request) -> Answer:
     inv = _webhook(emu, request)
-    body = request["emulator_body"] or {}
+    body = request[BODY] or {}
     validate_message(body, creating=True)
     original = inv.original
     if original is not None and int(original.get("flags", 0)) & LOADING:
@@ -162,7 +164,7 @@ async def get_webhook_message(emu: Emulator, request: web.Request) -> Answer:
 async def edit_webhook_message(emu: Emulator, request: web.Request) -> Answer:
     inv = _webhook(emu, request)
     msg = _find(inv, request.match_info.get("message_id", "@original"))
-    body = request["emulator_body"] or {}
+    body = request[BODY] or {}
     validate_message(body, creating=False)
     c = emu.state.channels[inv.channel_id]
     apply_edit(emu.state, c, msg, body)
