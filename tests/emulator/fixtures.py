@@ -39,6 +39,17 @@ def client_options() -> dict[str, Any]:
     return {"intents": test_intents(), "guild_ready_timeout": 0.05}
 
 
+async def eventually(predicate: Callable[[], Any], timeout: float = 2.0, what: str = "condition") -> Any:
+    """Poll `predicate` (e.g. something in the bot's cache) until truthy; returns its value."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not (result := predicate()):
+        if loop.time() > deadline:
+            raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
+        await asyncio.sleep(0.005)
+    return result
+
+
 @pytest.fixture
 async def emulator(request: pytest.FixtureRequest) -> AsyncIterator[Emulator]:
     marker = request.node.get_closest_marker("emulator")

@@ -206,7 +206,11 @@ class Gateway:
         self._send_dispatch(s, "READY", ready)
         for g in guilds:
             if s.intents & p.INTENT_GUILDS:
-                self._send_dispatch(s, "GUILD_CREATE", g.payload())
+                data = g.payload()
+                if not s.intents & p.INTENT_GUILD_MEMBERS:
+                    # Without the privileged members intent Discord sends only the bot's own member.
+                    data["members"] = [g.members[emu.state.bot_id].payload()]
+                self._send_dispatch(s, "GUILD_CREATE", data)
 
     def _resume(self, conn: Connection, data: Json) -> None:
         s = self.sessions.get(str(data.get("session_id")))

@@ -55,6 +55,7 @@ DEFAULT_EVERYONE = (
 
 # Intent bits the emulator filters dispatches by.
 INTENT_GUILDS = 1 << 0
+INTENT_GUILD_MEMBERS = 1 << 1
 INTENT_GUILD_MESSAGES = 1 << 9
 
 # Channel types.
