@@ -11,7 +11,7 @@ discord.py 2.7 has no per-client setting for these, so three things are adjusted
   ``/gateway/bot`` answer, and every client resumes at READY's ``resume_gateway_url``. Both come from
   whatever answers REST and the gateway, so when the operator names a gateway other than Discord's, the
   client's ``http.ws_connect`` (the one call every gateway connection goes through) is wrapped to send
-  main-gateway connections to that gateway, query kept. With Discord's own gateway nothing is wrapped, so
+  main-gateway connections aimed at any other host to that gateway, query kept. With Discord's own gateway nothing is wrapped, so
   Discord's regional resume URLs are honoured as they should be.
 """
 
@@ -32,10 +32,11 @@ WsConnect = Callable[..., Awaitable[aiohttp.ClientWebSocketResponse]]
 
 
 def pin_gateway_url(url: str, gateway: yarl.URL) -> str:
-    """`url` re-aimed at `gateway` (scheme, host, port, path), keeping its query. Only main-gateway
-    URLs (those asking for an `encoding`) are touched; voice websockets keep their own host."""
+    """`url` re-aimed at `gateway` (scheme, host, port, path), keeping its query, when it points at
+    another host. Only main-gateway URLs (those asking for an `encoding`) are touched; voice websockets
+    keep their own host."""
     target = yarl.URL(url)
-    if "encoding" not in target.query:
+    if "encoding" not in target.query or (target.host, target.port) == (gateway.host, gateway.port):
         return url
     return str(gateway.with_query(target.query))
 

@@ -43,8 +43,13 @@ class Feedback(discord.ui.View):
         await interaction.response.edit_message(content="thanks")
 
 
+class KitBot(commands.Bot):
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        """discord.py sleeps 5 s before any re-IDENTIFY (Discord's identify pacing); tests need not."""
+
+
 def make_bot(**overrides: Any) -> commands.Bot:
-    bot = commands.Bot(command_prefix="!", **{**client_options(), **overrides})
+    bot = KitBot(command_prefix="!", **{**client_options(), **overrides})
     bot.tree.add_command(
         Alerts(name="alerts", description="Alerts", default_permissions=discord.Permissions(manage_channels=True))
     )

@@ -87,6 +87,10 @@ class Gateway:
         # (event, detail) in order: "connect", "identify", "resume", "invalid_session", "closed"...
         self.events: list[tuple[str, Any]] = []
 
+    def _event(self, kind: str, detail: Any) -> None:
+        self.events.append((kind, detail))
+        self.emu.state.changes.notify()
+
     # -- dispatching ---------------------------------------------------------------------------------
 
     def dispatch(self, event: str, data: Json, *, guild_id: int | None = None, intent: int | None = None) -> None:
@@ -130,7 +134,7 @@ class Gateway:
         await ws.prepare(request)
         compress = request.query.get("compress")
         encoding = request.query.get("encoding", "json")
-        self.events.append(("connect", {"path": request.path, "query": dict(request.query)}))
+        self._event("connect", {"path": request.path, "query": dict(request.query)})
         if compress not in (None, "zlib-stream") or encoding != "json":
             self.emu.unimplemented.append(f"GATEWAY compress={compress} encoding={encoding}")
             await ws.close(code=4000)
@@ -152,7 +156,7 @@ class Gateway:
         finally:
             if conn.session is not None and conn.session.conn is conn:
                 conn.session.conn = None
-            self.events.append(("closed", ws.close_code))
+            self._event("closed", ws.close_code)
             conn.queue.put_nowait((_CLOSE, 1000))
             with contextlib.suppress(asyncio.CancelledError):
                 await conn.writer
@@ -163,7 +167,7 @@ class Gateway:
         if op not in KNOWN_SEND_OPS:
             conn.close(4001)
         elif op == HEARTBEAT:
-            self.events.append(("heartbeat", data))
+            self._event("heartbeat", data)
             conn.send({"op": HEARTBEAT_ACK})
         elif op == IDENTIFY:
             self._identify(conn, data or {})
@@ -191,7 +195,7 @@ class Gateway:
         s = Session(sid, tuple(shard) if shard else None, int(data["intents"]))  # type: ignore[arg-type]
         s.conn, conn.session = conn, s
         self.sessions[sid] = s
-        self.events.append(("identify", {"shard": shard, "intents": s.intents, "session": sid}))
+        self._event("identify", {"shard": shard, "intents": s.intents, "session": sid})
         guilds = [g for g in emu.state.guilds.values() if s.wants(g.id)]
         me = p.current_user(emu.state.bot_id, emu.state.bot_user["username"])
         ready = p.ready(
@@ -218,12 +222,12 @@ class Gateway:
             conn.close(4004)
             return
         if s is None:
-            self.events.append(("invalid_session", data.get("session_id")))
+            self._event("invalid_session", data.get("session_id"))
             conn.send({"op": INVALID_SESSION, "d": False})
             return
         last = int(data.get("seq") or 0)
         missed = [f for f in s.buffer if f["s"] > last]
-        self.events.append(("resume", {"session": s.id, "seq": last, "replayed": len(missed), "path": conn.path}))
+        self._event("resume", {"session": s.id, "seq": last, "replayed": len(missed), "path": conn.path})
         if s.conn is not None and s.conn is not conn:
             s.conn.close(4000)
         s.conn, conn.session = conn, s
