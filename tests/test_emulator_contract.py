@@ -50,23 +50,44 @@ async def test_every_factory_payload_parses_in_discord_py(emulator: Emulator, st
     member = discord.Member(data=p.member(p.user(7, "m"), [5]), guild=parsed, state=state)  # type: ignore[arg-type]
     assert member.name == "m"
 
-    embed = {"title": "t", "description": "d", "fields": [{"name": "n", "value": "v", "inline": True}], "footer": {"text": "f"}}
+    embed = {
+        "title": "t",
+        "description": "d",
+        "fields": [{"name": "n", "value": "v", "inline": True}],
+        "footer": {"text": "f"},
+    }
     button = {"type": 1, "components": [{"type": 2, "style": 1, "label": "ok", "custom_id": "ok"}]}
     ref = p.message(8, emulator.channel.id, emulator.state.bot_user, content="first")
     msg_data = p.message(
-        9, emulator.channel.id, emulator.state.bot_user, content="hi <@&5>", embeds=[embed], components=[button],
-        nonce="n1", mention_roles=[5],
+        9,
+        emulator.channel.id,
+        emulator.state.bot_user,
+        content="hi <@&5>",
+        embeds=[embed],
+        components=[button],
+        nonce="n1",
+        mention_roles=[5],
         message_reference={"type": 0, "message_id": "8", "channel_id": str(emulator.channel.id)},
-        referenced_message=ref, webhook_id=emulator.state.application_id, application_id=emulator.state.application_id,
-        interaction_metadata=p.interaction_metadata(10, 2, owner, guild_id=g.id), kind=19,
+        referenced_message=ref,
+        webhook_id=emulator.state.application_id,
+        application_id=emulator.state.application_id,
+        interaction_metadata=p.interaction_metadata(10, 2, owner, guild_id=g.id),
+        kind=19,
     )
     channel = guild.get_channel(emulator.channel.id)
     msg = discord.Message(state=state, channel=channel, data=msg_data)  # type: ignore[arg-type]
     assert msg.embeds[0].fields[0].name == "n" and msg.components and msg.reference is not None
 
-    sent = {"name": "cmd", "description": "d", "type": 1, "options": [{"type": 3, "name": "q", "description": "q"}],
-            "default_member_permissions": 16}
-    stored = p.application_command(sent, command_id=11, application_id=emulator.state.application_id, guild_id=g.id, version=1)
+    sent = {
+        "name": "cmd",
+        "description": "d",
+        "type": 1,
+        "options": [{"type": 3, "name": "q", "description": "q"}],
+        "default_member_permissions": 16,
+    }
+    stored = p.application_command(
+        sent, command_id=11, application_id=emulator.state.application_id, guild_id=g.id, version=1
+    )
     cmd = AppCommand(data=stored, state=state)  # type: ignore[arg-type]
     assert cmd.default_member_permissions is not None and cmd.default_member_permissions.manage_channels
 
@@ -79,13 +100,22 @@ async def test_every_factory_payload_parses_in_discord_py(emulator: Emulator, st
     }
     for kind, data in kinds.items():
         payload = p.interaction(
-            interaction_id=12, application_id=emulator.state.application_id, kind=kind, token="tok", guild_id=g.id,
-            channel=chan_payload, member_payload=member_payload, app_permissions=p.DEFAULT_EVERYONE, data=data,
+            interaction_id=12,
+            application_id=emulator.state.application_id,
+            kind=kind,
+            token="tok",
+            guild_id=g.id,
+            channel=chan_payload,
+            member_payload=member_payload,
+            app_permissions=p.DEFAULT_EVERYONE,
+            data=data,
             message_payload=msg_data if kind == MESSAGE_COMPONENT else None,
         )
         interaction = discord.Interaction(data=payload, state=state)  # type: ignore[arg-type]
         assert interaction.user.id == emulator.moderator.id and interaction.channel is not None
         assert isinstance(interaction.user, discord.Member) and interaction.user.guild_permissions.manage_channels
         body = p.callback_response(12, kind, 4, message_payload=msg_data, ephemeral=False)
-        response = InteractionCallbackResponse(data=body, parent=interaction, state=state, type=discord.InteractionResponseType(4))  # type: ignore[arg-type]
+        response = InteractionCallbackResponse(
+            data=body, parent=interaction, state=state, type=discord.InteractionResponseType(4)
+        )  # type: ignore[arg-type]
         assert response.message_id == 9 and response.resource is not None

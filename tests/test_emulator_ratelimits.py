@@ -13,7 +13,13 @@ from tests.emulator import Emulator
 from tests.emulator.botkit import make_bot
 
 SEND = "POST /channels/{channel_id}/messages"
-RL_HEADERS = {"X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "X-RateLimit-Reset-After", "X-RateLimit-Bucket"}
+RL_HEADERS = {
+    "X-RateLimit-Limit",
+    "X-RateLimit-Remaining",
+    "X-RateLimit-Reset",
+    "X-RateLimit-Reset-After",
+    "X-RateLimit-Bucket",
+}
 
 
 @pytest.fixture
@@ -62,7 +68,7 @@ async def test_twelve_messages_to_one_channel_are_paced_by_the_headers(emulator:
     await asyncio.gather(*(channel.send(f"m{i}") for i in range(12)))
     log = emulator.requests(SEND)
     assert len(log) == 12 and all(r.status == 200 for r in log)
-    assert all(RL_HEADERS <= set(r.headers) for r in log)
+    assert all(set(r.headers) >= RL_HEADERS for r in log)
     assert emulator.served_429 == {"route": 0, "global": 0, "forced": 0}
     assert sorted(m["content"] for m in emulator.messages()) == sorted(f"m{i}" for i in range(12))
     # Three windows were needed, so the 12 took at least two full (scaled) windows.
@@ -84,4 +90,6 @@ async def test_eighty_channels_never_more_than_fifty_accepted_in_any_second(
     assert busiest <= 50, busiest
     assert emulator.served_429["global"] > 0 and emulator.served_429["route"] == 0
     refused = [r for r in emulator.requests(SEND) if r.status == 429]
-    assert all(r.headers["X-RateLimit-Scope"] == "global" and r.headers["X-RateLimit-Global"] == "true" for r in refused)
+    assert all(
+        r.headers["X-RateLimit-Scope"] == "global" and r.headers["X-RateLimit-Global"] == "true" for r in refused
+    )

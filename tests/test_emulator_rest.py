@@ -79,7 +79,9 @@ async def test_channel_permissions_and_deleted_channels(emulator: Emulator, bot:
     with pytest.raises(discord.Forbidden) as cannot_send:
         await bot.http.send_message(quiet.id, params=discord.http.handle_message_parameters(content="x"))
     with pytest.raises(discord.Forbidden) as cannot_embed:
-        await bot.http.send_message(no_embeds.id, params=discord.http.handle_message_parameters(embed=discord.Embed(title="x")))
+        await bot.http.send_message(
+            no_embeds.id, params=discord.http.handle_message_parameters(embed=discord.Embed(title="x"))
+        )
     assert cannot_send.value.code == cannot_embed.value.code == 50013
     await bot.http.send_message(no_embeds.id, params=discord.http.handle_message_parameters(content="text is fine"))
     emulator.delete_channel(quiet)

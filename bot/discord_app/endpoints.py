@@ -11,8 +11,8 @@ discord.py 2.7 has no per-client setting for these, so three things are adjusted
   ``/gateway/bot`` answer, and every client resumes at READY's ``resume_gateway_url``. Both come from
   whatever answers REST and the gateway, so when the operator names a gateway other than Discord's, the
   client's ``http.ws_connect`` (the one call every gateway connection goes through) is wrapped to send
-  main-gateway connections aimed at any other host to that gateway, query kept. With Discord's own gateway nothing is wrapped, so
-  Discord's regional resume URLs are honoured as they should be.
+  main-gateway connections aimed at any other host to that gateway, query kept. With Discord's own
+  gateway nothing is wrapped, so Discord's regional resume URLs are honoured as they should be.
 """
 
 from __future__ import annotations

@@ -192,7 +192,7 @@ class Gateway:
             conn.close(4010)
             return
         sid = secrets.token_hex(16)
-        s = Session(sid, tuple(shard) if shard else None, int(data["intents"]))  # type: ignore[arg-type]
+        s = Session(sid, tuple(shard) if shard else None, int(data["intents"]))
         s.conn, conn.session = conn, s
         self.sessions[sid] = s
         self._event("identify", {"shard": shard, "intents": s.intents, "session": sid})

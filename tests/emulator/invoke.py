@@ -76,7 +76,8 @@ class Invocation:
     def messages(self) -> list[Json]:
         """Everything the user sees for this interaction, in order: original then follow-ups."""
         out = [self.original] if self.original is not None else []
-        return out + self.followups
+        # The first follow-up after a defer *is* the original message; list it once.
+        return out + [f for f in self.followups if f is not self.original]
 
     async def wait_response(self, timeout: float = 3.0) -> Json:
         """The callback body the bot sent (type and data)."""
@@ -187,7 +188,11 @@ def build_options(
         elif kind == 8:
             value = _role_value(guild, value, resolved)
         elif kind == 9:
-            value = _role_value(guild, value, resolved) if int(value) in guild.roles else _user_value(state, guild, value, resolved)
+            value = (
+                _role_value(guild, value, resolved)
+                if int(value) in guild.roles
+                else _user_value(state, guild, value, resolved)
+            )
         elif kind == 11:
             raise InteractionRefused("attachment options are not emulated")
         else:
@@ -195,12 +200,11 @@ def build_options(
         choices = o.get("choices")
         if choices and value not in [c["value"] for c in choices]:
             raise InteractionRefused(f"{value!r} is not a choice of {name!r}")
-        if kind in (4, 10):
-            if "min_value" in o and value < o["min_value"] or "max_value" in o and value > o["max_value"]:
-                raise InteractionRefused(f"{value!r} out of range for {name!r}")
-        if kind == 3:
-            if len(value) < o.get("min_length", 0) or len(value) > o.get("max_length", 6000):
-                raise InteractionRefused(f"{value!r} has the wrong length for {name!r}")
+        too_low = "min_value" in o and value < o["min_value"]
+        if kind in (4, 10) and (too_low or ("max_value" in o and value > o["max_value"])):
+            raise InteractionRefused(f"{value!r} out of range for {name!r}")
+        if kind == 3 and not o.get("min_length", 0) <= len(value) <= o.get("max_length", 6000):
+            raise InteractionRefused(f"{value!r} has the wrong length for {name!r}")
         out.append({"name": name, "type": kind, "value": value})
     return out
 

@@ -60,7 +60,12 @@ def new_message(
         if referenced is None and reference.get("fail_if_not_exists", True):
             raise form_error("message_reference", "REPLIES_UNKNOWN_MESSAGE", "Unknown message")
         if referenced is not None:
-            reference = {"type": 0, "message_id": str(ref_id), "channel_id": str(channel.id), "guild_id": str(channel.guild_id)}
+            reference = {
+                "type": 0,
+                "message_id": str(ref_id),
+                "channel_id": str(channel.id),
+                "guild_id": str(channel.guild_id),
+            }
             kind = 19
         else:
             reference = None
@@ -106,7 +111,9 @@ def _normalise_embed(e: Json) -> Json:
     out: dict[str, Any] = {"type": e.get("type", "rich")}
     out.update({k: v for k, v in e.items() if v is not None})
     if out.get("fields"):
-        out["fields"] = [{"name": f["name"], "value": f["value"], "inline": bool(f.get("inline", False))} for f in out["fields"]]
+        out["fields"] = [
+            {"name": f["name"], "value": f["value"], "inline": bool(f.get("inline", False))} for f in out["fields"]
+        ]
     return out
 
 
@@ -132,7 +139,7 @@ def history(channel: Channel, query: Any) -> list[Json]:
         ids = [i for i in ids if i > int(query["after"])][:limit]
     elif "around" in query:
         pivot = int(query["around"])
-        older = [i for i in ids if i <= pivot][-(limit // 2 + limit % 2):]
+        older = [i for i in ids if i <= pivot][-(limit // 2 + limit % 2) :]
         newer = [i for i in ids if i > pivot][: limit // 2]
         ids = older + newer
     else:

@@ -102,9 +102,7 @@ def user(user_id: int, username: str, *, bot: bool = False, global_name: str | N
 def current_user(user_id: int, username: str) -> Json:
     """/users/@me and READY.user: a user plus the private fields only the owner sees."""
     data = user(user_id, username, bot=True)
-    data.update(
-        {"verified": True, "mfa_enabled": False, "email": None, "locale": "en-US", "premium_type": 0}
-    )
+    data.update({"verified": True, "mfa_enabled": False, "email": None, "locale": "en-US", "premium_type": 0})
     return data
 
 
@@ -201,9 +199,7 @@ def text_channel(
     }
 
 
-def member(
-    user_payload: Json, role_ids: list[int], *, joined: float | None = None, nick: str | None = None
-) -> Json:
+def member(user_payload: Json, role_ids: list[int], *, joined: float | None = None, nick: str | None = None) -> Json:
     return {
         "user": user_payload,
         "nick": nick,

@@ -76,7 +76,9 @@ def _json(status: int, body: Any, headers: dict[str, str]) -> web.Response:
     if status == 204 or body is None:
         return web.Response(status=204, headers=headers)
     # Exactly "application/json", no charset: discord.py only parses JSON under that exact header.
-    return web.Response(status=status, body=json.dumps(body).encode(), headers={**headers, "Content-Type": "application/json"})
+    return web.Response(
+        status=status, body=json.dumps(body).encode(), headers={**headers, "Content-Type": "application/json"}
+    )
 
 
 async def read_body(request: web.Request) -> Any:
@@ -109,11 +111,12 @@ def make_middleware(emu: Emulator) -> Any:
         template = request.match_info.route.resource.canonical  # type: ignore[union-attr]
         route = f"{request.method} {template.removeprefix(API_PREFIX)}"
         params = dict(request.match_info)
-        body = None
         try:
             body = await read_body(request)
         except ValueError:
-            pass
+            return _finish(
+                emu, request, route, 400, p.error(50109, "The request body contains invalid JSON."), {}, None
+            )
         token = _bot_token(request)
         needs_auth = not route.split(" ", 1)[1].startswith(("/webhooks/{webhook_id}/{webhook_token}", "/interactions/"))
         if needs_auth and token != emu.state.token:
@@ -169,7 +172,9 @@ def _finish(
     body: Any,
     scope: str | None = None,
 ) -> web.StreamResponse:
-    emu.log.append(RequestRecord(time.monotonic(), request.method, request.path, route, status, dict(headers), body, scope))
+    emu.log.append(
+        RequestRecord(time.monotonic(), request.method, request.path, route, status, dict(headers), body, scope)
+    )
     emu.state.changes.notify()
     return _json(status, answer, headers)
 

@@ -140,13 +140,19 @@ class Emulator:
         self.gateway.dispatch("CHANNEL_CREATE", c.payload(), guild_id=c.guild_id, intent=p.INTENT_GUILDS)
         return c
 
-    def add_role(self, name: str, permissions: int = 0, *, mentionable: bool = False, guild: Guild | None = None) -> int:
+    def add_role(
+        self, name: str, permissions: int = 0, *, mentionable: bool = False, guild: Guild | None = None
+    ) -> int:
         g = guild or self.guild
         rid = self.state.add_role(g, name, permissions, mentionable=mentionable)
-        self.gateway.dispatch("GUILD_ROLE_CREATE", {"guild_id": str(g.id), "role": g.roles[rid]}, guild_id=g.id, intent=p.INTENT_GUILDS)
+        self.gateway.dispatch(
+            "GUILD_ROLE_CREATE", {"guild_id": str(g.id), "role": g.roles[rid]}, guild_id=g.id, intent=p.INTENT_GUILDS
+        )
         return rid
 
-    def add_member(self, name: str, *, permissions: int = 0, roles: list[int] | None = None, guild: Guild | None = None) -> Member:
+    def add_member(
+        self, name: str, *, permissions: int = 0, roles: list[int] | None = None, guild: Guild | None = None
+    ) -> Member:
         """A member; `permissions` creates a role with exactly those bits for them."""
         g = guild or self.guild
         role_ids = list(roles or [])
@@ -225,8 +231,15 @@ class Emulator:
         return inv
 
     def _command_payload(
-        self, name: str, options: dict[str, Any] | None, subcommand: str | None, group: str | None,
-        member: Member, channel: Channel, admin_override: bool | None, focused: str | None = None,
+        self,
+        name: str,
+        options: dict[str, Any] | None,
+        subcommand: str | None,
+        group: str | None,
+        member: Member,
+        channel: Channel,
+        admin_override: bool | None,
+        focused: str | None = None,
     ) -> tuple[Json, Json]:
         g = self.state.guilds[channel.guild_id]
         command = self.state.find_command(g.id, name)
@@ -237,10 +250,19 @@ class Emulator:
             raise InteractionRefused(f"{member.user['username']} lacks default_member_permissions for /{name}")
         resolved: Json = {}
         opts = command_options(
-            self.state, g, member, command, group=group, subcommand=subcommand,
-            values=dict(options or {}), resolved=resolved, focused=focused,
+            self.state,
+            g,
+            member,
+            command,
+            group=group,
+            subcommand=subcommand,
+            values=dict(options or {}),
+            resolved=resolved,
+            focused=focused,
         )
-        return command, p.command_data(command, opts, resolved, target_guild=int(command["guild_id"]) if command.get("guild_id") else None)
+        return command, p.command_data(
+            command, opts, resolved, target_guild=int(command["guild_id"]) if command.get("guild_id") else None
+        )
 
     async def invoke(
         self,
@@ -290,13 +312,20 @@ class Emulator:
             raise InteractionRefused(f"message {mid} does not exist")
         channel, msg = found
         component = next(
-            (c for row in msg.get("components") or [] for c in row.get("components") or [] if c.get("custom_id") == custom_id),
+            (
+                c
+                for row in msg.get("components") or []
+                for c in row.get("components") or []
+                if c.get("custom_id") == custom_id
+            ),
             None,
         )
         if component is None or component.get("disabled"):
             raise InteractionRefused(f"no enabled component {custom_id!r} on message {mid}")
         data = p.component_data(custom_id, int(component["type"]), values)
-        inv = self._deliver(MESSAGE_COMPONENT, custom_id, member or self.member, channel, data=data, message_payload=msg)
+        inv = self._deliver(
+            MESSAGE_COMPONENT, custom_id, member or self.member, channel, data=data, message_payload=msg
+        )
         inv.source_message_id = mid
         return inv
 
@@ -307,7 +336,9 @@ class Emulator:
         return list((channel or self.channel).messages.values())
 
     def all_messages(self) -> list[Json]:
-        return sorted((m for c in self.state.channels.values() for m in c.messages.values()), key=lambda m: int(m["id"]))
+        return sorted(
+            (m for c in self.state.channels.values() for m in c.messages.values()), key=lambda m: int(m["id"])
+        )
 
     async def wait_message(
         self, predicate: Callable[[Json], bool] | None = None, *, channel: Channel | None = None, timeout: float = 5.0
@@ -343,6 +374,8 @@ class Emulator:
     ) -> Fault:
         """Answer the next `times` matching requests with `status` (429, 403, 404, 500...). `route` is
         "METHOD /template"; params (channel_id=...) narrow it."""
-        fault = Fault(route, status, times, retry_after, is_global, {k: str(v) for k, v in params.items()}, code, message)
+        fault = Fault(
+            route, status, times, retry_after, is_global, {k: str(v) for k, v in params.items()}, code, message
+        )
         self.faults.append(fault)
         return fault

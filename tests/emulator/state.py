@@ -8,6 +8,7 @@ API would give, and discord.py's own `permissions_for` (fed the same overwrites 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -138,10 +139,8 @@ class Changes:
             left = deadline - loop.time()
             if left <= 0:
                 raise TimeoutError(f"emulator: timed out after {timeout}s waiting for {what}")
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._event.wait(), left)
-            except TimeoutError:
-                pass
 
 
 class State:

@@ -134,11 +134,14 @@ def validate_allowed_mentions(am: Json | None) -> None:
     parse = am.get("parse") or []
     for i, kind in enumerate(parse):
         if kind not in ("roles", "users", "everyone"):
-            raise form_error(f"allowed_mentions.parse.{i}", "ENUM_TYPE_COERCE", f"Value '{kind}' is not a valid enum value.")
+            raise form_error(
+                f"allowed_mentions.parse.{i}", "ENUM_TYPE_COERCE", f"Value '{kind}' is not a valid enum value."
+            )
     for kind in ("users", "roles"):
         if kind in parse and am.get(kind):
             raise form_error(
-                "allowed_mentions", "ALLOWED_MENTIONS_PARSE_EXCLUSIVE",
+                "allowed_mentions",
+                "ALLOWED_MENTIONS_PARSE_EXCLUSIVE",
                 f'parse:["{kind}"] and {kind}: [ids...] are mutually exclusive.',
             )
 
@@ -169,7 +172,9 @@ def _validate_options(options: list[Json], at: str) -> None:
         if not _COMMAND_NAME.match(name) or name != name.lower():
             raise form_error(f"{here}name", "APPLICATION_COMMAND_INVALID_NAME", "Command name is invalid")
         if name in names:
-            raise form_error(f"{here}name", "APPLICATION_COMMAND_OPTIONS_NAME_ALREADY_EXISTS", "Option name already exists")
+            raise form_error(
+                f"{here}name", "APPLICATION_COMMAND_OPTIONS_NAME_ALREADY_EXISTS", "Option name already exists"
+            )
         names.add(name)
         if not 1 <= len(o.get("description", "")) <= 100:
             raise form_error(f"{here}description", "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length.")
@@ -181,7 +186,9 @@ def _validate_options(options: list[Json], at: str) -> None:
         if o.get("required"):
             if seen_optional:
                 raise form_error(
-                    f"{here}required", "APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID", "Required options must be placed before non-required options"
+                    f"{here}required",
+                    "APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID",
+                    "Required options must be placed before non-required options",
                 )
         else:
             seen_optional = True
@@ -197,7 +204,9 @@ def validate_commands(commands: list[Json]) -> None:
         kind = c.get("type", 1)
         name = c.get("name", "")
         if (name, kind) in seen:
-            raise form_error(f"{i}.name", "APPLICATION_COMMANDS_DUPLICATE_NAME", f"Application command names must be unique ({name})")
+            raise form_error(
+                f"{i}.name", "APPLICATION_COMMANDS_DUPLICATE_NAME", f"Application command names must be unique ({name})"
+            )
         seen.add((name, kind))
         if kind == 1:
             if not _COMMAND_NAME.match(name) or name != name.lower():

@@ -82,7 +82,9 @@ async def callback(emu: Emulator, request: web.Request) -> Answer:
     body = request[BODY] or {}
     rtype = int(body.get("type", 0))
     if rtype not in ALLOWED.get(inv.kind, set()):
-        raise form_error("type", "INTERACTION_RESPONSE_TYPE_INVALID", f"Interaction response type {rtype} is not valid here")
+        raise form_error(
+            "type", "INTERACTION_RESPONSE_TYPE_INVALID", f"Interaction response type {rtype} is not valid here"
+        )
     data = body.get("data") or {}
     message: dict[str, Any] | None = None
     if rtype == CHANNEL_MESSAGE:
