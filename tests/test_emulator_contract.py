@@ -66,13 +66,13 @@ async def test_every_factory_payload_parses_in_discord_py(emulator: Emulator, st
         embeds=[embed],
         components=[button],
         nonce="n1",
-        mention_roles=[5],
+        mention_roles=["5"],
         message_reference={"type": 0, "message_id": "8", "channel_id": str(emulator.channel.id)},
         referenced_message=ref,
-        webhook_id=emulator.state.application_id,
-        application_id=emulator.state.application_id,
+        webhook_id=str(emulator.state.application_id),
+        application_id=str(emulator.state.application_id),
         interaction_metadata=p.interaction_metadata(10, 2, owner, guild_id=g.id),
-        kind=19,
+        type=19,
     )
     channel = guild.get_channel(emulator.channel.id)
     msg = discord.Message(state=state, channel=channel, data=msg_data)  # type: ignore[arg-type]

@@ -57,6 +57,15 @@ async def test_defer_then_edit_original_then_followup(emulator: Emulator, bot: d
     assert [m["content"] for m in emulator.messages()] == ["done", "more"]
 
 
+async def test_first_followup_after_a_defer_replaces_the_thinking_message(
+    emulator: Emulator, bot: discord.Client
+) -> None:
+    inv = await emulator.invoke("private")
+    msg = await inv.wait_message()
+    assert msg["content"] == "only you" and inv.ephemeral and len(inv.messages) == 1
+    assert emulator.messages() == []  # ephemeral: never in the channel
+
+
 @pytest.mark.emulator(interaction_deadline=0.1)
 async def test_answer_after_the_deadline_is_unknown_interaction(emulator: Emulator, bot: Any) -> None:
     inv = await emulator.invoke("late", {"seconds": 0.2})

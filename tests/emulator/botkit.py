@@ -65,6 +65,11 @@ def make_bot(**overrides: Any) -> commands.Bot:
         await interaction.edit_original_response(content="done")
         await interaction.followup.send("more")
 
+    @bot.tree.command(description="Defer privately, then answer with a follow-up")
+    async def private(interaction: discord.Interaction) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        await interaction.followup.send("only you")
+
     @bot.tree.command(description="Answer late")
     async def late(interaction: discord.Interaction, seconds: float) -> None:
         await asyncio.sleep(seconds)

@@ -79,10 +79,10 @@ def new_message(
         flags=flags | (int(body.get("flags") or 0) & (SUPPRESS_EMBEDS | 64 | 4096)),
         nonce=body.get("nonce"),
         message_reference=reference,
-        referenced_message=referenced,
-        webhook_id=state.application_id if webhook else None,
-        application_id=state.application_id if webhook else None,
-        kind=kind,
+        referenced_message=referenced if reference else None,
+        webhook_id=str(state.application_id) if webhook else None,
+        application_id=str(state.application_id) if webhook else None,
+        type=kind,
         interaction_metadata=interaction_metadata,
     )
     msg.update(resolve_mentions(state, channel, msg["content"], body.get("allowed_mentions")))

@@ -6,62 +6,19 @@ discord.py's own model constructors, so a field a future discord.py starts to re
 
 from __future__ import annotations
 
+import copy
 import itertools
 import threading
 import time
 from datetime import UTC, datetime
 from typing import Any
 
+from .constants import *  # noqa: F403  (re-exported, so callers write p.VIEW_CHANNEL)
+from .constants import GUILD_TEXT
+
 Json = dict[str, Any]
 
 DISCORD_EPOCH_MS = 1420070400000
-
-# Permission bits (https://discord.com/developers/docs/topics/permissions). Kept local on purpose: the
-# emulator must not borrow its idea of Discord from the library it is testing.
-CREATE_INSTANT_INVITE = 1 << 0
-KICK_MEMBERS = 1 << 1
-BAN_MEMBERS = 1 << 2
-ADMINISTRATOR = 1 << 3
-MANAGE_CHANNELS = 1 << 4
-MANAGE_GUILD = 1 << 5
-ADD_REACTIONS = 1 << 6
-VIEW_CHANNEL = 1 << 10
-SEND_MESSAGES = 1 << 11
-MANAGE_MESSAGES = 1 << 13
-EMBED_LINKS = 1 << 14
-ATTACH_FILES = 1 << 15
-READ_MESSAGE_HISTORY = 1 << 16
-MENTION_EVERYONE = 1 << 17
-USE_EXTERNAL_EMOJIS = 1 << 18
-MANAGE_ROLES = 1 << 28
-USE_APPLICATION_COMMANDS = 1 << 31
-SEND_MESSAGES_IN_THREADS = 1 << 38
-ALL_PERMISSIONS = (1 << 51) - 1
-
-# What @everyone gets in a fresh guild, roughly Discord's default.
-DEFAULT_EVERYONE = (
-    CREATE_INSTANT_INVITE
-    | ADD_REACTIONS
-    | VIEW_CHANNEL
-    | SEND_MESSAGES
-    | EMBED_LINKS
-    | ATTACH_FILES
-    | READ_MESSAGE_HISTORY
-    | MENTION_EVERYONE
-    | USE_EXTERNAL_EMOJIS
-    | USE_APPLICATION_COMMANDS
-    | SEND_MESSAGES_IN_THREADS
-)
-
-# Intent bits the emulator filters dispatches by.
-INTENT_GUILDS = 1 << 0
-INTENT_GUILD_MEMBERS = 1 << 1
-INTENT_GUILD_MESSAGES = 1 << 9
-
-# Channel types.
-GUILD_TEXT = 0
-GUILD_CATEGORY = 4
-GUILD_NEWS = 5
 
 _lock = threading.Lock()
 _increment = itertools.count(1)
@@ -79,20 +36,21 @@ def iso(ts: float | None = None) -> str:
     return datetime.fromtimestamp(time.time() if ts is None else ts, UTC).isoformat()
 
 
+# fmt: off
+_USER_STATIC: Json = {
+    "avatar": None, "banner": None, "accent_color": None, "avatar_decoration_data": None, "collectibles": None,
+    "primary_guild": None, "public_flags": 0, "flags": 0,
+}
+# fmt: on
+
+
 def user(user_id: int, username: str, *, bot: bool = False, global_name: str | None = None) -> Json:
     data: Json = {
         "id": str(user_id),
         "username": username,
         "discriminator": "0",
         "global_name": global_name if global_name is not None else (None if bot else username),
-        "avatar": None,
-        "banner": None,
-        "accent_color": None,
-        "avatar_decoration_data": None,
-        "collectibles": None,
-        "primary_guild": None,
-        "public_flags": 0,
-        "flags": 0,
+        **copy.deepcopy(_USER_STATIC),
     }
     if bot:
         data["bot"] = True
@@ -106,33 +64,24 @@ def current_user(user_id: int, username: str) -> Json:
     return data
 
 
-def application(app_id: int, name: str, owner: Json, *, flags: int = 0) -> Json:
-    return {
-        "id": str(app_id),
-        "name": name,
-        "icon": None,
-        "description": "",
-        "summary": "",
-        "type": None,
-        "bot_public": True,
-        "bot_require_code_grant": False,
-        "verify_key": "0" * 64,
-        "owner": owner,
-        "team": None,
-        "flags": flags,
-        "tags": [],
-        "approximate_guild_count": 1,
-        "approximate_user_install_count": 0,
-        "interactions_endpoint_url": None,
-        "redirect_uris": [],
-        "install_params": {"scopes": ["bot", "applications.commands"], "permissions": "0"},
-        "integration_types_config": {"0": {}},
-        "custom_install_url": None,
-        "role_connections_verification_url": None,
-        "event_webhooks_url": None,
-        "event_webhooks_status": 1,
-        "bot": owner,
-    }
+# fmt: off
+_APPLICATION_STATIC: Json = {
+    "icon": None, "description": "", "summary": "", "type": None, "bot_public": True, "bot_require_code_grant": False,
+    "verify_key": "0" * 64, "team": None, "tags": [], "approximate_guild_count": 1,
+    "approximate_user_install_count": 0, "interactions_endpoint_url": None, "redirect_uris": [],
+    "install_params": {"scopes": ["bot", "applications.commands"], "permissions": "0"},
+    "integration_types_config": {"0": {}}, "custom_install_url": None, "role_connections_verification_url": None,
+    "event_webhooks_url": None, "event_webhooks_status": 1,
+}
+# fmt: on
+
+
+def application(app_id: int, name: str, owner: Json, *, bot: Json | None = None, flags: int = 0) -> Json:
+    data = copy.deepcopy(_APPLICATION_STATIC)
+    data.update({"id": str(app_id), "name": name, "owner": owner, "flags": flags})
+    if bot is not None:
+        data["bot"] = bot
+    return data
 
 
 def role(
@@ -222,6 +171,25 @@ def interaction_member(member_payload: Json, permissions: int) -> Json:
     return {**member_payload, "permissions": str(permissions)}
 
 
+# fmt: off
+_GUILD_STATIC: Json = {
+    "icon": None, "icon_hash": None, "splash": None, "discovery_splash": None, "afk_channel_id": None,
+    "afk_timeout": 300, "widget_enabled": False, "widget_channel_id": None, "verification_level": 0,
+    "default_message_notifications": 1, "explicit_content_filter": 0, "emojis": [], "stickers": [], "features": [],
+    "mfa_level": 0, "application_id": None, "system_channel_flags": 0, "rules_channel_id": None,
+    "max_presences": None, "max_members": 500000, "vanity_url_code": None, "description": None, "banner": None,
+    "premium_tier": 0, "premium_subscription_count": 0, "preferred_locale": "en-US",
+    "public_updates_channel_id": None, "max_video_channel_users": 25, "max_stage_video_channel_users": 50,
+    "nsfw_level": 0, "premium_progress_bar_enabled": False, "safety_alerts_channel_id": None,
+    "incidents_data": None, "region": "deprecated", "home_header": None,
+}
+_GUILD_CREATE_STATIC: Json = {
+    "large": False, "unavailable": False, "voice_states": [], "threads": [], "presences": [], "stage_instances": [],
+    "guild_scheduled_events": [], "soundboard_sounds": [], "lazy": True,
+}
+# fmt: on
+
+
 def guild(
     guild_id: int,
     name: str,
@@ -237,58 +205,16 @@ def guild(
     return {
         "id": str(guild_id),
         "name": name,
-        "icon": None,
-        "icon_hash": None,
-        "splash": None,
-        "discovery_splash": None,
         "owner_id": str(owner_id),
-        "afk_channel_id": None,
-        "afk_timeout": 300,
-        "widget_enabled": False,
-        "widget_channel_id": None,
-        "verification_level": 0,
-        "default_message_notifications": 1,
-        "explicit_content_filter": 0,
         "roles": roles,
-        "emojis": [],
-        "stickers": [],
-        "features": [],
-        "mfa_level": 0,
-        "application_id": None,
         "system_channel_id": None if system_channel_id is None else str(system_channel_id),
-        "system_channel_flags": 0,
-        "rules_channel_id": None,
-        "max_presences": None,
-        "max_members": 500000,
-        "vanity_url_code": None,
-        "description": None,
-        "banner": None,
-        "premium_tier": 0,
-        "premium_subscription_count": 0,
-        "preferred_locale": "en-US",
-        "public_updates_channel_id": None,
-        "max_video_channel_users": 25,
-        "max_stage_video_channel_users": 50,
-        "nsfw_level": 0,
-        "premium_progress_bar_enabled": False,
-        "safety_alerts_channel_id": None,
-        "incidents_data": None,
-        "region": "deprecated",
-        "home_header": None,
+        **copy.deepcopy(_GUILD_STATIC),
         # Gateway-only fields of GUILD_CREATE.
         "joined_at": iso(joined),
-        "large": False,
-        "unavailable": False,
         "member_count": len(members),
-        "voice_states": [],
         "members": members,
         "channels": channels,
-        "threads": [],
-        "presences": [],
-        "stage_instances": [],
-        "guild_scheduled_events": [],
-        "soundboard_sounds": [],
-        "lazy": True,
+        **copy.deepcopy(_GUILD_CREATE_STATIC),
     }
 
 
@@ -296,61 +222,21 @@ def unavailable_guild(guild_id: int) -> Json:
     return {"id": str(guild_id), "unavailable": True}
 
 
-def message(
-    message_id: int,
-    channel_id: int,
-    author: Json,
-    *,
-    content: str = "",
-    embeds: list[Json] | None = None,
-    components: list[Json] | None = None,
-    flags: int = 0,
-    nonce: str | int | None = None,
-    mentions: list[Json] | None = None,
-    mention_roles: list[int] | None = None,
-    mention_everyone: bool = False,
-    message_reference: Json | None = None,
-    referenced_message: Json | None = None,
-    webhook_id: int | None = None,
-    application_id: int | None = None,
-    kind: int = 0,
-    interaction_metadata: Json | None = None,
-    edited: float | None = None,
-    created: float | None = None,
-) -> Json:
-    data: Json = {
-        "id": str(message_id),
-        "channel_id": str(channel_id),
-        "type": kind,
-        "author": author,
-        "content": content,
-        "timestamp": iso(created),
-        "edited_timestamp": None if edited is None else iso(edited),
-        "tts": False,
-        "mention_everyone": mention_everyone,
-        "mentions": list(mentions or []),
-        "mention_roles": [str(r) for r in mention_roles or []],
-        "mention_channels": [],
-        "attachments": [],
-        "embeds": list(embeds or []),
-        "reactions": [],
-        "pinned": False,
-        "flags": flags,
-        "components": list(components or []),
-        "sticker_items": [],
-        "position": 0,
-    }
-    if nonce is not None:
-        data["nonce"] = nonce
-    if message_reference is not None:
-        data["message_reference"] = message_reference
-        data["referenced_message"] = referenced_message
-    if webhook_id is not None:
-        data["webhook_id"] = str(webhook_id)
-    if application_id is not None:
-        data["application_id"] = str(application_id)
-    if interaction_metadata is not None:
-        data["interaction_metadata"] = interaction_metadata
+# fmt: off
+_MESSAGE_STATIC: Json = {
+    "type": 0, "content": "", "edited_timestamp": None, "tts": False, "mention_everyone": False, "mentions": [],
+    "mention_roles": [], "mention_channels": [], "attachments": [], "embeds": [], "reactions": [], "pinned": False,
+    "flags": 0, "components": [], "sticker_items": [], "position": 0,
+}
+# fmt: on
+
+
+def message(message_id: int, channel_id: int, author: Json, *, created: float | None = None, **fields: Any) -> Json:
+    """A message; `fields` are Discord's own keys (content, embeds, type, nonce, message_reference,
+    webhook_id...) and override the defaults. None values are left out."""
+    data = copy.deepcopy(_MESSAGE_STATIC)
+    data.update({"id": str(message_id), "channel_id": str(channel_id), "author": author, "timestamp": iso(created)})
+    data.update({k: v for k, v in fields.items() if v is not None})
     return data
 
 
@@ -473,6 +359,14 @@ def callback_response(
     return body
 
 
+# fmt: off
+_READY_STATIC: Json = {
+    "private_channels": [], "relationships": [], "presences": [], "guild_join_requests": [], "user_settings": {},
+    "geo_ordered_rtc_regions": ["local"], "auth": {},
+}
+# fmt: on
+
+
 def ready(
     *,
     session_id: str,
@@ -491,30 +385,9 @@ def ready(
         "session_type": "normal",
         "resume_gateway_url": resume_url,
         "application": {"id": str(application_id), "flags": application_flags},
-        "private_channels": [],
-        "relationships": [],
-        "presences": [],
-        "guild_join_requests": [],
-        "user_settings": {},
-        "geo_ordered_rtc_regions": ["local"],
-        "auth": {},
+        **copy.deepcopy(_READY_STATIC),
         "_trace": ['["breachwatch-emulator",{"micros":0}]'],
     }
     if shard is not None:
         data["shard"] = shard
     return data
-
-
-def error(code: int, message: str, errors: Json | None = None) -> Json:
-    body: Json = {"message": message, "code": code}
-    if errors is not None:
-        body["errors"] = errors
-    return body
-
-
-def field_error(path: str, code: str, text: str) -> Json:
-    """Discord's nested 50035 error tree for one field, e.g. path 'embeds.0.title'."""
-    tree: Json = {"_errors": [{"code": code, "message": text}]}
-    for part in reversed(path.split(".")):
-        tree = {part: tree}
-    return tree

@@ -21,6 +21,7 @@ from .validate import (
     UNKNOWN_CHANNEL,
     UNKNOWN_GUILD,
     ApiError,
+    error,
     validate_commands,
     validate_message,
 )
@@ -114,9 +115,7 @@ def make_middleware(emu: Emulator) -> Any:
         try:
             body = await read_body(request)
         except ValueError:
-            return _finish(
-                emu, request, route, 400, p.error(50109, "The request body contains invalid JSON."), {}, None
-            )
+            return _finish(emu, request, route, 400, error(50109, "The request body contains invalid JSON."), {}, None)
         token = _bot_token(request)
         needs_auth = not route.split(" ", 1)[1].startswith(("/webhooks/{webhook_id}/{webhook_token}", "/interactions/"))
         if needs_auth and token != emu.state.token:
@@ -158,7 +157,7 @@ def _forced(emu: Emulator, request: web.Request, route: str, fault: Fault, body:
         answer = too_many_requests_body(fault.retry_after, fault.is_global)
         return _finish(emu, request, route, 429, answer, headers, body, "forced")
     code, message = _DEFAULT_ERRORS.get(fault.status, (0, f"{fault.status}: Error"))
-    answer = p.error(fault.code if fault.code is not None else code, fault.message or message)
+    answer = error(fault.code if fault.code is not None else code, fault.message or message)
     return _finish(emu, request, route, fault.status, answer, {}, body)
 
 
@@ -228,7 +227,9 @@ async def get_user(emu: Emulator, request: web.Request) -> Answer:
 
 async def application_info(emu: Emulator, request: web.Request) -> Answer:
     s = emu.state
-    return 200, p.application(s.application_id, s.bot_user["username"], s.owner_user, flags=s.application_flags)
+    return 200, p.application(
+        s.application_id, s.bot_user["username"], s.owner_user, bot=s.bot_user, flags=s.application_flags
+    )
 
 
 async def gateway(emu: Emulator, request: web.Request) -> Answer:

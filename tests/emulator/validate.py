@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from . import payloads as p
 from .payloads import Json
 
 UNKNOWN_APPLICATION = 10002
@@ -38,6 +37,21 @@ NONCE_MAX = 25
 _COMMAND_NAME = re.compile(r"^[-_'\w]{1,32}$")
 
 
+def error(code: int, message: str, errors: Json | None = None) -> Json:
+    body: Json = {"message": message, "code": code}
+    if errors is not None:
+        body["errors"] = errors
+    return body
+
+
+def field_error(path: str, code: str, text: str) -> Json:
+    """Discord's nested 50035 error tree for one field, e.g. path 'embeds.0.title'."""
+    tree: Json = {"_errors": [{"code": code, "message": text}]}
+    for part in reversed(path.split(".")):
+        tree = {part: tree}
+    return tree
+
+
 class ApiError(Exception):
     """Raised by handlers; rest.py turns it into Discord's JSON error answer."""
 
@@ -49,11 +63,11 @@ class ApiError(Exception):
         self.errors = errors
 
     def body(self) -> Json:
-        return p.error(self.code, self.message, self.errors)
+        return error(self.code, self.message, self.errors)
 
 
 def form_error(path: str, code: str, text: str) -> ApiError:
-    return ApiError(400, INVALID_FORM_BODY, "Invalid Form Body", p.field_error(path, code, text))
+    return ApiError(400, INVALID_FORM_BODY, "Invalid Form Body", field_error(path, code, text))
 
 
 def _max_len(value: Any, limit: int, path: str) -> None:
