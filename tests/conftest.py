@@ -14,6 +14,8 @@ from storage.engine import create_engine, session_factory
 from storage.migrate import upgrade
 from tests.pg import PG_ADMIN_URL, pg_available, schema_url
 
+pytest_plugins = ["tests.emulator.fixtures"]
+
 IN_CI = os.environ.get("CI", "").lower() == "true"
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED = REPO_ROOT.parent / "shared"
