@@ -77,10 +77,12 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
 async def run_discord(services: Services, stop: asyncio.Event) -> None:
     """Connect to Discord until `stop` is set or the connection fails for good; the bot starts the scheduler."""
     from bot.discord_app.client import BreachwatchBot
+    from bot.discord_app.endpoints import apply_settings
 
     token = services.settings.discord_token
     assert token is not None
     bot = BreachwatchBot(services)
+    apply_settings(bot, services.settings)
     services.gateway_ready = lambda: bot.is_ready() and not bot.is_closed()
     async with bot:
         runner = asyncio.create_task(bot.start(token.get_secret_value()))

@@ -28,6 +28,8 @@ class BreachwatchBot(commands.AutoShardedBot):
         shard_ids: list[int] | None = None,
         shard_count: int | None = None,
         sync_commands: bool = True,
+        background: bool = True,
+        **options: Any,
     ) -> None:
         # Guilds only: channels, roles and the bot's own member for permission checks. No message content.
         intents = discord.Intents.none()
@@ -43,11 +45,13 @@ class BreachwatchBot(commands.AutoShardedBot):
             allowed_mentions=discord.AllowedMentions.none(),
             help_command=None,
             **sharding,
+            **options,
         )
         self.services = services
         self.sender = DiscordSender(self)
         self.started_at = utcnow()
         self.sync_commands = sync_commands
+        self.background = background
 
     async def setup_hook(self) -> None:
         for extension in EXTENSIONS:
@@ -55,9 +59,10 @@ class BreachwatchBot(commands.AutoShardedBot):
         self.tree.on_error = on_app_command_error  # type: ignore[method-assign]
         if self.sync_commands:
             await sync_if_changed(self.tree, self.services.sessions, self.application_id)
-        alert_jobs.install(self.services, self.sender)
-        if not self.services.scheduler.running:
-            self.services.scheduler.start()
+        if self.background:
+            alert_jobs.install(self.services, self.sender)
+            if not self.services.scheduler.running:
+                self.services.scheduler.start()
 
     async def on_ready(self) -> None:
         log.info("connected to Discord as %s in %d guilds", self.user, len(self.guilds))

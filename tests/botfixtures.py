@@ -1,0 +1,70 @@
+"""The real breachwatch bot against the emulator, on real SQL: fixtures shared by the Discord-facing tests."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.alerts.fanout import fan_out
+from bot.alerts.pacing import Pacer
+from bot.alerts.worker import DeliveryWorker
+from bot.discord_app.client import BreachwatchBot
+from bot.services import Services, make_http_session
+from bot.settings import Settings
+from storage.types import utcnow
+from tests.emulator.server import Emulator
+from tests.factories import make_source, make_story
+
+
+class TestBot(BreachwatchBot):
+    __test__ = False
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        """discord.py waits 5 s before a re-IDENTIFY to respect Discord's pacing; tests need not."""
+
+
+@pytest.fixture
+async def services(engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[Services]:
+    settings = Settings(_env_file=None, database_url=str(engine.url.render_as_string(hide_password=False)))  # type: ignore[call-arg]
+    http = make_http_session(settings)
+    scheduler = AsyncIOScheduler()
+    yield Services(settings, engine, sessions, http, scheduler)
+    if scheduler.running:
+        scheduler.shutdown(wait=False)
+    await http.close()
+
+
+def make_bot(services: Services, **kw: Any) -> TestBot:
+    kw.setdefault("background", False)
+    return TestBot(services, guild_ready_timeout=0.05, **kw)
+
+
+@pytest.fixture
+async def bw(services: Services, start_discord: Any) -> TestBot:
+    bot = make_bot(services)
+    await start_discord(bot)
+    return bot
+
+
+def worker(bot: BreachwatchBot, **kw: Any) -> DeliveryWorker:
+    kw.setdefault("pacer", Pacer(rate=1000, burst=1000))
+    return DeliveryWorker(bot.services.sessions, bot.sender, **kw)
+
+
+async def subscribe(emu: Emulator, channel: Any = None, **options: Any) -> Any:
+    inv = await emu.invoke("alerts", {"channel": channel or emu.channel, **options}, subcommand="subscribe")
+    return await inv.wait_message()
+
+
+async def new_story(services: Services, **kw: Any) -> int:
+    """A matching story as the pipeline leaves it, queued for every subscription it passes."""
+    async with services.sessions.begin() as s:
+        source = await make_source(s, url=f"https://feed.example/{utcnow().timestamp()}")
+        story = await make_story(s, source, **kw)
+        await fan_out(s, story, utcnow() + timedelta(seconds=1))
+        return story.id
