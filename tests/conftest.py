@@ -14,7 +14,7 @@ from storage.engine import create_engine, session_factory
 from storage.migrate import upgrade
 from tests.pg import PG_ADMIN_URL, pg_available, schema_url
 
-pytest_plugins = ["tests.emulator.fixtures"]
+pytest_plugins = ["tests.emulator.fixtures", "tests.botfixtures"]
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 REPO_ROOT = Path(__file__).resolve().parents[1]

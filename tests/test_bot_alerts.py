@@ -10,7 +10,7 @@ from sqlalchemy import select
 from storage import deliveries
 from storage.models import Delivery, Notice, Source, Story, Subscription
 from storage.types import utcnow
-from tests.botfixtures import TestBot, bw, make_bot, new_story, services, subscribe, worker  # noqa: F401
+from tests.botfixtures import TestBot, make_bot, new_story, subscribe, worker
 from tests.emulator import constants as perms
 from tests.emulator.fixtures import eventually
 from tests.emulator.invoke import InteractionRefused
