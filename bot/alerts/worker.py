@@ -59,7 +59,8 @@ class DeliveryWorker:
         self.sessions = sessions
         self.sender = sender
         self.owner = owner
-        self.pacer = pacer or Pacer(rate=45, burst=5)
+        # rate + burst <= 50 keeps every 1-second window under Discord's global limit of 50 requests.
+        self.pacer = pacer or Pacer(rate=48, burst=2)
         self.shards = shards
         self.batch = batch
         self.channel_limit = asyncio.Semaphore(channel_concurrency)
