@@ -54,8 +54,7 @@ async def run(channels: int, paced: bool, workdir: Path) -> dict[str, Any]:
     bot = TestBot(services, background=False, sync_commands=False, guild_ready_timeout=0.05)
     apply_endpoints(bot, emu.api_base, emu.gateway_url)
     task = asyncio.create_task(bot.start(emu.token))
-    while not bot.is_ready():
-        await asyncio.sleep(0.01)
+    await asyncio.wait_for(bot.wait_until_ready(), 30)
     async with sessions.begin() as s:
         for ch in targets:
             await subscriptions.subscribe(s, emu.guild.id, ch.id, SubscriptionFilters())
