@@ -26,6 +26,8 @@ _VULN_PULL = 0.6
 _NO_EXPLOIT_PULL = 0.75
 # A breach term this strong, not under a hypothetical, means the data really went somewhere.
 _REAL_BREACH = 0.7
+# A mask hides breach and surveillance readings of its words; a flaw it contains still counts as a flaw.
+_MASKABLE = frozenset({Kind.BREACH, Kind.SURVEILLANCE})
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +93,7 @@ def score_hits(hits: Sequence[Hit], layout: Layout, threshold: float, lang: str 
         kind = h.term.kind
         if kind is Kind.MASK:
             continue
-        if masks and any(a <= h.start and h.end <= b for a, b in masks):
+        if masks and kind in _MASKABLE and any(a <= h.start and h.end <= b for a, b in masks):
             continue
         groups.setdefault(kind, []).append(_Scored(h, layout.sentence(h.start), h.term.weight))
         evidence.setdefault(h.term.concept, set()).add(h.term.display)
