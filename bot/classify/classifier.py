@@ -69,7 +69,7 @@ class Classifier:
         normalised, layout = prepare(title, summary or "", text, code)
         langs = None if code is None else frozenset((code, SHARED))
         hits = self.matcher.find(normalised, langs)
-        return score_hits(hits, layout, self.threshold if threshold is None else threshold, code)
+        return score_hits(hits, layout, self.threshold if threshold is None else threshold, code, normalised)
 
 
 @lru_cache(maxsize=1)

@@ -109,6 +109,8 @@ _DECIMAL_COMMA = frozenset({"fr", "de", "es", "it", "pt", "nl"})
 
 _INITIALISM = re.compile(r"\b(?:[a-z]\.){2,}")
 _SENTENCE_END = re.compile(r"[.!?;]+(?=\s|$)")
+# German writes ordinals with a dot ("des 1. Reviers", "am 3. Mai"): not the end of a sentence.
+_ORDINAL = re.compile(r"(?<![0-9])([0-9]{1,2})\.(?=\s)")
 _NON_WORD = re.compile(r"[^a-z0-9|]+")
 
 
@@ -180,7 +182,10 @@ def words(text: str, lang: str | None = None) -> str:
 
 def sentences(text: str, lang: str | None = None) -> list[str]:
     """A running text as a list of normalised sentences (empty ones dropped)."""
-    text = canonical_numbers(fold(text), lang).replace(SENTENCE_MARK, " ")
+    text = fold(text)
+    if lang == "de" and "." in text:
+        text = _ORDINAL.sub(r"\1", text)
+    text = canonical_numbers(text, lang).replace(SENTENCE_MARK, " ")
     if "." in text:
         text = _INITIALISM.sub(lambda m: m.group(0).replace(".", ""), text)
     text = _SENTENCE_END.sub(f" {SENTENCE_MARK} ", text)

@@ -76,16 +76,16 @@ def _noisy_or(values: Sequence[float]) -> float:
     return 1.0 - out
 
 
-def _distinct_max(items: Sequence[_Scored]) -> list[float]:
-    best: dict[str, float] = {}
-    for s in items:
-        key = s.hit.term.display
-        if s.weight > best.get(key, 0.0):
-            best[key] = s.weight
-    return list(best.values())
+def _surface(text: str, hit: Hit) -> str:
+    """The words of the text a term matched, whole: "pirat*" shows as "piratee", "*leck" as "datenleck"."""
+    start = text.rfind(" ", 0, hit.start) + 1
+    end = text.find(" ", hit.end)
+    return text[start : end if end >= 0 else len(text)]
 
 
-def score_hits(hits: Sequence[Hit], layout: Layout, threshold: float, lang: str | None) -> Verdict:
+def score_hits(
+    hits: Sequence[Hit], layout: Layout, threshold: float, lang: str | None, text: str = ""
+) -> Verdict:
     masks = [(h.start, h.end) for h in hits if h.term.kind is Kind.MASK]
     groups: dict[Kind, list[_Scored]] = {}
     evidence: dict[str, set[str]] = {}
@@ -96,7 +96,7 @@ def score_hits(hits: Sequence[Hit], layout: Layout, threshold: float, lang: str 
         if masks and kind in _MASKABLE and any(a <= h.start and h.end <= b for a, b in masks):
             continue
         groups.setdefault(kind, []).append(_Scored(h, layout.sentence(h.start), h.term.weight))
-        evidence.setdefault(h.term.concept, set()).add(h.term.display)
+        evidence.setdefault(h.term.concept, set()).add(_surface(text, h) if text else h.term.display)
 
     breach = groups.get(Kind.BREACH, [])
     surveillance = groups.get(Kind.SURVEILLANCE, [])
@@ -113,27 +113,27 @@ def score_hits(hits: Sequence[Hit], layout: Layout, threshold: float, lang: str 
                 if promoted > b.weight and layout.proximity(a.sent, b.sent) >= 0.85:
                     b.weight = promoted
 
-    ties: dict[str, float] = {}
     tie_concepts: dict[str, float] = {}
     for s in surveillance:
         best = 0.0
         for b in breach:
             best = max(best, b.weight * layout.proximity(s.sent, b.sent))
         tie = s.weight * best
-        key = s.hit.term.display
-        if tie > ties.get(key, 0.0):
-            ties[key] = tie
         concept = s.hit.term.concept
         if tie > tie_concepts.get(concept, 0.0):
             tie_concepts[concept] = tie
-    ranked = sorted(ties.values(), reverse=True)[: len(_CORROBORATION)]
+    # Corroboration counts across kinds of surveillance data, not synonyms of one kind.
+    ranked = sorted(tie_concepts.values(), reverse=True)[: len(_CORROBORATION)]
     raw = _noisy_or([t * f for t, f in zip(ranked, _CORROBORATION, strict=False)])
 
     def placed(kind: Kind) -> float:
-        items = groups.get(kind, [])
-        for s in items:
-            s.weight = s.hit.term.weight * layout.placement(s.sent)
-        return _noisy_or(_distinct_max(items))
+        # Distinct cues add up with diminishing weight: five words about one fine are not five fines.
+        best: dict[str, float] = {}
+        for s in groups.get(kind, []):
+            w = s.hit.term.weight * layout.placement(s.sent)
+            best[s.hit.term.display] = max(best.get(s.hit.term.display, 0.0), w)
+        ranked = sorted(best.values(), reverse=True)[: len(_CORROBORATION)]
+        return _noisy_or([v * f for v, f in zip(ranked, _CORROBORATION, strict=False)])
 
     negative = placed(Kind.NEGATIVE)
     vulnerability = placed(Kind.VULNERABILITY)
@@ -141,7 +141,8 @@ def score_hits(hits: Sequence[Hit], layout: Layout, threshold: float, lang: str 
     real = max((b.weight for b in breach if b.hit.term.concept not in WEAK_BREACH), default=0.0)
     real = real if real >= _REAL_BREACH else 0.0
 
-    score = raw * (1.0 - _NEGATIVE_PULL * negative)
+    # A plainly worded breach outweighs a mention of a fine or a lawsuit (often about that very breach).
+    score = raw * (1.0 - _NEGATIVE_PULL * negative * (1.0 - 0.5 * real))
     score *= 1.0 - _VULN_PULL * vulnerability * (1.0 - real)
     if vulnerability or modals:
         score *= 1.0 - _NO_EXPLOIT_PULL * no_exploit
