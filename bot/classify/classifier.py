@@ -5,18 +5,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 from functools import lru_cache
 
-from bot.classify.lexicon import LANGUAGES, SHARED, TermSpec, default_terms
+from bot.classify.lexicon import ANY_LANG, LANGUAGES, SHARED, TermSpec, default_terms
 from bot.classify.matcher import Hit, Matcher
-from bot.classify.normalize import SENTENCE_MARK, sentences, words
+from bot.classify.normalize import SENTENCE_MARK, parts_sentences
 from bot.classify.scoring import Layout, score_hits
 from bot.classify.verdict import Verdict
 
 DEFAULT_THRESHOLD = 0.5
+_LANG_SETS = {code: frozenset((code, SHARED, ANY_LANG)) for code in LANGUAGES}
 _SEPARATOR = f" {SENTENCE_MARK} "
 
 
 def normalise_lang(lang: str | None) -> str | None:
-    """"pt-BR" -> "pt"; a language without a lexicon counts as unknown (every lexicon applies)."""
+    """ "pt-BR" -> "pt"; a language without a lexicon counts as unknown (every lexicon applies)."""
     if not lang:
         return None
     code = lang.strip().lower().replace("_", "-").split("-")[0]
@@ -25,16 +26,10 @@ def normalise_lang(lang: str | None) -> str | None:
 
 def prepare(title: str, summary: str = "", text: str | None = None, lang: str | None = None) -> tuple[str, Layout]:
     """The normalised text (title, summary and body sentences between marks) and where its sentences are."""
-    parts: list[str] = []
-    title_words = words(title, lang) if title else ""
-    if title_words:
-        parts.append(title_words)
-    title_count = len(parts)
-    if summary:
-        parts.extend(sentences(summary, lang))
-    lead_end = len(parts)
-    if text:
-        parts.extend(sentences(text, lang))
+    title_sents, summary_sents, body_sents = parts_sentences((title or "", summary or "", text or ""), lang)
+    parts = [*title_sents, *summary_sents, *body_sents]
+    title_count = len(title_sents)
+    lead_end = title_count + len(summary_sents)
     marks: list[int] = []
     pos = 0
     for part in parts[:-1]:
@@ -54,7 +49,7 @@ class Classifier:
     def hits(self, title: str, summary: str = "", text: str | None = None, lang: str | None = None) -> list[Hit]:
         code = normalise_lang(lang)
         normalised, _ = prepare(title, summary, text, code)
-        return self.matcher.find(normalised, None if code is None else frozenset((code, SHARED)))
+        return self.matcher.find(normalised, None if code is None else _LANG_SETS[code])
 
     def classify(
         self,
@@ -67,7 +62,7 @@ class Classifier:
     ) -> Verdict:
         code = normalise_lang(lang)
         normalised, layout = prepare(title, summary or "", text, code)
-        langs = None if code is None else frozenset((code, SHARED))
+        langs = None if code is None else _LANG_SETS[code]
         hits = self.matcher.find(normalised, langs)
         return score_hits(hits, layout, self.threshold if threshold is None else threshold, code, normalised)
 
@@ -77,8 +72,6 @@ def default_classifier() -> Classifier:
     return Classifier(default_terms())
 
 
-def classify(
-    title: str, summary: str = "", text: str | None = None, lang: str | None = None
-) -> Verdict:
+def classify(title: str, summary: str = "", text: str | None = None, lang: str | None = None) -> Verdict:
     """Classify with the bundled lexicons and the default threshold."""
     return default_classifier().classify(title, summary, text, lang)

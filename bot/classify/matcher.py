@@ -14,8 +14,6 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import NamedTuple
-
 import ahocorasick
 
 from bot.classify.lexicon import ANY_LANG, SHARED, Kind, LexiconError, TermSpec
@@ -34,10 +32,9 @@ class Term:
     lang: str
 
 
-class Hit(NamedTuple):
-    start: int  # offset of the term's first character in the normalised text
-    end: int  # offset just past its last character
-    term: Term
+# (start, end, term): offset of the term's first character in the normalised text, offset just past its last
+# character, and the term. A plain tuple: building millions of them is the matcher's hot path.
+Hit = tuple[int, int, Term]
 
 
 def expand(spec: TermSpec) -> list[str]:
@@ -96,13 +93,16 @@ class Matcher:
             self._automaton.make_automaton()
 
     def find(self, text: str, langs: frozenset[str] | None = None) -> list[Hit]:
-        """Every term occurrence in a normalised text; with `langs`, only terms of those languages (plus the
-        shared and guild terms, which belong to every language)."""
+        """Every term occurrence in a normalised text; with `langs`, only terms of those languages (callers
+        include SHARED and ANY_LANG: names and guild terms belong to every language)."""
         if not self.pattern_count:
             return []
         hits: list[Hit] = []
+        append = hits.append
         for end, (back, trail, terms) in self._automaton.iter(text):
+            start = end - back
+            stop = end + 1 - trail
             for term in terms:
-                if langs is None or term.lang in langs or term.lang == SHARED or term.lang == ANY_LANG:
-                    hits.append(Hit(end - back, end + 1 - trail, term))
+                if langs is None or term.lang in langs:
+                    append((start, stop, term))
         return hits

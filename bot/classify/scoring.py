@@ -2,8 +2,10 @@
 
 The score is the strength of the best ties between a breach event and surveillance data, where a tie is the product
 of the two terms' weights and of how close they are (same sentence or both in the headline: 1; headline and summary:
-0.9; far ends of an article: 0.4). Non-breach cues (bans, fines, lawsuits), flaws without exposure and hypothetical
-wording ("could allow") then pull it down.
+0.9; far ends of an article: 0.4). Ties of different kinds of surveillance data corroborate each other. Non-breach
+cues (bans, fines, lawsuits), flaws without exposure and hypothetical wording ("could allow") then pull it down.
+
+This runs for every story, so it works on plain tuples and locals rather than objects.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from bot.classify.verdict import Reason, Verdict
 
 # How far (characters) after a hypothetical cue its doubt reaches, within one sentence.
 _MODAL_REACH = 60
-# Weights of the 2nd and 3rd best ties when combined with the best: corroboration helps, but less.
+# Weights of the 2nd and 3rd strongest pieces of evidence when combined with the strongest: they help, less.
 _CORROBORATION = (1.0, 0.5, 0.25)
 # How hard each kind of counter-evidence pulls a score down at full strength.
 _NEGATIVE_PULL = 0.55
@@ -26,8 +28,22 @@ _VULN_PULL = 0.6
 _NO_EXPLOIT_PULL = 0.75
 # A breach term this strong, not under a hypothetical, means the data really went somewhere.
 _REAL_BREACH = 0.7
+# An actor (criminal, insider) promotes a weak access verb only when this close to it.
+_ACTOR_REACH = 0.85
+
+_BREACH = Kind.BREACH
+_SURVEILLANCE = Kind.SURVEILLANCE
+_MASK = Kind.MASK
+_HYPOTHETICAL = Kind.HYPOTHETICAL
+_ACTOR = Kind.ACTOR
+_NEGATIVE = Kind.NEGATIVE
+_VULNERABILITY = Kind.VULNERABILITY
+_NO_EXPLOITATION = Kind.NO_EXPLOITATION
+_BLOCK = Kind.BLOCK
+_FORCE = Kind.FORCE
 # A mask hides breach and surveillance readings of its words; a flaw it contains still counts as a flaw.
-_MASKABLE = frozenset({Kind.BREACH, Kind.SURVEILLANCE})
+_MASKABLE = frozenset({_BREACH, _SURVEILLANCE})
+_CATEGORY_SET = frozenset(CATEGORIES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,118 +78,150 @@ class Layout:
         return 1.0 if i < self.lead_end else 0.5
 
 
-@dataclass(slots=True)
-class _Scored:
-    hit: Hit
-    sent: int
-    weight: float
-
-
-def _noisy_or(values: Sequence[float]) -> float:
+def _combine(values: list[float]) -> float:
+    """Noisy-or of the strongest values with diminishing weights."""
+    values.sort(reverse=True)
     out = 1.0
-    for v in values:
-        out *= 1.0 - v
+    for v, f in zip(values, _CORROBORATION, strict=False):
+        out *= 1.0 - v * f
     return 1.0 - out
 
 
-def _surface(text: str, hit: Hit) -> str:
+def _surface(text: str, start: int, end: int) -> str:
     """The words of the text a term matched, whole: "pirat*" shows as "piratee", "*leck" as "datenleck"."""
-    start = text.rfind(" ", 0, hit.start) + 1
-    end = text.find(" ", hit.end)
-    return text[start : end if end >= 0 else len(text)]
+    a = text.rfind(" ", 0, start) + 1
+    b = text.find(" ", end)
+    return text[a : b if b >= 0 else len(text)]
+
+
+def _cue_strength(items: list[tuple[int, str, float]], layout: Layout) -> float:
+    best: dict[str, float] = {}
+    for sent, display, weight in items:
+        w = weight * layout.placement(sent)
+        if w > best.get(display, 0.0):
+            best[display] = w
+    return _combine(list(best.values())) if best else 0.0
 
 
 def score_hits(
     hits: Sequence[Hit], layout: Layout, threshold: float, lang: str | None, text: str = ""
 ) -> Verdict:
-    masks = [(h.start, h.end) for h in hits if h.term.kind is Kind.MASK]
-    groups: dict[Kind, list[_Scored]] = {}
+    marks = layout.marks
+    masks = [(a, b) for a, b, t in hits if t.kind is _MASK]
+    # Breach hits as parallel lists: sentence, start, base weight, weak?, and the weight adjusted below.
+    b_sent: list[int] = []
+    b_start: list[int] = []
+    b_base: list[float] = []
+    b_weak: list[bool] = []
+    surveillance: list[tuple[int, float, str]] = []
+    modals: list[tuple[int, int, int, float]] = []
+    actors: list[tuple[int, float]] = []
+    negative: list[tuple[int, str, float]] = []
+    vulnerability: list[tuple[int, str, float]] = []
+    no_exploit: list[tuple[int, str, float]] = []
+    blocked = forced = False
     evidence: dict[str, set[str]] = {}
-    for h in hits:
-        kind = h.term.kind
-        if kind is Kind.MASK:
+    for start, end, term in hits:
+        kind = term.kind
+        if kind is _MASK:
             continue
-        if masks and kind in _MASKABLE and any(a <= h.start and h.end <= b for a, b in masks):
+        if masks and kind in _MASKABLE and any(a <= start and end <= b for a, b in masks):
             continue
-        groups.setdefault(kind, []).append(_Scored(h, layout.sentence(h.start), h.term.weight))
-        evidence.setdefault(h.term.concept, set()).add(_surface(text, h) if text else h.term.display)
+        sent = bisect_right(marks, start)
+        if kind is _BREACH:
+            b_sent.append(sent)
+            b_start.append(start)
+            b_base.append(term.weight)
+            b_weak.append(term.concept in WEAK_BREACH)
+        elif kind is _SURVEILLANCE:
+            surveillance.append((sent, term.weight, term.concept))
+        elif kind is _HYPOTHETICAL:
+            modals.append((sent, start, end, term.weight))
+        elif kind is _ACTOR:
+            actors.append((sent, term.weight))
+        elif kind is _NEGATIVE:
+            negative.append((sent, term.display, term.weight))
+        elif kind is _VULNERABILITY:
+            vulnerability.append((sent, term.display, term.weight))
+        elif kind is _NO_EXPLOITATION:
+            no_exploit.append((sent, term.display, term.weight))
+        elif kind is _BLOCK:
+            blocked = True
+        elif kind is _FORCE:
+            forced = True
+        shown = _surface(text, start, end) if text else term.display
+        bucket = evidence.get(term.concept)
+        if bucket is None:
+            evidence[term.concept] = {shown}
+        else:
+            bucket.add(shown)
 
-    breach = groups.get(Kind.BREACH, [])
-    surveillance = groups.get(Kind.SURVEILLANCE, [])
-    modals = groups.get(Kind.HYPOTHETICAL, [])
-    actors = groups.get(Kind.ACTOR, [])
-
-    for b in breach:
-        for m in modals:
-            if m.sent == b.sent and m.hit.start <= b.hit.start and b.hit.start - m.hit.end <= _MODAL_REACH:
-                b.weight = min(b.weight, b.hit.term.weight * (1.0 - m.weight))
-        if b.hit.term.concept in WEAK_BREACH:
-            for a in actors:
-                promoted = a.weight * layout.proximity(a.sent, b.sent)
-                if promoted > b.weight and layout.proximity(a.sent, b.sent) >= 0.85:
-                    b.weight = promoted
+    proximity = layout.proximity
+    b_weight = list(b_base)
+    for i, sent in enumerate(b_sent):
+        for m_sent, m_start, m_end, m_weight in modals:
+            if m_sent == sent and m_start <= b_start[i] and b_start[i] - m_end <= _MODAL_REACH:
+                b_weight[i] = min(b_weight[i], b_base[i] * (1.0 - m_weight))
+        if b_weak[i]:
+            for a_sent, a_weight in actors:
+                reach = proximity(a_sent, sent)
+                if reach >= _ACTOR_REACH and a_weight * reach > b_weight[i]:
+                    b_weight[i] = a_weight * reach
+    breach = list(zip(b_sent, b_weight, strict=True))
 
     tie_concepts: dict[str, float] = {}
-    for s in surveillance:
-        best = 0.0
-        for b in breach:
-            best = max(best, b.weight * layout.proximity(s.sent, b.sent))
-        tie = s.weight * best
-        concept = s.hit.term.concept
-        if tie > tie_concepts.get(concept, 0.0):
-            tie_concepts[concept] = tie
-    # Corroboration counts across kinds of surveillance data, not synonyms of one kind.
-    ranked = sorted(tie_concepts.values(), reverse=True)[: len(_CORROBORATION)]
-    raw = _noisy_or([t * f for t, f in zip(ranked, _CORROBORATION, strict=False)])
+    if breach:
+        for s_sent, s_weight, concept in surveillance:
+            best = 0.0
+            for sent, weight in breach:
+                v = weight * proximity(s_sent, sent)
+                if v > best:
+                    best = v
+            tie = s_weight * best
+            if tie > tie_concepts.get(concept, 0.0):
+                tie_concepts[concept] = tie
+    raw = _combine(list(tie_concepts.values())) if tie_concepts else 0.0
 
-    def placed(kind: Kind) -> float:
-        # Distinct cues add up with diminishing weight: five words about one fine are not five fines.
-        best: dict[str, float] = {}
-        for s in groups.get(kind, []):
-            w = s.hit.term.weight * layout.placement(s.sent)
-            best[s.hit.term.display] = max(best.get(s.hit.term.display, 0.0), w)
-        ranked = sorted(best.values(), reverse=True)[: len(_CORROBORATION)]
-        return _noisy_or([v * f for v, f in zip(ranked, _CORROBORATION, strict=False)])
-
-    negative = placed(Kind.NEGATIVE)
-    vulnerability = placed(Kind.VULNERABILITY)
-    no_exploit = placed(Kind.NO_EXPLOITATION)
-    real = max((b.weight for b in breach if b.hit.term.concept not in WEAK_BREACH), default=0.0)
+    top_breach = max(b_weight, default=0.0)
+    real = max((w for w, weak in zip(b_weight, b_weak, strict=True) if not weak), default=0.0)
     real = real if real >= _REAL_BREACH else 0.0
+    neg = _cue_strength(negative, layout) if negative else 0.0
+    vuln = _cue_strength(vulnerability, layout) if vulnerability else 0.0
 
-    # A plainly worded breach outweighs a mention of a fine or a lawsuit (often about that very breach).
-    score = raw * (1.0 - _NEGATIVE_PULL * negative * (1.0 - 0.5 * real))
-    score *= 1.0 - _VULN_PULL * vulnerability * (1.0 - real)
-    if vulnerability or modals:
-        score *= 1.0 - _NO_EXPLOIT_PULL * no_exploit
-    score = max(0.0, min(1.0, score))
+    score = raw
+    if raw > 0.0:
+        # A plainly worded breach outweighs a mention of a fine or a lawsuit (often about that very breach).
+        score *= 1.0 - _NEGATIVE_PULL * neg * (1.0 - 0.5 * real)
+        score *= 1.0 - _VULN_PULL * vuln * (1.0 - real)
+        if no_exploit and (vuln or modals):
+            score *= 1.0 - _NO_EXPLOIT_PULL * _cue_strength(no_exploit, layout)
+        score = max(0.0, min(1.0, score))
 
-    blocked = Kind.BLOCK in groups
-    forced = Kind.FORCE in groups and not blocked
+    forced = forced and not blocked
     match = forced or (not blocked and score >= threshold)
 
-    top_breach = max((b.weight for b in breach), default=0.0)
-    top_surv = max((s.weight for s in surveillance), default=0.0)
+    top_surv = max((w for _, w, _ in surveillance), default=0.0)
     if match:
         floor = max(tie_concepts.values(), default=0.0) * 0.4
-        cats = [c for c, t in sorted(tie_concepts.items(), key=lambda kv: -kv[1]) if t > 0 and t >= floor]
+        ordered = sorted(tie_concepts.items(), key=lambda kv: -kv[1])
+        cats = tuple(c for c, t in ordered if t > 0 and t >= floor and c in _CATEGORY_SET)
     else:
         by_weight: dict[str, float] = {}
-        for s in surveillance:
-            c = s.hit.term.concept
-            by_weight[c] = max(by_weight.get(c, 0.0), s.weight)
-        cats = [c for c, w in sorted(by_weight.items(), key=lambda kv: -kv[1]) if w >= 0.5]
-    cats = [c for c in cats if c in CATEGORIES]
+        for _, w, c in surveillance:
+            if w > by_weight.get(c, 0.0):
+                by_weight[c] = w
+        ordered = sorted(by_weight.items(), key=lambda kv: -kv[1])
+        cats = tuple(c for c, w in ordered if w >= 0.5 and c in _CATEGORY_SET)
 
     reason: Reason | None = None
     if not match:
         if blocked:
             reason = Reason.BLOCKED_BY_RULE
-        elif vulnerability >= 0.4 and top_surv >= 0.4:
+        elif vuln >= 0.4 and top_surv >= 0.4:
             reason = Reason.VULNERABILITY_NO_EXPOSURE
         elif top_breach >= 0.5 and top_surv < 0.5:
             reason = Reason.NON_SURVEILLANCE_BREACH
-        elif top_surv >= 0.5 and (top_breach < 0.5 or negative >= 0.3):
+        elif top_surv >= 0.5 and (top_breach < 0.5 or neg >= 0.3):
             reason = Reason.SURVEILLANCE_NO_BREACH
         elif top_breach >= 0.5:
             reason = Reason.NON_SURVEILLANCE_BREACH
@@ -185,7 +233,7 @@ def score_hits(
     return Verdict(
         match=match,
         score=score,
-        categories=tuple(cats),
+        categories=cats,
         evidence={k: tuple(sorted(v)) for k, v in sorted(evidence.items())},
         reason=reason,
         lang=lang,
