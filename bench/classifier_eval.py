@@ -21,10 +21,7 @@ DEFAULT_DATA = REPO.parent / "shared" / "corpus" / "dev.jsonl"
 
 
 def _line(name: str, c: Counts) -> str:
-    return (
-        f"  {name:<28} P={c.precision:.3f} R={c.recall:.3f} F1={c.f1:.3f}"
-        f"  (tp={c.tp} fp={c.fp} fn={c.fn} tn={c.tn})"
-    )
+    return f"  {name:<28} P={c.precision:.3f} R={c.recall:.3f} F1={c.f1:.3f}  (tp={c.tp} fp={c.fp} fn={c.fn} tn={c.tn})"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -22,28 +22,67 @@ from bot.classify.matcher import Hit, Term, display_of, expand  # noqa: E402
 from bot.classify.scoring import score_hits  # noqa: E402
 
 SUBJECTS = [
-    "City council", "A regional police force", "The border agency", "A camera maker", "A school district",
-    "La mairie", "Die Landespolizei", "El ayuntamiento", "Il comune", "A prefeitura", "De gemeente",
-    "An exam proctoring firm", "A parking operator", "A hospital group", "A retailer", "A stalkerware vendor",
+    "City council",
+    "A regional police force",
+    "The border agency",
+    "A camera maker",
+    "A school district",
+    "La mairie",
+    "Die Landespolizei",
+    "El ayuntamiento",
+    "Il comune",
+    "A prefeitura",
+    "De gemeente",
+    "An exam proctoring firm",
+    "A parking operator",
+    "A hospital group",
+    "A retailer",
+    "A stalkerware vendor",
 ]
 EVENTS = [
-    "left a database open with no password", "was hacked and files were dumped online",
-    "says a contractor stole records", "bans facial recognition after a vote", "patched a flaw in its app",
-    "rolls out new plate readers on highways", "reports strong quarterly results", "a subi une fuite de données",
-    "meldet ein Datenleck", "sufrió un hackeo", "ha subito un attacco informatico", "teve dados vazados",
-    "heeft een datalek gemeld", "is fined for collecting images without consent", "hires a new chief executive",
+    "left a database open with no password",
+    "was hacked and files were dumped online",
+    "says a contractor stole records",
+    "bans facial recognition after a vote",
+    "patched a flaw in its app",
+    "rolls out new plate readers on highways",
+    "reports strong quarterly results",
+    "a subi une fuite de données",
+    "meldet ein Datenleck",
+    "sufrió un hackeo",
+    "ha subito un attacco informatico",
+    "teve dados vazados",
+    "heeft een datalek gemeld",
+    "is fined for collecting images without consent",
+    "hires a new chief executive",
 ]
 OBJECTS = [
-    "licence plate images", "CCTV footage from street cameras", "customer credit card numbers",
-    "location data of drivers", "fingerprints of employees", "images de vidéosurveillance", "Kennzeichen",
-    "datos de clientes", "telecamere di sorveglianza", "dados de localização", "camerabeelden", "loyalty points",
-    "weather forecasts", "the police watchlist", "messages collected by a spy app",
+    "licence plate images",
+    "CCTV footage from street cameras",
+    "customer credit card numbers",
+    "location data of drivers",
+    "fingerprints of employees",
+    "images de vidéosurveillance",
+    "Kennzeichen",
+    "datos de clientes",
+    "telecamere di sorveglianza",
+    "dados de localização",
+    "camerabeelden",
+    "loyalty points",
+    "weather forecasts",
+    "the police watchlist",
+    "messages collected by a spy app",
 ]
 TAILS = [
-    "Researchers said anyone could browse the records.", "The company says no evidence of access was found.",
-    "Officials are investigating.", "Critics call for a moratorium.", "Shares rose 4% on the news.",
-    "Plus de 10 000 personnes seraient concernées.", "Rund 800.000 Datensätze waren betroffen.",
-    "Read more...", "The incident affected 1.2 million people.",
+    "Researchers said anyone could browse the records.",
+    "The company says no evidence of access was found.",
+    "Officials are investigating.",
+    "Critics call for a moratorium.",
+    "Shares rose 4% on the news.",
+    "Plus de 10 000 personnes seraient concernées.",
+    "Rund 800.000 Datensätze waren betroffen.",
+    "Read more...",
+    "The incident affected 1.2 million people.",
 ]
 
 
@@ -138,21 +177,26 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"items: {len(items)} synthetic title+summary, {matches} match; language unknown (all lexicons)")
     print(f"patterns: default {default.matcher.pattern_count}, with guild terms {tuned.matcher.pattern_count}")
-    print(f"compile: default {compile_default * 1000:.1f} ms, with {len(extra)} guild terms "
-          f"{compile_tuned * 1000:.1f} ms")
+    print(
+        f"compile: default {compile_default * 1000:.1f} ms, with {len(extra)} guild terms {compile_tuned * 1000:.1f} ms"
+    )
     print(f"default lexicons:            {default_rate:10.0f} items/s")
     print(f"+{len(extra)} guild terms:          {tuned_rate:10.0f} items/s")
     print(f"naive regex per term (+{len(extra)}): {naive_rate:10.0f} items/s")
     print(f"speedup vs naive: {tuned_rate / naive_rate:.1f}x")
-    print(json.dumps({
-        "items_per_s": round(default_rate),
-        "items_per_s_1000_terms": round(tuned_rate),
-        "naive_items_per_s_1000_terms": round(naive_rate),
-        "speedup_vs_naive": round(tuned_rate / naive_rate, 1),
-        "patterns_default": default.matcher.pattern_count,
-        "patterns_1000_terms": tuned.matcher.pattern_count,
-        "extra_terms": len(extra),
-    }))
+    print(
+        json.dumps(
+            {
+                "items_per_s": round(default_rate),
+                "items_per_s_1000_terms": round(tuned_rate),
+                "naive_items_per_s_1000_terms": round(naive_rate),
+                "speedup_vs_naive": round(tuned_rate / naive_rate, 1),
+                "patterns_default": default.matcher.pattern_count,
+                "patterns_1000_terms": tuned.matcher.pattern_count,
+                "extra_terms": len(extra),
+            }
+        )
+    )
     return 0
 
 

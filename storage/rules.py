@@ -97,9 +97,7 @@ async def remove_rule(session: AsyncSession, guild_id: int, term: str, action: s
 
 async def list_rules(session: AsyncSession, guild_id: int) -> list[KeywordRule]:
     rows = await session.scalars(
-        select(KeywordRule)
-        .where(KeywordRule.guild_id == guild_id)
-        .order_by(KeywordRule.action, KeywordRule.term)
+        select(KeywordRule).where(KeywordRule.guild_id == guild_id).order_by(KeywordRule.action, KeywordRule.term)
     )
     return list(rows)
 

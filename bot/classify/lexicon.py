@@ -10,7 +10,7 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 
 LANGUAGES: tuple[str, ...] = ("en", "fr", "de", "es", "it", "pt", "nl")
@@ -121,7 +121,7 @@ def lexicon_names() -> tuple[str, ...]:
     return (*LANGUAGES, SHARED)
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_lexicon(name: str) -> tuple[TermSpec, ...]:
     path = resources.files("config").joinpath("lexicon", f"{name}.toml")
     return parse_lexicon(path.read_text(encoding="utf-8"), name)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
+
 import ahocorasick
 
 from bot.classify.lexicon import ANY_LANG, SHARED, Kind, LexiconError, TermSpec
@@ -45,12 +46,22 @@ def expand(spec: TermSpec) -> list[str]:
     raw_words = raw.strip("*").split()
     if not raw_words:
         raise LexiconError(f"empty term {spec.text!r}")
+    lang = None if spec.lang in (SHARED, ANY_LANG) else spec.lang
+    if not any(w.endswith("*") for w in raw_words[:-1]):
+        # No inner wildcard: normalise the term as one text, so "1,5 milhões" becomes one number.
+        for raw_word in raw_words:
+            if "*" in raw_word.rstrip("*"):
+                raise LexiconError(f"term {spec.text!r}: '*' only at the start or end of a word")
+        whole = words(" ".join(w.rstrip("*") for w in raw_words), lang)
+        if not whole:
+            raise LexiconError(f"term {spec.text!r} has no letters or digits")
+        raw_words = [whole]
     choices: list[list[str]] = []
     for i, raw_word in enumerate(raw_words):
         inflect = raw_word.endswith("*") and i < len(raw_words) - 1
         if "*" in raw_word.rstrip("*"):
             raise LexiconError(f"term {spec.text!r}: '*' only at the start or end of a word")
-        norm = words(raw_word.rstrip("*"), None if spec.lang in (SHARED, ANY_LANG) else spec.lang)
+        norm = words(raw_word.rstrip("*"), lang)
         if not norm:
             raise LexiconError(f"term {spec.text!r}: word {raw_word!r} has no letters or digits")
         if inflect:

@@ -103,9 +103,7 @@ def _cue_strength(items: list[tuple[int, str, float]], layout: Layout) -> float:
     return _combine(list(best.values())) if best else 0.0
 
 
-def score_hits(
-    hits: Sequence[Hit], layout: Layout, threshold: float, lang: str | None, text: str = ""
-) -> Verdict:
+def score_hits(hits: Sequence[Hit], layout: Layout, threshold: float, lang: str | None, text: str = "") -> Verdict:
     marks = layout.marks
     masks = [(a, b) for a, b, t in hits if t.kind is _MASK]
     # Breach hits as parallel lists: sentence, start, base weight, weak?, and the weight adjusted below.
