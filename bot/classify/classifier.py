@@ -1,0 +1,77 @@
+"""The classifier: normalise a story, run the one automaton over it, score the hits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import lru_cache
+
+from bot.classify.lexicon import ANY_LANG, LANGUAGES, SHARED, TermSpec, default_terms
+from bot.classify.matcher import Hit, Matcher
+from bot.classify.normalize import SENTENCE_MARK, parts_sentences
+from bot.classify.scoring import Layout, score_hits
+from bot.classify.verdict import Verdict
+
+DEFAULT_THRESHOLD = 0.5
+_LANG_SETS = {code: frozenset((code, SHARED, ANY_LANG)) for code in LANGUAGES}
+_SEPARATOR = f" {SENTENCE_MARK} "
+
+
+def normalise_lang(lang: str | None) -> str | None:
+    """ "pt-BR" -> "pt"; a language without a lexicon counts as unknown (every lexicon applies)."""
+    if not lang:
+        return None
+    code = lang.strip().lower().replace("_", "-").split("-")[0]
+    return code if code in LANGUAGES else None
+
+
+def prepare(title: str, summary: str = "", text: str | None = None, lang: str | None = None) -> tuple[str, Layout]:
+    """The normalised text (title, summary and body sentences between marks) and where its sentences are."""
+    title_sents, summary_sents, body_sents = parts_sentences((title or "", summary or "", text or ""), lang)
+    parts = [*title_sents, *summary_sents, *body_sents]
+    title_count = len(title_sents)
+    lead_end = title_count + len(summary_sents)
+    marks: list[int] = []
+    pos = 0
+    for part in parts[:-1]:
+        pos += len(part) + 1  # the leading space, then the part; the mark follows
+        marks.append(pos + 1)
+        pos += 2
+    return " " + _SEPARATOR.join(parts) + " ", Layout(marks, title_count, lead_end)
+
+
+class Classifier:
+    """Defaults plus any extra (guild) terms, compiled once. Thread-safe for reading."""
+
+    def __init__(self, specs: Iterable[TermSpec], threshold: float = DEFAULT_THRESHOLD) -> None:
+        self.matcher = Matcher(specs)
+        self.threshold = threshold
+
+    def hits(self, title: str, summary: str = "", text: str | None = None, lang: str | None = None) -> list[Hit]:
+        code = normalise_lang(lang)
+        normalised, _ = prepare(title, summary, text, code)
+        return self.matcher.find(normalised, None if code is None else _LANG_SETS[code])
+
+    def classify(
+        self,
+        title: str,
+        summary: str = "",
+        text: str | None = None,
+        lang: str | None = None,
+        *,
+        threshold: float | None = None,
+    ) -> Verdict:
+        code = normalise_lang(lang)
+        normalised, layout = prepare(title, summary or "", text, code)
+        langs = None if code is None else _LANG_SETS[code]
+        hits = self.matcher.find(normalised, langs)
+        return score_hits(hits, layout, self.threshold if threshold is None else threshold, code, normalised)
+
+
+@lru_cache(maxsize=1)
+def default_classifier() -> Classifier:
+    return Classifier(default_terms())
+
+
+def classify(title: str, summary: str = "", text: str | None = None, lang: str | None = None) -> Verdict:
+    """Classify with the bundled lexicons and the default threshold."""
+    return default_classifier().classify(title, summary, text, lang)

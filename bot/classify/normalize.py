@@ -1,0 +1,219 @@
+"""Text normalisation shared by the lexicon compiler and the matcher.
+
+Both sides go through the same folding so that a term written "Überwachungskamera" in a lexicon finds
+"UBERWACHUNGSKAMERAS" in a headline, and "8,6 Mio." in German finds "8.6 million" in English: numbers are rewritten
+as their plain integer value, read with the decimal and grouping marks of the text's language.
+
+The normalised text is a run of lower-case ASCII words separated by single spaces, with " | " between sentences and
+a space at both ends, so a matcher can encode word boundaries as literal spaces in its patterns.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from collections.abc import Sequence
+
+SENTENCE_MARK = "|"
+
+_TRANSLATE = str.maketrans(
+    {
+        "œ": "oe",
+        "æ": "ae",
+        "ø": "o",
+        "ł": "l",
+        "đ": "d",
+        "ð": "d",
+        "þ": "th",
+        "ı": "i",
+        "ß": "ss",
+        "’": "'",
+        "‘": "'",
+        "ʼ": "'",
+        "´": "'",
+        "`": "'",
+        "“": " ",
+        "”": " ",
+        "„": " ",
+        "«": " ",
+        "»": " ",
+        "‹": " ",
+        "›": " ",
+        "–": " - ",
+        "—": " - ",
+        "―": " - ",
+        "…": "... ",
+        "\u00a0": " ",
+        "\u202f": " ",
+        "\u2009": " ",
+        "\u2007": " ",
+    }
+)
+
+_TAG = re.compile(r"<[^>]{0,500}>")
+
+# Magnitude words after a number, longest first so "mil millones" wins over "mil".
+_MAGNITUDES: dict[str, float] = {
+    "mil millones": 1e9,
+    "mil milhoes": 1e9,
+    "thousand": 1e3,
+    "tausend": 1e3,
+    "duizend": 1e3,
+    "mille": 1e3,
+    "mila": 1e3,
+    "mil": 1e3,
+    "million": 1e6,
+    "millions": 1e6,
+    "millionen": 1e6,
+    "millones": 1e6,
+    "millon": 1e6,
+    "milioni": 1e6,
+    "milione": 1e6,
+    "milhoes": 1e6,
+    "milhao": 1e6,
+    "miljoen": 1e6,
+    "mio": 1e6,
+    "mln": 1e6,
+    "billion": 1e9,
+    "billions": 1e9,
+    "milliard": 1e9,
+    "milliards": 1e9,
+    "milliarde": 1e9,
+    "milliarden": 1e9,
+    "mrd": 1e9,
+    "miliardi": 1e9,
+    "miliardo": 1e9,
+    "mld": 1e9,
+    "bilhoes": 1e9,
+    "bilhao": 1e9,
+    "miljard": 1e9,
+    # Abbreviations keep their dot so it is not read as the end of a sentence.
+    "mio.": 1e6,
+    "mrd.": 1e9,
+    "mln.": 1e6,
+    "mld.": 1e9,
+}
+# Short suffixes only count glued to the digits ("2.65m", "40k"), never after a space ("5 m" is five metres).
+_GLUED = {"k": 1e3, "m": 1e6, "mn": 1e6, "bn": 1e9}
+
+_MAG_ALT = "|".join(sorted((re.escape(m) for m in _MAGNITUDES), key=len, reverse=True))
+_NUMBER = re.compile(
+    r"(?<![a-z0-9.,])"
+    r"(\d{1,3}(?:(?:[.,']|\s(?=\d{3}(?!\d)))\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?)"
+    r"(?:(k|mn|bn|m)|\s?(" + _MAG_ALT + r"))?"
+    r"(?![a-z0-9])"
+)
+
+# Languages writing a decimal comma; English (and unknown) text is read with a decimal point.
+_DECIMAL_COMMA = frozenset({"fr", "de", "es", "it", "pt", "nl"})
+
+_DIGIT = re.compile(r"[0-9]")
+# A sentence ends at . ! ? or ; before a space, except after a single letter that follows a dot ("U.S. border").
+_SENTENCE_END = re.compile(r"(?<!\.[a-z])[.!?;]+(?=\s|$)")
+# German writes ordinals with a dot ("des 1. Reviers", "am 3. Mai"): not the end of a sentence.
+_ORDINAL = re.compile(r"(?<![0-9])([0-9]{1,2})\.(?=\s)")
+_NON_WORD = re.compile(r"[^a-z0-9|]+")
+# Between the parts of a story: an ASCII control character no feed text keeps after folding.
+_PART = "\x07"
+_KEEP_WORDS = str.maketrans(
+    {chr(i): " " for i in range(128) if not (chr(i).isalnum() or chr(i) in f"{SENTENCE_MARK}{_PART}")}
+)
+
+
+def fold(text: str) -> str:
+    """Lower-case, strip accents and markup, keep punctuation (sentences are split later)."""
+    if "&" in text:
+        text = html.unescape(text)
+    if "<" in text:
+        text = _TAG.sub(" ", text)
+    text = text.casefold()
+    if not text.isascii():
+        # Every character the table rewrites is non-ASCII, so pure-ASCII text (most English) skips both steps.
+        text = text.translate(_TRANSLATE)
+        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return text
+
+
+def parse_number(digits: str, lang: str | None = None) -> float:
+    """The value of a digit string written the way `lang` writes numbers ("1.234,5" in German is 1234.5)."""
+    digits = digits.replace(" ", "").replace("'", "")
+    seps = [c for c in digits if c in ".,"]
+    if not seps:
+        return float(digits)
+    parts = re.split(r"[.,]", digits)
+    last_sep = seps[-1]
+    last_group = parts[-1]
+    if len(seps) > 1 and len(set(seps)) == 2:
+        # Both marks present: the last one is the decimal mark.
+        whole = "".join(parts[:-1])
+        return float(f"{whole}.{last_group}")
+    if len(seps) > 1:
+        # The same mark several times can only be grouping ("1.234.567", "1,234,567").
+        return float("".join(parts))
+    if len(last_group) != 3:
+        return float(f"{parts[0]}.{last_group}")
+    # One mark followed by exactly three digits: grouping, unless the language uses that mark for decimals.
+    decimal_mark = "," if lang in _DECIMAL_COMMA else "." if lang == "en" else None
+    if decimal_mark == last_sep:
+        return float(f"{parts[0]}.{last_group}")
+    return float("".join(parts))
+
+
+def _render(value: float) -> str:
+    if value == int(value):
+        return str(int(value))
+    whole, frac = f"{value:.3f}".rstrip("0").split(".")
+    return f"{whole}d{frac}"
+
+
+def canonical_numbers(folded: str, lang: str | None = None) -> str:
+    """Rewrite every number (with its magnitude word) as its plain value: "19,2 millions" -> "19200000"."""
+    if _DIGIT.search(folded) is None:
+        return folded
+
+    def repl(m: re.Match[str]) -> str:
+        value = parse_number(m.group(1), lang)
+        if m.group(2):
+            value *= _GLUED[m.group(2)]
+        elif m.group(3):
+            value *= _MAGNITUDES[m.group(3)]
+        return f" {_render(value)} "
+
+    return _NUMBER.sub(repl, folded)
+
+
+def words(text: str, lang: str | None = None) -> str:
+    """One sentence-free span (a title, a lexicon term) as space-separated words, without outer spaces."""
+    text = canonical_numbers(fold(text), lang)
+    return _NON_WORD.sub(" ", text.replace(SENTENCE_MARK, " ")).strip()
+
+
+def _split_sentences(text: str, lang: str | None) -> str:
+    text = fold(text)
+    if lang == "de" and "." in text:
+        text = _ORDINAL.sub(r"\1", text)
+    if _DIGIT.search(text) is not None:
+        text = canonical_numbers(text, lang)
+    # translate + split/join is several times faster than a regex substitution per run of punctuation.
+    return " ".join(_SENTENCE_END.sub(f" {SENTENCE_MARK} ", text).translate(_KEEP_WORDS).split())
+
+
+def sentences(text: str, lang: str | None = None) -> list[str]:
+    """A running text as a list of normalised sentences (empty ones dropped)."""
+    return [
+        s for s in map(str.strip, _split_sentences(text.replace(SENTENCE_MARK, " "), lang).split(SENTENCE_MARK)) if s
+    ]
+
+
+def parts_sentences(parts: Sequence[str], lang: str | None = None) -> list[list[str]]:
+    """Several texts (title, summary, body) normalised in one pass: the sentences of each, in order."""
+    joined = _PART.join(p.replace(SENTENCE_MARK, " ").replace(_PART, " ") for p in parts)
+    out: list[list[str]] = []
+    for chunk in _split_sentences(joined, lang).split(_PART):
+        out.append([s for s in map(str.strip, chunk.split(SENTENCE_MARK)) if s])
+    return out
+
+
+def tokens(text: str, lang: str | None = None) -> list[str]:
+    return words(text, lang).split()

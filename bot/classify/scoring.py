@@ -1,0 +1,239 @@
+"""From term hits to a verdict.
+
+The score is the strength of the best ties between a breach event and surveillance data, where a tie is the product
+of the two terms' weights and of how close they are (same sentence or both in the headline: 1; headline and summary:
+0.9; far ends of an article: 0.4). Ties of different kinds of surveillance data corroborate each other. Non-breach
+cues (bans, fines, lawsuits), flaws without exposure and hypothetical wording ("could allow") then pull it down.
+
+This runs for every story, so it works on plain tuples and locals rather than objects.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.classify.lexicon import CATEGORIES, WEAK_BREACH, Kind
+from bot.classify.matcher import Hit
+from bot.classify.verdict import Reason, Verdict
+
+# How far (characters) after a hypothetical cue its doubt reaches, within one sentence.
+_MODAL_REACH = 60
+# Weights of the 2nd and 3rd strongest pieces of evidence when combined with the strongest: they help, less.
+_CORROBORATION = (1.0, 0.5, 0.25)
+# How hard each kind of counter-evidence pulls a score down at full strength.
+_NEGATIVE_PULL = 0.55
+_VULN_PULL = 0.6
+_NO_EXPLOIT_PULL = 0.75
+# A breach term this strong, not under a hypothetical, means the data really went somewhere.
+_REAL_BREACH = 0.7
+# An actor (criminal, insider) promotes a weak access verb only when this close to it.
+_ACTOR_REACH = 0.85
+
+_BREACH = Kind.BREACH
+_SURVEILLANCE = Kind.SURVEILLANCE
+_MASK = Kind.MASK
+_HYPOTHETICAL = Kind.HYPOTHETICAL
+_ACTOR = Kind.ACTOR
+_NEGATIVE = Kind.NEGATIVE
+_VULNERABILITY = Kind.VULNERABILITY
+_NO_EXPLOITATION = Kind.NO_EXPLOITATION
+_BLOCK = Kind.BLOCK
+_FORCE = Kind.FORCE
+# A mask hides breach and surveillance readings of its words; a flaw it contains still counts as a flaw.
+_MASKABLE = frozenset({_BREACH, _SURVEILLANCE})
+_CATEGORY_SET = frozenset(CATEGORIES)
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """Where the sentences are in the normalised text: title sentences first, then summary, then article body."""
+
+    marks: Sequence[int]  # offsets of the sentence marks
+    title_count: int
+    lead_end: int  # sentences before this index are title or summary
+
+    def sentence(self, pos: int) -> int:
+        return bisect_right(self.marks, pos)
+
+    def proximity(self, i: int, j: int) -> float:
+        if i == j:
+            return 1.0
+        if i > j:
+            i, j = j, i
+        if j < self.title_count:
+            return 1.0
+        if j < self.lead_end:
+            if i < self.title_count:
+                return 0.9
+            return 0.85 if j - i == 1 else 0.75
+        if i < self.lead_end:
+            return 0.7 if j - self.lead_end < 3 else 0.5
+        gap = j - i
+        return 0.75 if gap == 1 else 0.6 if gap == 2 else 0.4
+
+    def placement(self, i: int) -> float:
+        """Weight of a cue by where it sits: the headline and summary say what a story is about."""
+        return 1.0 if i < self.lead_end else 0.5
+
+
+def _combine(values: list[float]) -> float:
+    """Noisy-or of the strongest values with diminishing weights."""
+    values.sort(reverse=True)
+    out = 1.0
+    for v, f in zip(values, _CORROBORATION, strict=False):
+        out *= 1.0 - v * f
+    return 1.0 - out
+
+
+def _surface(text: str, start: int, end: int) -> str:
+    """The words of the text a term matched, whole: "pirat*" shows as "piratee", "*leck" as "datenleck"."""
+    a = text.rfind(" ", 0, start) + 1
+    b = text.find(" ", end)
+    return text[a : b if b >= 0 else len(text)]
+
+
+def _cue_strength(items: list[tuple[int, str, float]], layout: Layout) -> float:
+    best: dict[str, float] = {}
+    for sent, display, weight in items:
+        w = weight * layout.placement(sent)
+        if w > best.get(display, 0.0):
+            best[display] = w
+    return _combine(list(best.values())) if best else 0.0
+
+
+def score_hits(hits: Sequence[Hit], layout: Layout, threshold: float, lang: str | None, text: str = "") -> Verdict:
+    marks = layout.marks
+    masks = [(a, b) for a, b, t in hits if t.kind is _MASK]
+    # Breach hits as parallel lists: sentence, start, base weight, weak?, and the weight adjusted below.
+    b_sent: list[int] = []
+    b_start: list[int] = []
+    b_base: list[float] = []
+    b_weak: list[bool] = []
+    surveillance: list[tuple[int, float, str]] = []
+    modals: list[tuple[int, int, int, float]] = []
+    actors: list[tuple[int, float]] = []
+    negative: list[tuple[int, str, float]] = []
+    vulnerability: list[tuple[int, str, float]] = []
+    no_exploit: list[tuple[int, str, float]] = []
+    blocked = forced = False
+    evidence: dict[str, set[str]] = {}
+    for start, end, term in hits:
+        kind = term.kind
+        if kind is _MASK:
+            continue
+        if masks and kind in _MASKABLE and any(a <= start and end <= b for a, b in masks):
+            continue
+        sent = bisect_right(marks, start)
+        if kind is _BREACH:
+            b_sent.append(sent)
+            b_start.append(start)
+            b_base.append(term.weight)
+            b_weak.append(term.concept in WEAK_BREACH)
+        elif kind is _SURVEILLANCE:
+            surveillance.append((sent, term.weight, term.concept))
+        elif kind is _HYPOTHETICAL:
+            modals.append((sent, start, end, term.weight))
+        elif kind is _ACTOR:
+            actors.append((sent, term.weight))
+        elif kind is _NEGATIVE:
+            negative.append((sent, term.display, term.weight))
+        elif kind is _VULNERABILITY:
+            vulnerability.append((sent, term.display, term.weight))
+        elif kind is _NO_EXPLOITATION:
+            no_exploit.append((sent, term.display, term.weight))
+        elif kind is _BLOCK:
+            blocked = True
+        elif kind is _FORCE:
+            forced = True
+        shown = _surface(text, start, end) if text else term.display
+        bucket = evidence.get(term.concept)
+        if bucket is None:
+            evidence[term.concept] = {shown}
+        else:
+            bucket.add(shown)
+
+    proximity = layout.proximity
+    b_weight = list(b_base)
+    for i, sent in enumerate(b_sent):
+        for m_sent, m_start, m_end, m_weight in modals:
+            if m_sent == sent and m_start <= b_start[i] and b_start[i] - m_end <= _MODAL_REACH:
+                b_weight[i] = min(b_weight[i], b_base[i] * (1.0 - m_weight))
+        if b_weak[i]:
+            for a_sent, a_weight in actors:
+                reach = proximity(a_sent, sent)
+                if reach >= _ACTOR_REACH and a_weight * reach > b_weight[i]:
+                    b_weight[i] = a_weight * reach
+    breach = list(zip(b_sent, b_weight, strict=True))
+
+    tie_concepts: dict[str, float] = {}
+    if breach:
+        for s_sent, s_weight, concept in surveillance:
+            best = 0.0
+            for sent, weight in breach:
+                v = weight * proximity(s_sent, sent)
+                if v > best:
+                    best = v
+            tie = s_weight * best
+            if tie > tie_concepts.get(concept, 0.0):
+                tie_concepts[concept] = tie
+    raw = _combine(list(tie_concepts.values())) if tie_concepts else 0.0
+
+    top_breach = max(b_weight, default=0.0)
+    real = max((w for w, weak in zip(b_weight, b_weak, strict=True) if not weak), default=0.0)
+    real = real if real >= _REAL_BREACH else 0.0
+    neg = _cue_strength(negative, layout) if negative else 0.0
+    vuln = _cue_strength(vulnerability, layout) if vulnerability else 0.0
+
+    score = raw
+    if raw > 0.0:
+        # A plainly worded breach outweighs a mention of a fine or a lawsuit (often about that very breach).
+        score *= 1.0 - _NEGATIVE_PULL * neg * (1.0 - 0.5 * real)
+        score *= 1.0 - _VULN_PULL * vuln * (1.0 - real)
+        if no_exploit and (vuln or modals):
+            score *= 1.0 - _NO_EXPLOIT_PULL * _cue_strength(no_exploit, layout)
+        score = max(0.0, min(1.0, score))
+
+    forced = forced and not blocked
+    match = forced or (not blocked and score >= threshold)
+
+    top_surv = max((w for _, w, _ in surveillance), default=0.0)
+    if match:
+        floor = max(tie_concepts.values(), default=0.0) * 0.4
+        ordered = sorted(tie_concepts.items(), key=lambda kv: -kv[1])
+        cats = tuple(c for c, t in ordered if t > 0 and t >= floor and c in _CATEGORY_SET)
+    else:
+        by_weight: dict[str, float] = {}
+        for _, w, c in surveillance:
+            if w > by_weight.get(c, 0.0):
+                by_weight[c] = w
+        ordered = sorted(by_weight.items(), key=lambda kv: -kv[1])
+        cats = tuple(c for c, w in ordered if w >= 0.5 and c in _CATEGORY_SET)
+
+    reason: Reason | None = None
+    if not match:
+        if blocked:
+            reason = Reason.BLOCKED_BY_RULE
+        elif vuln >= 0.4 and top_surv >= 0.4:
+            reason = Reason.VULNERABILITY_NO_EXPOSURE
+        elif top_breach >= 0.5 and top_surv < 0.5:
+            reason = Reason.NON_SURVEILLANCE_BREACH
+        elif top_surv >= 0.5 and (top_breach < 0.5 or neg >= 0.3):
+            reason = Reason.SURVEILLANCE_NO_BREACH
+        elif top_breach >= 0.5:
+            reason = Reason.NON_SURVEILLANCE_BREACH
+        elif top_surv >= 0.4:
+            reason = Reason.SURVEILLANCE_NO_BREACH
+        else:
+            reason = Reason.NO_BREACH_EVENT
+
+    return Verdict(
+        match=match,
+        score=score,
+        categories=cats,
+        evidence={k: tuple(sorted(v)) for k, v in sorted(evidence.items())},
+        reason=reason,
+        lang=lang,
+        forced=forced,
+    )

@@ -1,0 +1,105 @@
+"""`breachwatch classify "text"` and `breachwatch classify --jsonl FILE|-`: the classifier from the shell."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterable, Iterator
+from typing import IO, Any
+
+from bot.classify.classifier import DEFAULT_THRESHOLD, default_classifier, normalise_lang
+from bot.classify.verdict import Reason, Verdict
+
+_REASONS = {
+    Reason.NO_BREACH_EVENT: "no breach event",
+    Reason.NON_SURVEILLANCE_BREACH: "a breach, but not of surveillance data",
+    Reason.SURVEILLANCE_NO_BREACH: "surveillance news without a breach",
+    Reason.VULNERABILITY_NO_EXPOSURE: "a vulnerability with no reported exposure",
+    Reason.BLOCKED_BY_RULE: "blocked by a guild rule",
+}
+
+
+def render(verdict: Verdict, threshold: float = DEFAULT_THRESHOLD) -> str:
+    head = "MATCH" if verdict.match else "no match"
+    lines = [f"{head}  score {verdict.score:.3f} (threshold {threshold:.2f})"]
+    if verdict.reason is not None:
+        lines.append(f"reason: {verdict.reason.value} ({_REASONS[verdict.reason]})")
+    lines.append(f"categories: {', '.join(verdict.categories) or '-'}")
+    lines.append("evidence:" if verdict.evidence else "evidence: -")
+    for concept, terms in verdict.evidence.items():
+        lines.append(f"  {concept}: {', '.join(terms)}")
+    return "\n".join(lines)
+
+
+def _split(text: str) -> tuple[str, str]:
+    """A free text as title and summary: the first line is the headline when there are several."""
+    head, _, rest = text.strip().partition("\n")
+    return head.strip(), rest.strip()
+
+
+def classify_lines(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
+    """One output object per non-blank input line, in order; a bad line yields an object with `error`."""
+    clf = default_classifier()
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            if not isinstance(item, dict):
+                raise ValueError("not a JSON object")
+        except ValueError as exc:
+            yield {"id": None, "line": n, "error": f"invalid JSON: {exc}"}
+            continue
+        lang = normalise_lang(item.get("lang")) if isinstance(item.get("lang"), str) else None
+        verdict = clf.classify(str(item.get("title") or ""), str(item.get("summary") or ""), lang=lang)
+        out = verdict.to_json()
+        yield {
+            "id": item.get("id"),
+            "match": out["match"],
+            "score": out["score"],
+            "categories": out["categories"],
+            "evidence": out["evidence"],
+            "lang": lang,
+        }
+
+
+def _run_jsonl(source: str, out: IO[str]) -> int:
+    failures = 0
+    stream: IO[str] = sys.stdin if source == "-" else open(source, encoding="utf-8")  # noqa: SIM115
+    try:
+        for obj in classify_lines(stream):
+            failures += "error" in obj
+            out.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    finally:
+        if stream is not sys.stdin:
+            stream.close()
+    return 1 if failures else 0
+
+
+def _handle(args: argparse.Namespace) -> int:
+    if args.jsonl is not None:
+        try:
+            return _run_jsonl(args.jsonl, sys.stdout)
+        except OSError as exc:
+            print(f"breachwatch classify: {exc}", file=sys.stderr)
+            return 2
+    if not args.text:
+        print("breachwatch classify: give a text, or --jsonl FILE (- for stdin)", file=sys.stderr)
+        return 2
+    title, summary = _split(" ".join(args.text))
+    verdict = default_classifier().classify(title, summary, lang=args.lang)
+    print(render(verdict))
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction[Any]) -> None:
+    p = subparsers.add_parser(
+        "classify",
+        help="say whether a text reports a breach of surveillance data, and why",
+        description="Classify one text (first line = headline) or a JSON-lines file of {id, title, summary, lang?}.",
+    )
+    p.add_argument("text", nargs="*", help="the text to classify")
+    p.add_argument("--lang", help="language code (en fr de es it pt nl); all lexicons apply when absent")
+    p.add_argument("--jsonl", metavar="FILE", help="JSON lines in, JSON lines out, same order ('-' = stdin)")
+    p.set_defaults(func=_handle)

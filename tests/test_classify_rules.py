@@ -1,0 +1,100 @@
+"""Per-guild rules, the compiled-classifier cache and the pure backtest."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.classify.backtest import StoryText, backtest
+from bot.classify.classifier import default_classifier
+from bot.classify.rules import ClassifierCache, GuildRules, RuleError, compile_rules
+from bot.classify.verdict import Reason
+
+ACME = "Acme Sentinel archive leaked by hackers"  # a made-up vendor no lexicon knows
+
+
+def test_added_term_joins_a_concept_with_its_weight() -> None:
+    assert not default_classifier().classify(ACME, "").match
+    rules = GuildRules(1, 1).with_added("acme sentinel", "cctv", 0.9)
+    v = compile_rules(rules).classify(ACME, "")
+    assert v.match and "cctv" in v.categories
+    assert "acme sentinel" in v.evidence["cctv"]
+    weak = compile_rules(GuildRules(1, 1).with_added("acme sentinel", "cctv", 0.2)).classify(ACME, "")
+    assert weak.score < v.score and not weak.match
+
+
+def test_blocked_term_vetoes_and_forced_term_always_alerts() -> None:
+    story = ("Hackers leak licence plate camera logs of a car park", "")
+    assert default_classifier().classify(*story).match
+    blocked = compile_rules(GuildRules(1, 1).with_blocked("car park")).classify(*story)
+    assert not blocked.match and blocked.reason is Reason.BLOCKED_BY_RULE
+    forced = compile_rules(GuildRules(1, 1).with_forced("quarterly results")).classify("Quarterly results are out")
+    assert forced.match and forced.forced
+    both = GuildRules(1, 1).with_blocked("car park").with_forced("licence plate")
+    assert not compile_rules(both).classify(*story).match  # the veto wins
+
+
+def test_threshold_decides_the_match() -> None:
+    title = "Plate reader data exposed"
+    score = default_classifier().classify(title).score
+    assert compile_rules(GuildRules(1, 1).with_threshold(min(1.0, score + 0.05))).classify(title).match is False
+    assert compile_rules(GuildRules(1, 1).with_threshold(max(0.01, score - 0.05))).classify(title).match is True
+
+
+def test_rules_are_validated() -> None:
+    with pytest.raises(RuleError):
+        GuildRules(1).with_added("x", "no_such_concept")
+    with pytest.raises(RuleError):
+        GuildRules(1).with_added("x", "cctv", 1.5)
+    with pytest.raises(RuleError):
+        GuildRules(1).with_added("x", "forced")  # internal concepts are not for moderators
+    with pytest.raises(RuleError):
+        GuildRules(1).with_blocked("  ** ")
+    with pytest.raises(RuleError):
+        GuildRules(1).with_threshold(0)
+    assert GuildRules(1).with_added("  Acme   Cam* ", "cctv").added[0].term == "acme cam*"
+
+
+def test_removing_a_term_drops_it_from_every_list() -> None:
+    rules = GuildRules(1).with_added("acme", "cctv").with_blocked("acme").with_forced("acme")
+    assert rules.without("ACME") == GuildRules(1)
+
+
+def test_cache_compiles_once_per_rules_version() -> None:
+    cache = ClassifierCache()
+    rules = GuildRules(7, 3).with_added("acme sentinel", "cctv", 0.9)
+    first = cache.get(rules)
+    assert cache.get(rules) is first and cache.compiles == 1
+    # Same version, same entry (storage bumps the version on every change).
+    assert cache.get(GuildRules(7, 3).with_added("acme sentinel", "cctv", 0.9)) is first
+    bumped = cache.get(GuildRules(7, 4).with_blocked("sentinel"))
+    assert bumped is not first and cache.compiles == 2
+    assert not bumped.classify(ACME).match
+    # Defaults never compile: every guild without rules shares one classifier.
+    assert cache.get(GuildRules(8, 0)) is default_classifier() and cache.get(None) is default_classifier()
+    cache.invalidate(7)
+    assert cache.get(GuildRules(7, 4).with_blocked("sentinel")) is not bumped and cache.compiles == 3
+
+
+def test_cache_evicts_least_recently_used_guilds() -> None:
+    cache = ClassifierCache(max_guilds=2)
+    for gid in (1, 2, 3):
+        cache.get(GuildRules(gid, 1).with_added("acme", "cctv"))
+    assert len(cache) == 2
+    cache.get(GuildRules(1, 1).with_added("acme", "cctv"))
+    assert cache.compiles == 4  # guild 1 was evicted and rebuilt
+
+
+def test_backtest_reports_what_would_start_and_stop() -> None:
+    stories = [
+        StoryText(1, ACME, "", "en"),
+        StoryText(2, "Hackers leak licence plate camera logs of a car park", "", "en"),
+        StoryText(3, "Weather is fine", "", "en"),
+    ]
+    current = default_classifier()
+    proposed = compile_rules(GuildRules(1, 1).with_added("acme sentinel", "cctv", 0.9).with_blocked("car park"))
+    result = backtest(stories, current, proposed)
+    assert result.scored == 3
+    assert [c.story_id for c in result.start] == [1]
+    assert [c.story_id for c in result.stop] == [2]
+    assert result.alerting_before == 1 and result.alerting_after == 1
+    assert result.start[0].score_after > result.start[0].score_before
