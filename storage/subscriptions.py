@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -68,12 +69,14 @@ async def list_for_guild(session: AsyncSession, guild_id: int) -> list[Subscript
     return list(rows.scalars())
 
 
-async def active_since(session: AsyncSession, before: datetime) -> list[Subscription]:
+async def active_since(
+    session: AsyncSession, before: datetime, guild_ids: Collection[int] | None = None
+) -> list[Subscription]:
     """Active subscriptions that existed before `before` (a story never alerts channels that joined after it)."""
-    rows = await session.execute(
-        select(Subscription).where(Subscription.active.is_(True), Subscription.created_at <= before)
-    )
-    return list(rows.scalars())
+    query = select(Subscription).where(Subscription.active.is_(True), Subscription.created_at <= before)
+    if guild_ids is not None:
+        query = query.where(Subscription.guild_id.in_(list(guild_ids)))
+    return list((await session.execute(query)).scalars())
 
 
 async def pause(session: AsyncSession, subscription_id: int, reason: str) -> Subscription | None:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.classify import ClassifierCache, GuildRules
 from storage import deliveries, subscriptions
 from storage.models import Story, Subscription
+from storage.rules import load_rules_for, tuned_guilds
+
+# Compiled guild classifiers are reused across stories until a guild's rules version changes.
+_CLASSIFIERS = ClassifierCache()
 
 
 @dataclass(frozen=True)
@@ -18,12 +22,12 @@ class GuildVerdict:
     score: float
 
 
-# A guild's own classifier (defaults plus its keyword rules) re-judges the story for that guild.
-GuildJudge = Callable[[int, Story], GuildVerdict]
-
-
-def default_judge(_guild_id: int, story: Story) -> GuildVerdict:
-    return GuildVerdict(story.match, story.score)
+def judge(story: Story, rules: GuildRules | None) -> GuildVerdict:
+    """The story as this guild's classifier (defaults plus its keyword rules) sees it."""
+    if rules is None or rules.is_default:
+        return GuildVerdict(story.match, story.score)
+    verdict = _CLASSIFIERS.get(rules).classify(story.title, story.summary, None, story.language)
+    return GuildVerdict(verdict.match, verdict.score)
 
 
 def passes(sub: Subscription, story: Story, verdict: GuildVerdict) -> bool:
@@ -36,14 +40,15 @@ def passes(sub: Subscription, story: Story, verdict: GuildVerdict) -> bool:
     return not (sub.languages and story.language not in sub.languages)
 
 
-async def fan_out(session: AsyncSession, story: Story, now: datetime, judge: GuildJudge = default_judge) -> int:
+async def fan_out(session: AsyncSession, story: Story, now: datetime) -> int:
     """Queue `story` for every subscription it passes; subscriptions that started after `now` are not in."""
-    subs = await subscriptions.active_since(session, now)
-    verdicts: dict[int, GuildVerdict] = {}
-    chosen = []
-    for sub in subs:
-        if sub.guild_id not in verdicts:
-            verdicts[sub.guild_id] = judge(sub.guild_id, story)
-        if passes(sub, story, verdicts[sub.guild_id]):
-            chosen.append(sub)
+    if story.match:
+        subs = await subscriptions.active_since(session, now)
+    else:
+        # Only a guild's own rules (a forced term, a lower threshold) can alert on what the defaults reject.
+        tuned = await tuned_guilds(session)
+        subs = await subscriptions.active_since(session, now, tuned) if tuned else []
+    rules = await load_rules_for(session, {s.guild_id for s in subs})
+    verdicts = {gid: judge(story, rules.get(gid)) for gid in {s.guild_id for s in subs}}
+    chosen = [sub for sub in subs if passes(sub, story, verdicts[sub.guild_id])]
     return await deliveries.enqueue(session, story.id, chosen)
