@@ -14,6 +14,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.classify.backtest import BacktestResult, StoryText, backtest
+from bot.classify.proposals import RuleOp
 from bot.classify.rules import (
     ACTIONS,
     ClassifierCache,
@@ -186,3 +187,17 @@ async def tuned_guilds(session: AsyncSession) -> set[int]:
     """Guilds that changed their classifier; only they can alert on a story the defaults reject."""
     rows = await session.execute(select(GuildSettings.guild_id).where(GuildSettings.rules_version > 0))
     return set(rows.scalars())
+
+
+async def apply_ops(session: AsyncSession, guild_id: int, ops: list[RuleOp], user_id: int | None = None) -> int:
+    """Store a previewed change; returns the guild's new rules version."""
+    for op in ops:
+        if op.action == "add":
+            await add_rule(session, guild_id, op.term, "add", concept=op.concept, weight=op.weight, created_by=user_id)
+        elif op.action in ("block", "force"):
+            await add_rule(session, guild_id, op.term, op.action, created_by=user_id)
+        elif op.action == "remove":
+            await remove_rule(session, guild_id, op.term)
+        else:
+            await set_threshold(session, guild_id, op.threshold)
+    return await bump_rules_version(session, guild_id)

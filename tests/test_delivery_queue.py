@@ -241,8 +241,13 @@ async def test_guild_rules_decide_for_that_guild(sessions: Sessions) -> None:
         await rules.add_rule(s, 8, "council", "force")
     # Guild 7 blocks a term in the story; guild 8 forces a term of a story the defaults reject.
     await _story_for_all(sessions, title="Camera drone footage of protesters leaked", categories=["cctv"])
-    await _story_for_all(sessions, title="City council debates cameras", match=False, score=0.1,
-                         summary="Members argued about the cost of new street cameras.")
+    await _story_for_all(
+        sessions,
+        title="City council debates cameras",
+        match=False,
+        score=0.1,
+        summary="Members argued about the cost of new street cameras.",
+    )
     async with sessions() as s:
         rows = (await s.execute(select(Delivery.channel_id, Delivery.story_id).order_by(Delivery.id))).all()
     assert [r.channel_id for r in rows] == [111, 111]

@@ -39,8 +39,8 @@ class RuleTerm:
 def clean_term(term: str) -> str:
     """The stored form of a rule's term: trimmed, single-spaced, lower-case; checked to compile."""
     text = " ".join(term.split()).lower()
-    if not text.strip("* "):
-        raise RuleError("a term needs at least one letter or digit")
+    if sum(ch.isalnum() for ch in text) < 2:
+        raise RuleError("a term needs at least two letters or digits")
     if len(text) > MAX_TERM_LENGTH:
         raise RuleError(f"a term is at most {MAX_TERM_LENGTH} characters")
     try:

@@ -24,3 +24,9 @@ def member_has(**perms: bool) -> Callable[[T], T]:
         return True
 
     return app_commands.check(predicate)
+
+
+def member_may(interaction: discord.Interaction[Any], **perms: bool) -> bool:
+    """The same test for places app_commands checks don't reach, such as button callbacks."""
+    have = interaction.permissions
+    return have.administrator or all(getattr(have, name) for name, want in perms.items() if want)

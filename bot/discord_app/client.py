@@ -17,7 +17,7 @@ from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = ("cogs.alerts", "cogs.feedback")
+EXTENSIONS = ("cogs.alerts", "cogs.feedback", "cogs.keywords")
 
 
 class BreachwatchBot(commands.AutoShardedBot):

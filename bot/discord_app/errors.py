@@ -11,6 +11,10 @@ from discord import app_commands
 log = logging.getLogger(__name__)
 
 
+# Discord's client shows these names, not the API's.
+PERMISSION_NAMES = {"manage_guild": "Manage Server", "view_channel": "View Channel"}
+
+
 class UserError(app_commands.AppCommandError):
     """A problem the user can fix; its message is shown to them as it is."""
 
@@ -24,7 +28,7 @@ def _message(error: app_commands.AppCommandError) -> tuple[str, bool]:
     if isinstance(error, UserError):
         return str(error), True
     if isinstance(error, app_commands.MissingPermissions):
-        perms = ", ".join(p.replace("_", " ").title() for p in error.missing_permissions)
+        perms = ", ".join(PERMISSION_NAMES.get(p, p.replace("_", " ").title()) for p in error.missing_permissions)
         return f"You need the {perms} permission to use this command.", True
     if isinstance(error, app_commands.NoPrivateMessage):
         return "This command only works in a server.", True

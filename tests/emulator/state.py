@@ -153,6 +153,8 @@ class State:
         self.application_flags = 0
         self.guilds: dict[int, Guild] = {}
         self.channels: dict[int, Channel] = {}
+        # Ephemeral messages never reach a channel, but their author can still press their buttons.
+        self.ephemeral: dict[int, tuple[Channel, Json]] = {}
         # None = global. Each list holds stored command payloads as Discord returns them.
         self.commands: dict[int | None, list[Json]] = {None: []}
         self._command_version = 1
@@ -208,7 +210,7 @@ class State:
         for c in self.channels.values():
             if message_id in c.messages:
                 return c, c.messages[message_id]
-        return None
+        return self.ephemeral.get(message_id)
 
     # -- commands ------------------------------------------------------------------------------------
 

@@ -68,6 +68,8 @@ def _post(emu: Emulator, inv: Invocation, body: dict[str, Any], *, flags: int = 
     if not int(msg["flags"]) & EPHEMERAL and not c.deleted:
         c.messages[int(msg["id"])] = msg
         emu.dispatch_message("MESSAGE_CREATE", c, msg)
+    elif int(msg["flags"]) & EPHEMERAL:
+        emu.state.ephemeral[int(msg["id"])] = (c, msg)
     return msg
 
 
@@ -94,14 +96,16 @@ async def callback(emu: Emulator, request: web.Request) -> Answer:
         message = _post(emu, inv, {"content": ""}, flags=LOADING | (int(data.get("flags") or 0) & EPHEMERAL))
     elif rtype in (DEFERRED_UPDATE_MESSAGE, UPDATE_MESSAGE):
         c = emu.state.channels[inv.channel_id]
-        message = c.messages.get(inv.source_message_id or 0)
-        if message is None:
+        found = emu.state.find_message(inv.source_message_id or 0)
+        if found is None:
             raise ApiError(404, UNKNOWN_MESSAGE, "Unknown Message")
+        message = found[1]
         if rtype == UPDATE_MESSAGE:
             validate_message(data, creating=False)
             apply_edit(emu.state, c, message, data)
             inv.edits.append(data)
-            emu.dispatch_message("MESSAGE_UPDATE", c, message)
+            if not int(message.get("flags", 0)) & EPHEMERAL:
+                emu.dispatch_message("MESSAGE_UPDATE", c, message)
     elif rtype == AUTOCOMPLETE_RESULT:
         if len(data.get("choices") or []) > 25:
             raise form_error("data.choices", "BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length.")
