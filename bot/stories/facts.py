@@ -25,6 +25,14 @@ _ACTOR_CUE = re.compile(
     r"((?:[A-Z][\w$\-]*|[0-9][A-Za-z][\w]*)(?:\s+[A-Z][\w$\-]*)?)"
 )
 
+_NOT_NAMES = frozenset(
+    "the a an this that le la les un une ce cette der die das ein eine el los las il lo gli o os as um uma "
+    "het de een dit dat".split()
+)
+_ACTOR_BEFORE_CUE = re.compile(
+    r"\b((?:[A-Z][\w$\-]*|[0-9][A-Za-z][\w]*)(?:\s+[A-Z][\w$\-]*)?)\s+(?i:gang|crew|bende|ransomware group)\b"
+)
+
 
 @dataclass(frozen=True)
 class Count:
@@ -170,9 +178,11 @@ def find_organisations(text: str) -> tuple[list[dict[str, str | None]], list[str
             actors.setdefault(match.group(0), original)
         else:
             seen.setdefault(match.group(0), {"name": original, "role": role})
-    for match in _ACTOR_CUE.finditer(text):
+    for match in [*_ACTOR_CUE.finditer(text), *_ACTOR_BEFORE_CUE.finditer(text)]:
         name = match.group(1).strip()
         key = fold(name)
+        if key.split()[0] in _NOT_NAMES or text[match.end() : match.end() + 3] == " of":
+            continue
         if orgs.roles.get(key, "actor") == "actor" and key not in actors:
             actors[key] = name
     return list(seen.values()), list(actors.values())
@@ -214,7 +224,7 @@ def find_date(text: str, published: datetime | None) -> str | None:
         if m.group(1) in names:
             offer(m.start(), int(m.group(3)), names[m.group(1)], int(m.group(2)))
     for m in re.finditer(rf"(?<![\w]){_MONTH_YEAR}", folded):
-        if m.group(1) in names and len(m.group(1)) > 3:
+        if m.group(1) in names and (len(m.group(1)) > 3 or text[m.start()].isupper()):
             offer(m.start(), int(m.group(2)), names[m.group(1)], None)
     return best[1] if best else None
 
