@@ -25,13 +25,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import text  # noqa: E402
+from sqlalchemy import text
 
-from bot.process import process_article  # noqa: E402
-from bot.stories.language import normalise_language  # noqa: E402
-from bot.stories.signature import build_signature, index_keys  # noqa: E402
-from storage.engine import create_engine, session_factory  # noqa: E402
-from storage.migrate import upgrade  # noqa: E402
+from bot.process import process_article
+from bot.stories.language import normalise_language
+from bot.stories.signature import build_signature, index_keys
+from storage.engine import create_engine, session_factory
+from storage.migrate import upgrade
 
 PER_DAY = 1500
 BANDS_PER_STORY = 6
@@ -39,22 +39,37 @@ ARTICLES_PER_STORY = 2
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 PROBES = [
-    ("Police licence-plate camera database left open online", "A misconfigured server exposed 120,000 plate "
-     "images collected by a city's ANPR cameras, researchers at Northwind Labs said on Tuesday.", "en"),
-    ("Fuite chez Veridexa : 45 000 empreintes digitales exposées", "Le fournisseur de badges biométriques "
-     "Veridexa a laissé une base accessible sans mot de passe, selon des chercheurs.", "fr"),
-    ("Stalkerware-Anbieter Spylight gehackt", "Angreifer haben die Server von Spylight übernommen und Daten von "
-     "rund 30.000 überwachten Handys veröffentlicht.", "de"),
-    ("Filtración en Quantora expone 2,1 millones de registros de ubicación", "La empresa de datos de "
-     "localización Quantora confirmó el acceso no autorizado a su plataforma.", "es"),
+    (
+        "Police licence-plate camera database left open online",
+        "A misconfigured server exposed 120,000 plate "
+        "images collected by a city's ANPR cameras, researchers at Northwind Labs said on Tuesday.",
+        "en",
+    ),
+    (
+        "Fuite chez Veridexa : 45 000 empreintes digitales exposées",
+        "Le fournisseur de badges biométriques "
+        "Veridexa a laissé une base accessible sans mot de passe, selon des chercheurs.",
+        "fr",
+    ),
+    (
+        "Stalkerware-Anbieter Spylight gehackt",
+        "Angreifer haben die Server von Spylight übernommen und Daten von "
+        "rund 30.000 überwachten Handys veröffentlicht.",
+        "de",
+    ),
+    (
+        "Filtración en Quantora expone 2,1 millones de registros de ubicación",
+        "La empresa de datos de localización Quantora confirmó el acceso no autorizado a su plataforma.",
+        "es",
+    ),
 ]
 
 
 class _Verdict:
     match = True
     score = 0.9
-    categories = ["alpr"]
-    evidence: dict[str, Any] = {}
+    categories: tuple[str, ...] = ("alpr",)
+    evidence = None
 
 
 def _classify(_t: str, _s: str, _x: str, _l: str) -> _Verdict:
@@ -79,7 +94,9 @@ def _rows(start: int, stop: int, probe_keys: list[str], rng: random.Random) -> t
         when = (NOW - timedelta(days=age_days)).replace(tzinfo=None)
         stories.append((story_id, when, when, f"story {story_id}", sig))
         for k in range(ARTICLES_PER_STORY):
-            articles.append((number + k + 1, 1, f"https://example.test/a/{number + k}", f"article {number + k}", when, story_id))
+            articles.append(
+                (number + k + 1, 1, f"https://example.test/a/{number + k}", f"article {number + k}", when, story_id)
+            )
         for b in range(BANDS_PER_STORY):
             key = rng.choice(probe_keys) if rng.random() < 0.02 else f"m{b}:{rng.getrandbits(64):016x}"
             bands.append((key, story_id, when))
@@ -90,7 +107,10 @@ def _load_sqlite(path: Path, start: int, stop: int, probe_keys: list[str], rng: 
     stories, articles, bands = _rows(start, stop, probe_keys, rng)
     con = sqlite3.connect(path)
     with con:
-        con.execute("INSERT OR IGNORE INTO sources (id, url, guild_id, origin, enabled, next_fetch_at, consecutive_failures, created_at) VALUES (1, 'bench:', 0, 'operator', 1, '2020-01-01', 0, '2020-01-01')")
+        con.execute(
+            "INSERT OR IGNORE INTO sources (id, url, guild_id, origin, enabled, next_fetch_at, consecutive_failures,"
+            " created_at) VALUES (1, 'bench:', 0, 'operator', 1, '2020-01-01', 0, '2020-01-01')"
+        )
         con.executemany(
             "INSERT INTO stories (id, first_seen_at, updated_at, title, summary, match, score, categories, evidence,"
             " facts, article_count, outlet_count, version, alertable, signature) VALUES (?, ?, ?, ?, '', 0, 0,"
@@ -104,6 +124,8 @@ def _load_sqlite(path: Path, start: int, stop: int, probe_keys: list[str], rng: 
             articles,
         )
         con.executemany("INSERT OR IGNORE INTO story_bands (band, story_id, seen_at) VALUES (?, ?, ?)", bands)
+    con.execute("ANALYZE")
+    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # a bulk load leaves a huge WAL that every read must consult
     con.close()
 
 
@@ -118,18 +140,51 @@ async def _load_pg(schema: str, start: int, stop: int, probe_keys: list[str], rn
             "INSERT INTO sources (id, url, guild_id, origin, enabled, next_fetch_at, consecutive_failures, created_at)"
             " VALUES (1, 'bench:', 0, 'operator', true, now(), 0, now()) ON CONFLICT DO NOTHING"
         )
-        utc = [(i, w.replace(tzinfo=UTC), u.replace(tzinfo=UTC), t, "", False, 0.0, "[]", "{}", "{}", 2, 2, 1, True, s)
-               for i, w, u, t, s in stories]
+        utc = [
+            (i, w.replace(tzinfo=UTC), u.replace(tzinfo=UTC), t, "", False, 0.0, "[]", "{}", "{}", 2, 2, 1, True, s)
+            for i, w, u, t, s in stories
+        ]
         await con.copy_records_to_table(
-            "stories", schema_name=schema, records=utc,
-            columns=["id", "first_seen_at", "updated_at", "title", "summary", "match", "score", "categories",
-                     "evidence", "facts", "article_count", "outlet_count", "version", "alertable", "signature"],
+            "stories",
+            schema_name=schema,
+            records=utc,
+            columns=[
+                "id",
+                "first_seen_at",
+                "updated_at",
+                "title",
+                "summary",
+                "match",
+                "score",
+                "categories",
+                "evidence",
+                "facts",
+                "article_count",
+                "outlet_count",
+                "version",
+                "alertable",
+                "signature",
+            ],
         )
         recs = [(i, s, u, t, "", w.replace(tzinfo=UTC), NOW, "x", 0, True, NOW, st) for i, s, u, t, w, st in articles]
         await con.copy_records_to_table(
-            "articles", schema_name=schema, records=recs,
-            columns=["id", "source_id", "canonical_url", "title", "summary", "first_seen_at", "updated_at",
-                     "content_hash", "edit_count", "alertable", "processed_at", "story_id"],
+            "articles",
+            schema_name=schema,
+            records=recs,
+            columns=[
+                "id",
+                "source_id",
+                "canonical_url",
+                "title",
+                "summary",
+                "first_seen_at",
+                "updated_at",
+                "content_hash",
+                "edit_count",
+                "alertable",
+                "processed_at",
+                "story_id",
+            ],
         )
         seen: set[tuple[str, int]] = set()
         brecs = []
@@ -137,8 +192,9 @@ async def _load_pg(schema: str, start: int, stop: int, probe_keys: list[str], rn
             if (key, sid) not in seen:
                 seen.add((key, sid))
                 brecs.append((key, sid, when.replace(tzinfo=UTC)))
-        await con.copy_records_to_table("story_bands", schema_name=schema, records=brecs,
-                                        columns=["band", "story_id", "seen_at"])
+        await con.copy_records_to_table(
+            "story_bands", schema_name=schema, records=brecs, columns=["band", "story_id", "seen_at"]
+        )
         for table in ("stories", "articles", "story_bands"):
             await con.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
         await con.execute("ANALYZE stories; ANALYZE articles; ANALYZE story_bands")
@@ -161,8 +217,13 @@ async def _measure(url: str, rounds: int) -> float:
                         " first_seen_at, updated_at, content_hash, edit_count, alertable) VALUES (1, :u, :t, :s, :l,"
                         " :p, :p, :p, 'x', 0, true) RETURNING id"
                     ),
-                    {"u": f"https://probe.test/{uuid.uuid4()}", "t": title, "s": summary, "l": lang,
-                     "p": NOW if url.startswith("postgresql") else NOW.replace(tzinfo=None)},
+                    {
+                        "u": f"https://probe.test/{uuid.uuid4()}",
+                        "t": title,
+                        "s": summary,
+                        "l": lang,
+                        "p": NOW if url.startswith("postgresql") else NOW.replace(tzinfo=None),
+                    },
                 )
                 article_id = int(row.scalar_one())
             started = time.perf_counter()
@@ -194,7 +255,10 @@ async def _plans(url: str, keys: list[str]) -> list[str]:
                 "seen_at <= :b GROUP BY story_id ORDER BY count(id) DESC LIMIT 50"
             )
             pg = url.startswith("postgresql")
-            params = {"a": since if pg else since.replace(tzinfo=None), "b": until if pg else until.replace(tzinfo=None)}
+            params = {
+                "a": since if pg else since.replace(tzinfo=None),
+                "b": until if pg else until.replace(tzinfo=None),
+            }
             prefix = "EXPLAIN ANALYZE " if pg else "EXPLAIN QUERY PLAN "
             rows = await conn.execute(text(prefix + query), params)
             return [" | ".join(str(c) for c in r) for r in rows.all()]
@@ -216,7 +280,11 @@ async def run(kind: str, sizes: list[int], rounds: int, folder: Path) -> tuple[d
             _load_sqlite(path, loaded, size, keys, rng)
             loaded = size
             results[size] = await _measure(url, rounds)
-            print(f"sqlite {size:>9,} articles: load {time.perf_counter() - t0:6.1f} s, ingest one {results[size]:.2f} ms", flush=True)
+            print(
+                f"sqlite {size:>9,} articles: load {time.perf_counter() - t0:6.1f} s, "
+                f"ingest one {results[size]:.2f} ms",
+                flush=True,
+            )
         return results, await _plans(url, keys)
     import asyncpg
 
@@ -232,7 +300,11 @@ async def run(kind: str, sizes: list[int], rounds: int, folder: Path) -> tuple[d
             await _load_pg(schema, loaded, size, keys, rng)
             loaded = size
             results[size] = await _measure(url, rounds)
-            print(f"postgresql {size:>9,} articles: load {time.perf_counter() - t0:6.1f} s, ingest one {results[size]:.2f} ms", flush=True)
+            print(
+                f"postgresql {size:>9,} articles: load {time.perf_counter() - t0:6.1f} s, "
+                f"ingest one {results[size]:.2f} ms",
+                flush=True,
+            )
         return results, await _plans(url, keys)
     finally:
         await admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')

@@ -19,8 +19,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.stories.batch import group_items  # noqa: E402
-from bot.stories.text import fold  # noqa: E402
+from bot.stories.batch import group_items
+from bot.stories.text import fold
 
 DEFAULT = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "dedupe_dev.jsonl"
 BASELINE_THRESHOLD = 0.5
@@ -84,13 +84,16 @@ def main() -> int:
         r, b = result[kind], baseline[kind]
         print(
             f"{kind:>6} language: P={r['precision']:.3f} R={r['recall']:.3f} ({r['pairs']} true pairs, "
-            f"{r['false_pairs']} false) | fuzzy titles >= {BASELINE_THRESHOLD}: P={b['precision']:.3f} R={b['recall']:.3f}"
+            f"{r['false_pairs']} false) | fuzzy titles >= {BASELINE_THRESHOLD}: "
+            f"P={b['precision']:.3f} R={b['recall']:.3f}"
         )
     if args.show_errors:
         for a, b in itertools.combinations(items, 2):
             truth, guess = a["event"] == b["event"], ours[(a["id"], b["id"])]
             if truth != guess:
-                print(("MISSED " if truth else "WRONG  ") + f"{a['id']} {b['id']}: {a['title'][:60]} | {b['title'][:60]}")
+                print(
+                    ("MISSED " if truth else "WRONG  ") + f"{a['id']} {b['id']}: {a['title'][:60]} | {b['title'][:60]}"
+                )
     summary = {
         "within_precision": result["within"]["precision"],
         "within_recall": result["within"]["recall"],

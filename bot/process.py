@@ -27,10 +27,19 @@ log = logging.getLogger(__name__)
 
 
 class Verdict(Protocol):
-    match: bool
-    score: float
-    categories: Any
-    evidence: Any
+    """What the classifier returns; only these attributes are read."""
+
+    @property
+    def match(self) -> bool: ...
+
+    @property
+    def score(self) -> float: ...
+
+    @property
+    def categories(self) -> Any: ...
+
+    @property
+    def evidence(self) -> Any: ...
 
 
 Classify = Callable[[str, str, str, str], "Verdict | Awaitable[Verdict]"]

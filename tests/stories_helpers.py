@@ -68,16 +68,39 @@ async def add_article(
 
 
 INCIDENT = [
-    ("https://one.example/a", "Korvalis left 310,000 number-plate scans open on the internet",
-     "An unprotected storage bucket run by the traffic-camera maker Korvalis held plate reads and vehicle photos "
-     "from toll roads in three states, a researcher found.", "en", "2025-03-03", "One News"),
-    ("https://deux.example/b", "Fuite chez Korvalis : 310 000 images de plaques accessibles en ligne",
-     "Le fabricant de caméras routières a laissé un espace de stockage sans mot de passe, selon un chercheur en "
-     "sécurité. Les images couvrent trois États américains.", "fr", "2025-03-04", "Deux Infos"),
-    ("https://three.example/c", "Lawmakers ask Korvalis how long plate images sat exposed",
-     "Two senators want the company to say who else downloaded the scans before the bucket was locked.",
-     "en", "2025-03-05", "Three Daily"),
-    ("https://four.example/d", "Korvalis leak was larger: 1.2 million plate scans, and a gang claims it",
-     "The camera maker now says 1.2 million plate scans were in the bucket; the Nightowl gang posted a sample "
-     "on its leak site.", "en", "2025-03-06", "Four Wire"),
+    (
+        "https://one.example/a",
+        "Korvalis left 310,000 number-plate scans open on the internet",
+        "An unprotected storage bucket run by the traffic-camera maker Korvalis held plate reads and vehicle photos "
+        "from toll roads in three states, a researcher found.",
+        "en",
+        "2025-03-03",
+        "One News",
+    ),
+    (
+        "https://deux.example/b",
+        "Fuite chez Korvalis : 310 000 images de plaques accessibles en ligne",
+        "Le fabricant de caméras routières a laissé un espace de stockage sans mot de passe, selon un chercheur en "
+        "sécurité. Les images couvrent trois États américains.",
+        "fr",
+        "2025-03-04",
+        "Deux Infos",
+    ),
+    (
+        "https://three.example/c",
+        "Lawmakers ask Korvalis how long plate images sat exposed",
+        "Two senators want the company to say who else downloaded the scans before the bucket was locked.",
+        "en",
+        "2025-03-05",
+        "Three Daily",
+    ),
+    (
+        "https://four.example/d",
+        "Korvalis leak was larger: 1.2 million plate scans, and a gang claims it",
+        "The camera maker now says 1.2 million plate scans were in the bucket; the Nightowl gang posted a sample "
+        "on its leak site.",
+        "en",
+        "2025-03-06",
+        "Four Wire",
+    ),
 ]

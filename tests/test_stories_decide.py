@@ -34,8 +34,7 @@ KORVALIS = [
     ),
     sig(
         "Lawmakers ask Korvalis how long plate images sat exposed",
-        "Two senators want the company to say who else downloaded the 310,000 scans before the bucket "
-        "was locked.",
+        "Two senators want the company to say who else downloaded the 310,000 scans before the bucket was locked.",
         "en",
         "2025-03-06",
     ),
@@ -121,15 +120,16 @@ def test_republished_text_is_a_near_duplicate() -> None:
         "open database, according to a researcher who found it last week."
     )
     a = sig("Ghostline spyware exposes monitored phones", text, "en", "2025-02-01")
-    b = sig("Ghostline spyware exposes monitored phones (updated)", text + " The company did not reply.", "en",
-            "2025-02-01")
+    b = sig(
+        "Ghostline spyware exposes monitored phones (updated)", text + " The company did not reply.", "en", "2025-02-01"
+    )
     assert agreement(b, a).near_duplicate >= 0.5
     assert set(band_keys(a.minhashes[0])) & set(band_keys(b.minhashes[0]))
 
 
 def test_minhash_estimates_jaccard() -> None:
-    left = shingles("the quick brown fox jumps over the lazy dog today".split())
-    right = shingles("the quick brown fox jumps over the lazy cat today".split())
+    left = shingles(["the", "quick", "brown", "fox", "jumps", "over", "the", "lazy", "dog", "today"])
+    right = shingles(["the", "quick", "brown", "fox", "jumps", "over", "the", "lazy", "cat", "today"])
     true = len(left & right) / len(left | right)
     assert abs(similarity(signature(left), signature(right)) - true) < 0.2
     assert similarity(signature(left), signature(left)) == 1.0

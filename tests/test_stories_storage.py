@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -65,9 +67,14 @@ async def test_same_outlet_again_is_unchanged_and_other_incident_is_separate(
     await add_article(sessions, source, url, title, summary, lang, day, outlet)
     await add_article(sessions, source, url + "-update", title + " (update)", summary, lang, day, outlet)
     await add_article(
-        sessions, source, "https://five.example/e", "Bakery chain loses loyalty-card passwords",
-        "A breach at the bakery chain Crumbwell exposed hashed passwords of 20,000 loyalty members.", "en",
-        "2025-03-04", "Five",
+        sessions,
+        source,
+        "https://five.example/e",
+        "Bakery chain loses loyalty-card passwords",
+        "A breach at the bakery chain Crumbwell exposed hashed passwords of 20,000 loyalty members.",
+        "en",
+        "2025-03-04",
+        "Five",
     )
     kinds: list[str] = []
 
@@ -103,10 +110,8 @@ async def test_hook_failure_rolls_back_the_whole_article(sessions: async_session
     async def boom(_session: AsyncSession, _result: AssignResult) -> None:
         raise RuntimeError("delivery insert failed")
 
-    try:
+    with contextlib.suppress(RuntimeError):
         await process_pending(sessions, keyword_classify, after_assign=boom)
-    except RuntimeError:
-        pass
     async with sessions() as session:
         assert await session.scalar(select(func.count()).select_from(Story)) == 0
         assert await session.scalar(select(func.count()).select_from(StoryEvent)) == 0
@@ -119,8 +124,13 @@ async def test_teaser_fetches_the_page_through_the_injected_fetcher(
 ) -> None:
     source = await add_source(sessions)
     await add_article(
-        sessions, source, "https://toll.example/news/1", "Toll operator exposes plate images",
-        "Quillmere confirms an open server [...]", "en", "2025-04-01",
+        sessions,
+        source,
+        "https://toll.example/news/1",
+        "Toll operator exposes plate images",
+        "Quillmere confirms an open server [...]",
+        "en",
+        "2025-04-01",
     )
     fetched: list[str] = []
 

@@ -72,7 +72,8 @@ def _print_text(story: dict[str, Any]) -> None:
     facts = story["facts"] or {}
     flag = "MATCH" if story["match"] else "-"
     print(f"#{story['id']} [{flag} {story['score']:.2f}] {story['title']}")
-    print(f"  {story['event_date'] or '?'} · {story['language'] or '?'} · {story['outlet_count']} outlet(s) · v{story['version']}")
+    when, lang = story["event_date"] or "?", story["language"] or "?"
+    print(f"  {when} · {lang} · {story['outlet_count']} outlet(s) · v{story['version']}")
     if story["summary"]:
         print(f"  {story['summary']}")
     shown = {k: v for k, v in facts.items() if v}

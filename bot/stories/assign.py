@@ -64,8 +64,10 @@ def merge_facts(story: dict[str, Any], article: dict[str, Any]) -> tuple[dict[st
         news["actors"] = fresh
         merged.actors = old.actors + fresh
     merged.data_types = sorted(set(old.data_types) | set(new.data_types))
-    names = {o.get("name", "").casefold() for o in old.organisations}
-    merged.organisations = old.organisations + [o for o in new.organisations if o.get("name", "").casefold() not in names]
+    names = {(o.get("name") or "").casefold() for o in old.organisations}
+    merged.organisations = old.organisations + [
+        o for o in new.organisations if (o.get("name") or "").casefold() not in names
+    ]
     merged.countries = old.countries + [c for c in new.countries if c not in old.countries]
     merged.date = min(filter(None, [old.date, new.date]), default=None)
     return merged.to_json(), news

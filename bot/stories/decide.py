@@ -93,10 +93,7 @@ def _near_duplicate(article: Signature, story: Signature) -> float:
 
 def in_window(article: Signature, story: Signature, window: timedelta) -> bool:
     """Whether the article keeps the whole story within one window of time."""
-    return (
-        article.first_date - story.first_date <= window
-        and story.last_date - article.first_date <= window
-    )
+    return article.first_date - story.first_date <= window and story.last_date - article.first_date <= window
 
 
 def agreement(article: Signature, story: Signature) -> Agreement:

@@ -18,7 +18,30 @@ _DIGITS = r"\d{1,3}(?:(?:[.,'’]|[ \u00a0\u202f])\d{3})+(?!\d)|\d+(?:[.,]\d+)?"
 _NUMBER = re.compile(rf"(?<![\w.,'’])({_DIGITS})")
 _THOUSANDS = re.compile(r"\d{1,3}(?:(?:[.,'’]|[ \u00a0\u202f])\d{3})+")
 _SIZE_UNIT = re.compile(r"\s?(gb|go|tb|to|mb|mo|gigabytes?|terabytes?|gigaoctets?|teraoctets?)(?!\w)")
-_FILLER = frozenset("de d' of van di do da der des du unique more than plus mehr als oltre mais meer dan".split())
+_FILLER = frozenset(
+    [
+        "de",
+        "d'",
+        "of",
+        "van",
+        "di",
+        "do",
+        "da",
+        "der",
+        "des",
+        "du",
+        "unique",
+        "more",
+        "than",
+        "plus",
+        "mehr",
+        "als",
+        "oltre",
+        "mais",
+        "meer",
+        "dan",
+    ]
+)
 _ACTOR_CUE = re.compile(
     r"(?i:\b(?:gang|group|groupe|gruppe|grupo|gruppo|groep|bende|banda|crew))"
     r"(?:\s+(?i:de|di|du|of|van|do))?(?:\s+(?i:ransomware|rançongiciel|hackers?|pirates?))?\s+"
@@ -26,8 +49,41 @@ _ACTOR_CUE = re.compile(
 )
 
 _NOT_NAMES = frozenset(
-    "the a an this that le la les un une ce cette der die das ein eine el los las il lo gli o os as um uma "
-    "het de een dit dat".split()
+    [
+        "the",
+        "a",
+        "an",
+        "this",
+        "that",
+        "le",
+        "la",
+        "les",
+        "un",
+        "une",
+        "ce",
+        "cette",
+        "der",
+        "die",
+        "das",
+        "ein",
+        "eine",
+        "el",
+        "los",
+        "las",
+        "il",
+        "lo",
+        "gli",
+        "o",
+        "os",
+        "as",
+        "um",
+        "uma",
+        "het",
+        "de",
+        "een",
+        "dit",
+        "dat",
+    ]
 )
 _ACTOR_BEFORE_CUE = re.compile(
     r"\b((?:[A-Z][\w$\-]*|[0-9][A-Za-z][\w]*)(?:\s+[A-Z][\w$\-]*)?)\s+(?i:gang|crew|bende|ransomware group)\b"

@@ -165,9 +165,7 @@ def _entity_weight(part: str, shape: str, lang: str, reporter_tokens: set[str]) 
     return weight
 
 
-def _entities(
-    title: str, sentences: list[str], lang: str
-) -> tuple[dict[str, float], dict[str, float], set[str]]:
+def _entities(title: str, sentences: list[str], lang: str) -> tuple[dict[str, float], dict[str, float], set[str]]:
     """Proper names: acronyms, mixed case, and capitalised words not opening a sentence.
 
     German capitalises every noun, so there a capitalised word only counts as a name when the German lists
@@ -180,7 +178,7 @@ def _entities(
     title_case = _is_title_case(title)
     seen_mid_sentence: set[str] = set()
     units: list[tuple[str, bool]] = [(title, True)] + [(s, False) for s in sentences]
-    for text, is_title in units:
+    for text, _is_title in units:
         for index, token in enumerate(WORD.findall(_SENTENCE_OPENERS.sub("", text))):
             for j, part in enumerate(_token_parts(token)):
                 if index > 0 or j > 0:
@@ -233,9 +231,7 @@ def _terms(text: str, lang: str) -> tuple[dict[str, float], list[str]]:
     return weights, sequence
 
 
-def build_signature(
-    title: str, summary: str, lang: str, published: datetime, outlet: str | None = None
-) -> Signature:
+def build_signature(title: str, summary: str, lang: str, published: datetime, outlet: str | None = None) -> Signature:
     title = clean_text(title)
     body = clean_text(summary)
     sentences = split_sentences(body)
