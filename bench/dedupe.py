@@ -1,0 +1,352 @@
+"""Time to ingest one article (claim, facts, signature, candidate look-up, story update) with N articles stored.
+
+Synthetic history is bulk-loaded (sqlite3 executemany / PostgreSQL COPY) at a steady 1,500 articles a day, so
+the 7-day window always holds about the same number of rows while the tables grow 100-fold: the look-ups must
+be index range scans for the 1M figure to stay near the 10k one. Stories share index keys with the measured
+articles across the whole history, so the look-ups have real work to do. Query plans are printed at the end.
+The last line is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sqlalchemy import text
+
+from bot.process import process_article
+from bot.stories.language import normalise_language
+from bot.stories.signature import build_signature, index_keys
+from storage.engine import create_engine, session_factory
+from storage.migrate import upgrade
+
+PER_DAY = 1500
+BANDS_PER_STORY = 6
+ARTICLES_PER_STORY = 2
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
+PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+PROBES = [
+    (
+        "Police licence-plate camera database left open online",
+        "A misconfigured server exposed 120,000 plate "
+        "images collected by a city's ANPR cameras, researchers at Northwind Labs said on Tuesday.",
+        "en",
+    ),
+    (
+        "Fuite chez Veridexa : 45 000 empreintes digitales exposées",
+        "Le fournisseur de badges biométriques "
+        "Veridexa a laissé une base accessible sans mot de passe, selon des chercheurs.",
+        "fr",
+    ),
+    (
+        "Stalkerware-Anbieter Spylight gehackt",
+        "Angreifer haben die Server von Spylight übernommen und Daten von "
+        "rund 30.000 überwachten Handys veröffentlicht.",
+        "de",
+    ),
+    (
+        "Filtración en Quantora expone 2,1 millones de registros de ubicación",
+        "La empresa de datos de localización Quantora confirmó el acceso no autorizado a su plataforma.",
+        "es",
+    ),
+]
+
+
+class _Verdict:
+    match = True
+    score = 0.9
+    categories: tuple[str, ...] = ("alpr",)
+    evidence = None
+
+
+def _classify(_t: str, _s: str, _x: str, _l: str) -> _Verdict:
+    return _Verdict()
+
+
+def _probe_keys() -> list[str]:
+    keys: list[str] = []
+    for title, summary, lang in PROBES:
+        keys.extend(index_keys(build_signature(title, summary, lang, NOW)))
+    return keys
+
+
+def _rows(start: int, stop: int, probe_keys: list[str], rng: random.Random) -> tuple[list[Any], list[Any], list[Any]]:
+    """Synthetic stories, articles and band rows for article numbers [start, stop), oldest first."""
+    total_days = stop / PER_DAY
+    stories, articles, bands = [], [], []
+    sig = json.dumps({"lang": "en", "first": "2020-01-01", "last": "2020-01-01"})
+    for number in range(start, stop, ARTICLES_PER_STORY):
+        story_id = number // ARTICLES_PER_STORY + 1
+        age_days = total_days - number / PER_DAY  # older numbers further back
+        when = (NOW - timedelta(days=age_days)).replace(tzinfo=None)
+        stories.append((story_id, when, when, f"story {story_id}", sig))
+        for k in range(ARTICLES_PER_STORY):
+            articles.append(
+                (number + k + 1, 1, f"https://example.test/a/{number + k}", f"article {number + k}", when, story_id)
+            )
+        for b in range(BANDS_PER_STORY):
+            key = rng.choice(probe_keys) if rng.random() < 0.02 else f"m{b}:{rng.getrandbits(64):016x}"
+            bands.append((key, story_id, when))
+    return stories, articles, bands
+
+
+def _load_sqlite(path: Path, start: int, stop: int, probe_keys: list[str], rng: random.Random) -> None:
+    stories, articles, bands = _rows(start, stop, probe_keys, rng)
+    con = sqlite3.connect(path)
+    with con:
+        con.execute(
+            "INSERT OR IGNORE INTO sources (id, url, guild_id, origin, enabled, next_fetch_at, consecutive_failures,"
+            " created_at) VALUES (1, 'bench:', 0, 'operator', 1, '2020-01-01', 0, '2020-01-01')"
+        )
+        con.executemany(
+            "INSERT INTO stories (id, first_seen_at, updated_at, title, summary, match, score, categories, evidence,"
+            " facts, article_count, outlet_count, version, alertable, signature) VALUES (?, ?, ?, ?, '', 0, 0,"
+            " '[]', '{}', '{}', 2, 2, 1, 1, ?)",
+            stories,
+        )
+        con.executemany(
+            "INSERT INTO articles (id, source_id, canonical_url, title, summary, first_seen_at, updated_at,"
+            " content_hash, edit_count, alertable, processed_at, story_id) VALUES (?, ?, ?, ?, '', ?, '2020-01-01',"
+            " 'x', 0, 1, '2020-01-01', ?)",
+            articles,
+        )
+        con.executemany("INSERT OR IGNORE INTO story_bands (band, story_id, seen_at) VALUES (?, ?, ?)", bands)
+    con.execute("ANALYZE")
+    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # a bulk load leaves a huge WAL that every read must consult
+    con.close()
+
+
+async def _load_pg(schema: str, start: int, stop: int, probe_keys: list[str], rng: random.Random) -> None:
+    import asyncpg
+
+    stories, articles, bands = _rows(start, stop, probe_keys, rng)
+    con = await asyncpg.connect("postgresql://postgres@127.0.0.1:5432/test")
+    try:
+        await con.execute(f'SET search_path TO "{schema}"')
+        await con.execute(
+            "INSERT INTO sources (id, url, guild_id, origin, enabled, next_fetch_at, consecutive_failures, created_at)"
+            " VALUES (1, 'bench:', 0, 'operator', true, now(), 0, now()) ON CONFLICT DO NOTHING"
+        )
+        utc = [
+            (i, w.replace(tzinfo=UTC), u.replace(tzinfo=UTC), t, "", False, 0.0, "[]", "{}", "{}", 2, 2, 1, True, s)
+            for i, w, u, t, s in stories
+        ]
+        await con.copy_records_to_table(
+            "stories",
+            schema_name=schema,
+            records=utc,
+            columns=[
+                "id",
+                "first_seen_at",
+                "updated_at",
+                "title",
+                "summary",
+                "match",
+                "score",
+                "categories",
+                "evidence",
+                "facts",
+                "article_count",
+                "outlet_count",
+                "version",
+                "alertable",
+                "signature",
+            ],
+        )
+        recs = [(i, s, u, t, "", w.replace(tzinfo=UTC), NOW, "x", 0, True, NOW, st) for i, s, u, t, w, st in articles]
+        await con.copy_records_to_table(
+            "articles",
+            schema_name=schema,
+            records=recs,
+            columns=[
+                "id",
+                "source_id",
+                "canonical_url",
+                "title",
+                "summary",
+                "first_seen_at",
+                "updated_at",
+                "content_hash",
+                "edit_count",
+                "alertable",
+                "processed_at",
+                "story_id",
+            ],
+        )
+        seen: set[tuple[str, int]] = set()
+        brecs = []
+        for key, sid, when in bands:
+            if (key, sid) not in seen:
+                seen.add((key, sid))
+                brecs.append((key, sid, when.replace(tzinfo=UTC)))
+        await con.copy_records_to_table(
+            "story_bands", schema_name=schema, records=brecs, columns=["band", "story_id", "seen_at"]
+        )
+        for table in ("stories", "articles", "story_bands"):
+            await con.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
+        await con.execute("ANALYZE stories; ANALYZE articles; ANALYZE story_bands")
+    finally:
+        await con.close()
+
+
+async def _measure(url: str, rounds: int) -> float:
+    """Median milliseconds to insert and fully process one new article."""
+    engine = create_engine(url)
+    sessions = session_factory(engine)
+    timings = []
+    try:
+        for n in range(rounds):
+            title, summary, lang = PROBES[n % len(PROBES)]
+            async with sessions() as session, session.begin():
+                row = await session.execute(
+                    text(
+                        "INSERT INTO articles (source_id, canonical_url, title, summary, language, published_at,"
+                        " first_seen_at, updated_at, content_hash, edit_count, alertable) VALUES (1, :u, :t, :s, :l,"
+                        " :p, :p, :p, 'x', 0, true) RETURNING id"
+                    ),
+                    {
+                        "u": f"https://probe.test/{uuid.uuid4()}",
+                        "t": title,
+                        "s": summary,
+                        "l": lang,
+                        "p": NOW if url.startswith("postgresql") else NOW.replace(tzinfo=None),
+                    },
+                )
+                article_id = int(row.scalar_one())
+            started = time.perf_counter()
+            async with sessions() as session, session.begin():
+                await process_article(session, article_id, _classify, timedelta(days=7))
+            timings.append((time.perf_counter() - started) * 1000)
+        async with sessions() as session, session.begin():
+            # Probes go again so the next bulk load's ids stay free.
+            await session.execute(
+                text(
+                    "DELETE FROM stories WHERE id IN (SELECT story_id FROM articles WHERE canonical_url LIKE"
+                    " 'https://probe.test/%')"
+                )
+            )
+            await session.execute(text("DELETE FROM articles WHERE canonical_url LIKE 'https://probe.test/%'"))
+    finally:
+        await engine.dispose()
+    return statistics.median(timings[2:] if len(timings) > 4 else timings)
+
+
+async def _plans(url: str, keys: list[str]) -> list[str]:
+    engine = create_engine(url)
+    since, until = NOW - timedelta(days=7), NOW + timedelta(days=7)
+    try:
+        async with engine.connect() as conn:
+            in_list = ", ".join(f"'{k}'" for k in keys[:8])
+            query = (
+                f"SELECT story_id, count(id) FROM story_bands WHERE band IN ({in_list}) AND seen_at >= :a AND "
+                "seen_at <= :b GROUP BY story_id ORDER BY count(id) DESC LIMIT 50"
+            )
+            pg = url.startswith("postgresql")
+            params = {
+                "a": since if pg else since.replace(tzinfo=None),
+                "b": until if pg else until.replace(tzinfo=None),
+            }
+            prefix = "EXPLAIN ANALYZE " if pg else "EXPLAIN QUERY PLAN "
+            rows = await conn.execute(text(prefix + query), params)
+            return [" | ".join(str(c) for c in r) for r in rows.all()]
+    finally:
+        await engine.dispose()
+
+
+async def run(kind: str, sizes: list[int], rounds: int, folder: Path) -> tuple[dict[int, float], list[str]]:
+    rng = random.Random(7)
+    keys = _probe_keys()
+    results: dict[int, float] = {}
+    if kind == "sqlite":
+        path = folder / "bench.db"
+        url = f"sqlite+aiosqlite:///{path}"
+        await upgrade(url)
+        loaded = 0
+        for size in sizes:
+            t0 = time.perf_counter()
+            _load_sqlite(path, loaded, size, keys, rng)
+            loaded = size
+            results[size] = await _measure(url, rounds)
+            print(
+                f"sqlite {size:>9,} articles: load {time.perf_counter() - t0:6.1f} s, "
+                f"ingest one {results[size]:.2f} ms",
+                flush=True,
+            )
+        return results, await _plans(url, keys)
+    import asyncpg
+
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    admin = await asyncpg.connect("postgresql://postgres@127.0.0.1:5432/test")
+    await admin.execute(f'CREATE SCHEMA "{schema}"')
+    url = f"{PG}?schema={schema}"
+    try:
+        await upgrade(url)
+        loaded = 0
+        for size in sizes:
+            t0 = time.perf_counter()
+            await _load_pg(schema, loaded, size, keys, rng)
+            loaded = size
+            results[size] = await _measure(url, rounds)
+            print(
+                f"postgresql {size:>9,} articles: load {time.perf_counter() - t0:6.1f} s, "
+                f"ingest one {results[size]:.2f} ms",
+                flush=True,
+            )
+        return results, await _plans(url, keys)
+    finally:
+        await admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        await admin.close()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", default="10000,100000,1000000", help="stored-article counts (ascending)")
+    parser.add_argument("--rounds", type=int, default=15, help="articles ingested per size (median reported)")
+    parser.add_argument("--skip-pg", action="store_true")
+    args = parser.parse_args()
+    sizes = sorted(int(s) for s in args.sizes.split(","))
+    normalise_language("en", "warm up")  # load word lists before timing
+    for title, summary, lang in PROBES:
+        build_signature(title, summary, lang, NOW)
+    out: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as folder:
+        lite, lite_plan = asyncio.run(run("sqlite", sizes, args.rounds, Path(folder)))
+    pg: dict[int, float] = {}
+    pg_plan: list[str] = []
+    if not args.skip_pg:
+        pg, pg_plan = asyncio.run(run("postgresql", sizes, args.rounds, Path(".")))
+    print("\nSQLite plan of the candidate look-up:")
+    print("\n".join("  " + line for line in lite_plan))
+    if pg_plan:
+        print("PostgreSQL plan of the candidate look-up:")
+        print("\n".join("  " + line for line in pg_plan))
+    small, large = sizes[0], sizes[-1]
+    out["sizes"] = sizes
+    out["sqlite_ms_10k"] = round(lite[small], 3)
+    out["sqlite_ms_100k"] = round(lite[sizes[len(sizes) // 2]], 3)
+    out["sqlite_ms_1m"] = round(lite[large], 3)
+    out["sqlite_ratio"] = round(lite[large] / lite[small], 3)
+    if pg:
+        out["pg_ms_10k"] = round(pg[small], 3)
+        out["pg_ms_100k"] = round(pg[sizes[len(sizes) // 2]], 3)
+        out["pg_ms_1m"] = round(pg[large], 3)
+        out["pg_ratio"] = round(pg[large] / pg[small], 3)
+    print(json.dumps(out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

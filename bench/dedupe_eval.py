@@ -1,0 +1,114 @@
+"""Pairwise precision and recall of "same story" on ../shared/corpus/dedupe_dev.jsonl (or --file).
+
+Runs the ingestion code itself (`group_items`, as `breachwatch dedupe` does, on a throw-away database) and, in
+the same run, a fuzzy-title baseline of the kind feed readers use. Pairs are counted within one language and
+across languages. The last line is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+import sys
+import time
+from difflib import SequenceMatcher
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bot.stories.batch import group_items
+from bot.stories.text import fold
+
+DEFAULT = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "dedupe_dev.jsonl"
+BASELINE_THRESHOLD = 0.5
+
+
+def pairwise(items: list[dict[str, Any]], same: dict[tuple[str, str], bool]) -> dict[str, dict[str, float]]:
+    counts = {"within": [0, 0, 0], "across": [0, 0, 0]}  # true positive, false positive, false negative
+    for a, b in itertools.combinations(items, 2):
+        kind = "within" if a["lang"] == b["lang"] else "across"
+        truth = a["event"] == b["event"]
+        guess = same[(a["id"], b["id"])]
+        if truth and guess:
+            counts[kind][0] += 1
+        elif guess:
+            counts[kind][1] += 1
+        elif truth:
+            counts[kind][2] += 1
+    out = {}
+    for kind, (tp, fp, fn) in counts.items():
+        out[kind] = {
+            "precision": round(tp / (tp + fp), 4) if tp + fp else 1.0,
+            "recall": round(tp / (tp + fn), 4) if tp + fn else 1.0,
+            "pairs": tp + fn,
+            "false_pairs": fp,
+        }
+    return out
+
+
+def _title_similarity(a: str, b: str) -> float:
+    return SequenceMatcher(None, fold(a), fold(b)).ratio()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--file", type=Path, default=DEFAULT)
+    parser.add_argument("--window-days", type=float, default=7.0)
+    parser.add_argument("--show-errors", action="store_true")
+    args = parser.parse_args()
+    if not args.file.exists():
+        print(f"no corpus at {args.file}", file=sys.stderr)
+        return 2
+    items = [json.loads(line) for line in args.file.read_text(encoding="utf-8").splitlines() if line.strip()]
+    inputs = [
+        {"id": d["id"], "title": d["title"], "summary": d["summary"], "published": d["date"], "lang": d["lang"]}
+        for d in items
+    ]
+    started = time.perf_counter()
+    stories = asyncio.run(group_items(inputs, window_days=args.window_days))
+    elapsed = time.perf_counter() - started
+    story_of = {d["id"]: s for d, s in zip(items, stories, strict=True)}
+    ours = {(a["id"], b["id"]): story_of[a["id"]] == story_of[b["id"]] for a, b in itertools.combinations(items, 2)}
+    base = {
+        (a["id"], b["id"]): _title_similarity(a["title"], b["title"]) >= BASELINE_THRESHOLD
+        for a, b in itertools.combinations(items, 2)
+    }
+    result = pairwise(items, ours)
+    baseline = pairwise(items, base)
+    print(f"items: {len(items)}, stories: {len(set(stories))}, events: {len({d['event'] for d in items})}")
+    print(f"grouping took {elapsed:.1f} s (including a fresh database and migrations)")
+    for kind in ("within", "across"):
+        r, b = result[kind], baseline[kind]
+        print(
+            f"{kind:>6} language: P={r['precision']:.3f} R={r['recall']:.3f} ({r['pairs']} true pairs, "
+            f"{r['false_pairs']} false) | fuzzy titles >= {BASELINE_THRESHOLD}: "
+            f"P={b['precision']:.3f} R={b['recall']:.3f}"
+        )
+    if args.show_errors:
+        for a, b in itertools.combinations(items, 2):
+            truth, guess = a["event"] == b["event"], ours[(a["id"], b["id"])]
+            if truth != guess:
+                print(
+                    ("MISSED " if truth else "WRONG  ") + f"{a['id']} {b['id']}: {a['title'][:60]} | {b['title'][:60]}"
+                )
+    summary = {
+        "within_precision": result["within"]["precision"],
+        "within_recall": result["within"]["recall"],
+        "across_precision": result["across"]["precision"],
+        "across_recall": result["across"]["recall"],
+        "baseline_within_precision": baseline["within"]["precision"],
+        "baseline_within_recall": baseline["within"]["recall"],
+        "baseline_across_precision": baseline["across"]["precision"],
+        "baseline_across_recall": baseline["across"]["recall"],
+        "items": len(items),
+        "seconds": round(elapsed, 2),
+    }
+    print(json.dumps(summary))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

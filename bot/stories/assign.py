@@ -1,0 +1,172 @@
+"""Putting one article into its story: find candidates through the band index, decide, create or grow.
+
+Runs inside the caller's transaction and does not commit, so whoever called it can add rows (deliveries) that
+commit or roll back together with the assignment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.stories.decide import Candidate, best_story
+from bot.stories.facts import Facts
+from bot.stories.language import normalise_language
+from bot.stories.signature import Signature, build_signature, index_keys, merge
+from bot.stories.summary import SourceText, choose_summary
+from bot.stories.text import clean_text, strip_markdown
+from storage import stories as repo
+from storage.models import Article, Story
+from storage.types import utcnow
+
+FOLLOW_UP_GROWTH = 1.1  # a count at least this much larger than the story's is news
+
+
+@dataclass(frozen=True)
+class AssignResult:
+    story_id: int
+    kind: str  # created | grew | follow_up | unchanged
+    became_alertworthy: bool
+    version: int
+
+
+def outlet_of(article: Article) -> str:
+    if article.outlet:
+        return article.outlet
+    host = urlsplit(article.canonical_url or article.url or "").hostname or ""
+    return host.removeprefix("www.")
+
+
+def article_signature(article: Article, lang: str) -> Signature:
+    text = article.summary or ""
+    if article.content and len(clean_text(text)) < 200:
+        text = f"{text}\n{article.content[:800]}"
+    published = article.published_at or article.first_seen_at
+    return build_signature(article.title, text, lang, published, outlet_of(article))
+
+
+def merge_facts(story: dict[str, Any], article: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The story's facts with the article's added, and what is materially new (a larger count, a culprit)."""
+    old, new = Facts.from_json(story), Facts.from_json(article)
+    news: dict[str, Any] = {}
+    merged = Facts.from_json(story)
+    if new.affected and (old.affected is None or new.affected > old.affected):
+        if old.affected and new.affected >= old.affected * FOLLOW_UP_GROWTH:
+            news["affected"] = {"was": old.affected, "now": new.affected, "text": new.affected_text}
+        merged.affected, merged.affected_text = new.affected, new.affected_text
+    known_actors = {a.casefold() for a in old.actors}
+    fresh = [a for a in new.actors if a.casefold() not in known_actors]
+    if fresh:
+        news["actors"] = fresh
+        merged.actors = old.actors + fresh
+    merged.data_types = sorted(set(old.data_types) | set(new.data_types))
+    names = {(o.get("name") or "").casefold() for o in old.organisations}
+    merged.organisations = old.organisations + [
+        o for o in new.organisations if (o.get("name") or "").casefold() not in names
+    ]
+    merged.countries = old.countries + [c for c in new.countries if c not in old.countries]
+    merged.date = min(filter(None, [old.date, new.date]), default=None)
+    return merged.to_json(), news
+
+
+def _alertworthy(story: Story) -> bool:
+    return bool(story.match) and bool(story.alertable)
+
+
+async def assign_article(session: AsyncSession, article: Article, window: timedelta) -> AssignResult:
+    lang = normalise_language(article.language, f"{article.title}\n{article.summary}")
+    sig = article_signature(article, lang)
+    keys = index_keys(sig)
+    published = article.published_at or article.first_seen_at
+    await repo.lock_keys(session, keys)
+    found = await repo.candidate_stories(session, keys, published - window, published + window)
+    candidates = [Candidate(sid, Signature.from_json(data)) for sid, data in found if data]
+    choice = best_story(sig, candidates, window)
+    if choice is None:
+        return await _create(session, article, sig, keys, lang, published)
+    return await _grow(session, article, choice[0].story_id, sig, keys, published, choice[1].as_dict())
+
+
+async def _create(
+    session: AsyncSession, article: Article, sig: Signature, keys: list[str], lang: str, published: datetime
+) -> AssignResult:
+    now = utcnow()
+    story = await repo.create_story(
+        session,
+        first_seen_at=now,
+        updated_at=now,
+        event_date=published,
+        title=strip_markdown(clean_text(article.title)),
+        summary=choose_summary([SourceText(article.title, article.content or article.summary, lang)], lang),
+        language=lang,
+        lead_article_id=article.id,
+        match=bool(article.match),
+        score=float(article.score or 0.0),
+        categories=list(article.categories or []),
+        evidence=dict(article.evidence or {}),
+        facts=dict(article.facts or {}),
+        article_count=1,
+        outlet_count=1,
+        version=1,
+        alertable=bool(article.alertable),
+        signature=sig.to_json(),
+    )
+    article.story_id = story.id
+    await repo.add_bands(session, story.id, keys, published)
+    await repo.add_event(session, story.id, "created", article.id, 1, {"outlet": outlet_of(article)})
+    return AssignResult(story.id, "created", _alertworthy(story), 1)
+
+
+async def _grow(
+    session: AsyncSession,
+    article: Article,
+    story_id: int,
+    sig: Signature,
+    keys: list[str],
+    published: datetime,
+    agreement: dict[str, float],
+) -> AssignResult:
+    story = await repo.story_for_update(session, story_id)
+    if story is None:  # deleted meanwhile
+        lang = sig.lang
+        return await _create(session, article, sig, keys, lang, published)
+    was_alertworthy = _alertworthy(story)
+    old = Signature.from_json(story.signature)
+    outlet = outlet_of(article)
+    new_outlet = bool(outlet) and outlet not in old.outlets
+    merged = merge(old, sig)
+    facts, news = merge_facts(story.facts or {}, article.facts or {})
+    article.story_id = story.id
+    articles = await repo.story_articles(session, story.id)
+    sources = [SourceText(a.title, a.content or a.summary, a.language and a.language[:2]) for a in articles]
+
+    story.signature = merged.to_json()
+    story.facts = facts
+    story.article_count = story.article_count + 1
+    story.outlet_count = max(len(merged.outlets), 1)
+    story.match = bool(story.match or article.match)
+    story.score = max(float(story.score or 0.0), float(article.score or 0.0))
+    story.categories = sorted(set(story.categories or []) | set(article.categories or []))
+    if article.match and (article.score or 0.0) >= story.score:
+        story.evidence = dict(article.evidence or {})
+    story.alertable = bool(story.alertable or article.alertable)
+    if published < (story.event_date or published):
+        story.event_date = published
+    story.summary = choose_summary(sources, story.language) or story.summary
+    story.updated_at = utcnow()
+
+    kind = "follow_up" if news else ("grew" if new_outlet else "unchanged")
+    if kind != "unchanged":
+        story.version = story.version + 1
+        details: dict[str, Any] = {"outlet": outlet, "url": article.url or article.canonical_url}
+        details["agreement"] = agreement
+        if news:
+            details["new_facts"] = news
+        await repo.add_event(session, story.id, kind, article.id, story.version, details)
+    await repo.add_bands(session, story.id, keys, published)
+    became = not was_alertworthy and _alertworthy(story)
+    return AssignResult(story.id, kind, became, story.version)

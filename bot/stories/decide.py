@@ -1,0 +1,124 @@
+"""The same-incident decision: how strongly an article's signature agrees with a story's, and which story wins.
+
+Agreement is the sum of weighted evidence: names both mention (rarer names weigh more, names in both titles more
+still), numbers both give (the best cross-language evidence: "800,000" is "800 000" is "800.000"), distinctive
+words both use (same language only), near-duplicate wording, and a little for shared data types. Only stories
+inside the time window are considered; nothing wins below the threshold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from bot.stories import minhash
+from bot.stories.signature import Signature
+
+THRESHOLD = 1.0
+NEAR_DUPLICATE = 0.5  # estimated Jaccard of word pairs above which two texts are one text re-published
+TITLE_BONUS = 1.25
+NUMBER_TOLERANCE = 0.02
+
+
+@dataclass(frozen=True)
+class Candidate:
+    story_id: int
+    signature: Signature
+
+
+@dataclass(frozen=True)
+class Agreement:
+    score: float
+    names: float
+    numbers: float
+    words: float
+    near_duplicate: float
+
+    def as_dict(self) -> dict[str, float]:
+        return {k: round(v, 3) for k, v in self.__dict__.items()}
+
+
+def _names(article: Signature, story: Signature) -> float:
+    """The most specific shared name counts fully, the others half: several everyday names (FBI, Microsoft)
+    together do not make one specific one."""
+    shared: list[float] = []
+    titles = set(story.title_entities)
+    for key, weight in (article.weak_entities | article.entities).items():
+        other = story.entities.get(key)
+        if other is None and key in article.entities:
+            other = story.weak_entities.get(key)  # a weak name counts when the other side is sure of it
+        if other is None:
+            continue
+        value = min(weight, other)
+        if key in titles and key in article.title_entities:
+            value *= TITLE_BONUS
+        shared.append(value)
+    if not shared:
+        return 0.0
+    shared.sort(reverse=True)
+    return min(shared[0] + 0.5 * sum(shared[1:]), 2.5)
+
+
+def _numbers(article: Signature, story: Signature) -> float:
+    total = 0.0
+    for value, kind in article.numbers:
+        for other, other_kind in story.numbers:
+            if (kind == 2.0) != (other_kind == 2.0):
+                continue  # a data size never matches a head count
+            if abs(value - other) <= NUMBER_TOLERANCE * max(value, other):
+                total += 0.7 if (kind or other_kind) else 0.4
+                break
+    return min(total, 1.4)
+
+
+def _words(article: Signature, story: Signature) -> float:
+    """Share of the article's distinctive-word weight that the story also has, in the article's language."""
+    mine = article.terms.get(article.lang, {})
+    theirs = story.terms.get(article.lang, {})
+    if not mine or not theirs:
+        return 0.0
+    total = sum(mine.values())
+    shared = sum(min(w, theirs[k]) for k, w in mine.items() if k in theirs)
+    return shared / total if total else 0.0
+
+
+def _near_duplicate(article: Signature, story: Signature) -> float:
+    best = 0.0
+    for mine in article.minhashes:
+        for theirs in story.minhashes:
+            best = max(best, minhash.similarity(mine, theirs))
+    return best
+
+
+def in_window(article: Signature, story: Signature, window: timedelta) -> bool:
+    """Whether the article keeps the whole story within one window of time."""
+    return article.first_date - story.first_date <= window and story.last_date - article.first_date <= window
+
+
+def agreement(article: Signature, story: Signature) -> Agreement:
+    names = _names(article, story)
+    numbers = _numbers(article, story)
+    words = _words(article, story)
+    dup = _near_duplicate(article, story)
+    kinds = len(set(article.data_types) & set(story.data_types))
+    score = names + numbers + 2.0 * words + min(kinds, 2) * 0.1
+    if dup >= NEAR_DUPLICATE:
+        score = max(score, THRESHOLD + dup)
+    return Agreement(score=score, names=names, numbers=numbers, words=words, near_duplicate=dup)
+
+
+def best_story(
+    article: Signature, candidates: Sequence[Candidate], window: timedelta
+) -> tuple[Candidate, Agreement] | None:
+    """The candidate story the article most agrees with, if any agrees enough; ties go to the older story."""
+    best: tuple[Candidate, Agreement] | None = None
+    for candidate in sorted(candidates, key=lambda c: c.story_id):
+        if not in_window(article, candidate.signature, window):
+            continue
+        result = agreement(article, candidate.signature)
+        if result.score < THRESHOLD:
+            continue
+        if best is None or result.score > best[1].score:
+            best = (candidate, result)
+    return best

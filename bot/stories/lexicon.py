@@ -1,0 +1,92 @@
+"""The term lists under config/facts and config/stories, loaded once and compiled into matchers."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+
+from bot.resources import config_path, load_toml
+from bot.stories.text import fold
+
+
+def _alternation(terms: list[str], whole_word: bool) -> re.Pattern[str]:
+    """One regex over folded text matching any term at a word start (and end, for whole words)."""
+    folded = sorted({fold(t) for t in terms if t.strip()}, key=len, reverse=True)
+    body = "|".join(re.escape(t) for t in folded)
+    tail = r"(?![\w])" if whole_word else ""
+    return re.compile(rf"(?<![\w])(?:{body}){tail}")
+
+
+@dataclass(frozen=True)
+class Numbers:
+    multipliers: dict[str, float]
+    number_words: dict[str, float]
+    count_nouns: dict[str, tuple[str, ...]]
+    all_count_nouns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Organisations:
+    roles: dict[str, str]  # folded name -> vendor | agency | actor | reporter
+    pattern: re.Pattern[str]
+
+
+@cache
+def numbers() -> Numbers:
+    data = load_toml(config_path("facts", "numbers.toml"))
+    nouns = {lang: tuple(fold(n) for n in items) for lang, items in data["count_nouns"].items()}
+    every = tuple(sorted({n for items in nouns.values() for n in items}))
+    return Numbers(
+        multipliers={fold(k): float(v) for k, v in data["multipliers"].items()},
+        number_words={fold(k): float(v) for k, v in data["number_words"].items()},
+        count_nouns=nouns,
+        all_count_nouns=every,
+    )
+
+
+@cache
+def data_types() -> dict[str, re.Pattern[str]]:
+    data = load_toml(config_path("facts", "data_types.toml"))
+    return {kind: _alternation(entry["terms"], whole_word=False) for kind, entry in data.items()}
+
+
+@cache
+def countries() -> tuple[dict[str, re.Pattern[str]], dict[str, re.Pattern[str]]]:
+    """Per ISO code: a matcher over folded text for names, and a case-sensitive one for acronyms."""
+    data = load_toml(config_path("facts", "countries.toml"))
+    names = {code: _alternation(terms, whole_word=False) for code, terms in data["names"].items()}
+    acronyms = {
+        code: re.compile(r"(?<![\w.])(?:" + "|".join(re.escape(t) for t in terms) + r")(?![\w])")
+        for code, terms in data["acronyms"].items()
+    }
+    return names, acronyms
+
+
+@cache
+def organisations() -> Organisations:
+    data = load_toml(config_path("facts", "organisations.toml"))
+    roles: dict[str, str] = {}
+    # Later lists do not override earlier ones: a vendor that also reports stays a vendor.
+    for role, key in (("vendor", "vendors"), ("agency", "agencies"), ("actor", "actors"), ("reporter", "reporters")):
+        for name in data[key]:
+            roles.setdefault(fold(name), role)
+    return Organisations(roles=roles, pattern=_alternation(list(roles), whole_word=True))
+
+
+@cache
+def months() -> dict[str, int]:
+    data = load_toml(config_path("facts", "dates.toml"))
+    return {name: int(month) for month, names in data["months"].items() for name in names}
+
+
+@cache
+def boilerplate() -> re.Pattern[str]:
+    data = load_toml(config_path("stories", "boilerplate.toml"))
+    return re.compile("|".join(f"(?:{p})" for p in data["sentence_patterns"]), re.I)
+
+
+@cache
+def generic_terms() -> frozenset[str]:
+    data = load_toml(config_path("stories", "generic_terms.toml"))
+    return frozenset(fold(t) for t in data["terms"])

@@ -1,0 +1,324 @@
+"""What identifies an incident in an article: names, numbers, distinctive words, data types, dates.
+
+A `Signature` is computed per article and merged per story (stored as JSON on the story). Names and numbers
+carry across languages; distinctive words compare only within one language.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from bot.stories import lexicon, minhash
+from bot.stories.facts import find_counts, find_data_types
+from bot.stories.language import stem, zipf
+from bot.stories.text import WORD, clean_text, fold, split_sentences
+
+MAX_ENTITIES = 60
+MAX_TERMS = 250
+MAX_NUMBERS = 40
+MAX_MINHASHES = 6
+ENTITY_KEY_WEIGHT = 0.5  # names at least this distinctive get an index key
+TERM_KEY_WEIGHT = 0.85
+_ELISION = re.compile(r"^(?:[ldjnstcm]|qu|all|dell|nell|sull|dall)['’](?=\w)", re.I)
+_POSSESSIVE = re.compile(r"['’]s?$")
+_SENTENCE_OPENERS = re.compile(r"^[\"'«“(\[¿¡]+")
+
+
+def _rarity(z: float) -> float:
+    """0 for everyday words, 1 for words the frequency lists barely know."""
+    return max(0.0, min(1.0, (5.2 - z) / 2.5))
+
+
+def _name_rarity(z: float) -> float:
+    """How specific a name is: a town or company the lists know a little (Zipf <= 3.6) is fully specific,
+    one in every day's news (FBI, Microsoft, China) barely."""
+    return max(0.0, min(1.0, (5.6 - z) / 2.0))
+
+
+@dataclass
+class Signature:
+    lang: str
+    first: str  # ISO dates of the earliest and latest article
+    last: str
+    entities: dict[str, float] = field(default_factory=dict)
+    weak_entities: dict[str, float] = field(default_factory=dict)  # capitalised only where any word would be
+    title_entities: list[str] = field(default_factory=list)
+    numbers: list[list[float]] = field(default_factory=list)  # [value, 1 if it counts people/records else 0]
+    terms: dict[str, dict[str, float]] = field(default_factory=dict)  # lang -> stem -> weight
+    data_types: list[str] = field(default_factory=list)
+    minhashes: list[list[int]] = field(default_factory=list)
+    outlets: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "lang": self.lang,
+            "first": self.first,
+            "last": self.last,
+            "entities": self.entities,
+            "weak_entities": self.weak_entities,
+            "title_entities": self.title_entities,
+            "numbers": self.numbers,
+            "terms": self.terms,
+            "data_types": self.data_types,
+            "minhashes": self.minhashes,
+            "outlets": self.outlets,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Signature:
+        return cls(
+            lang=str(data.get("lang") or "en"),
+            first=str(data.get("first") or ""),
+            last=str(data.get("last") or ""),
+            entities=dict(data.get("entities") or {}),
+            weak_entities=dict(data.get("weak_entities") or {}),
+            title_entities=list(data.get("title_entities") or []),
+            numbers=[list(n) for n in data.get("numbers") or []],
+            terms={k: dict(v) for k, v in (data.get("terms") or {}).items()},
+            data_types=list(data.get("data_types") or []),
+            minhashes=[list(m) for m in data.get("minhashes") or []],
+            outlets=list(data.get("outlets") or []),
+        )
+
+    @property
+    def first_date(self) -> datetime:
+        return datetime.fromisoformat(self.first)
+
+    @property
+    def last_date(self) -> datetime:
+        return datetime.fromisoformat(self.last)
+
+
+def _token_parts(token: str) -> list[str]:
+    token = _ELISION.sub("", token)
+    token = _POSSESSIVE.sub("", token)
+    return [p for p in re.split(r"[-–/]", token) if p]
+
+
+def _reporter_tokens(text: str) -> set[str]:
+    """Words of outlet and researcher names in the text: who told the story, not which incident it is."""
+    orgs = lexicon.organisations()
+    tokens: set[str] = set()
+    for match in orgs.pattern.finditer(fold(text)):
+        if orgs.roles[match.group(0)] == "reporter":
+            tokens.update(WORD.findall(match.group(0)))
+    return tokens
+
+
+def _is_title_case(title: str) -> bool:
+    long_words = [w for w in WORD.findall(title) if len(w) > 3]
+    caps = [w for w in long_words if w[0].isupper()]
+    return len(long_words) >= 4 and len(caps) / len(long_words) > 0.6
+
+
+def _shape(part: str) -> str:
+    letters = [c for c in part if c.isalpha()]
+    if not letters:
+        return "none"
+    if len(letters) >= 2 and all(c.isupper() for c in letters):
+        return "acronym"
+    if any(c.isupper() for c in part[1:]) and any(c.islower() for c in part):
+        return "mixed"
+    if any(c.isdigit() for c in part) and letters:
+        return "mixed"
+    if part[0].isupper():
+        return "capital"
+    return "lower"
+
+
+def _is_compound(word: str) -> bool:
+    """A German word made of two everyday German words ("Fehlkonfiguration"), not a name."""
+    low = word.lower()
+    for i in range(3, len(low) - 2):
+        left, right = low[:i], low[i:]
+        lefts = [left] + ([left[:-1]] if left.endswith("s") else []) + ([left[:-2]] if left.endswith("en") else [])
+        if zipf(right, "de") >= 3.0 and any(len(x) >= 3 and zipf(x, "de") >= 3.0 for x in lefts):
+            return True
+    return False
+
+
+def _german_name(part: str) -> bool:
+    """German capitalises every noun: a capitalised word is a name only if no German noun explains it."""
+    low = part.lower()
+    z_de, z_en = zipf(low, "de"), zipf(low, "en")
+    if 1.8 <= z_en <= z_de + 0.3:
+        return True  # place and company names are known to the English lists too
+    return z_de < 2.0 and z_en < 2.5 and not _is_compound(part)
+
+
+def _entity_weight(part: str, shape: str, lang: str, reporter_tokens: set[str]) -> float:
+    key = fold(part)
+    if not key.replace(".", "").replace("&", "").isalnum() or not re.search(r"[^\W\d]", key):
+        z = 3.0  # "AT&T", "38C3": the word lists would split them
+    else:
+        z = max(zipf(part.lower(), lang), zipf(part.lower(), "en"))
+    weight = _name_rarity(z)
+    if shape == "acronym" and len(key) <= 2:
+        weight *= 0.5
+    if key in reporter_tokens:
+        weight *= 0.25
+    if key in lexicon.months():
+        return 0.0
+    return weight
+
+
+def _entities(title: str, sentences: list[str], lang: str) -> tuple[dict[str, float], dict[str, float], set[str]]:
+    """Proper names: acronyms, mixed case, and capitalised words not opening a sentence.
+
+    German capitalises every noun, so there a capitalised word only counts as a name when the German lists
+    barely know it or other languages know it as a word too (as with place and company names).
+    """
+    found: dict[str, float] = {}
+    weak: dict[str, float] = {}
+    in_title: set[str] = set()
+    reporters = _reporter_tokens(" ".join([title, *sentences]))
+    title_case = _is_title_case(title)
+    seen_mid_sentence: set[str] = set()
+    units: list[tuple[str, bool]] = [(title, True)] + [(s, False) for s in sentences]
+    for text, _is_title in units:
+        for index, token in enumerate(WORD.findall(_SENTENCE_OPENERS.sub("", text))):
+            for j, part in enumerate(_token_parts(token)):
+                if index > 0 or j > 0:
+                    seen_mid_sentence.add(part)
+    for text, is_title in units:
+        clauses = re.split(r"(?<=[:;])\s+|\s+[–—-]\s+", _SENTENCE_OPENERS.sub("", text))
+        for clause in clauses:
+            for index, token in enumerate(WORD.findall(clause)):
+                for j, part in enumerate(_token_parts(token)):
+                    if part[0].isdigit():
+                        continue  # numbers are compared as numbers
+                    if re.fullmatch(r"[A-Z]{2,}s", part):
+                        part = part[:-1]  # "EVs", "IDs"
+                    shape = _shape(part)
+                    if shape in ("lower", "none") or len(part) < 2 or fold(part) in lexicon.generic_terms():
+                        continue
+                    initial = index == 0 and j == 0
+                    target = found
+                    if shape == "capital":
+                        if lang == "de" and not _german_name(part):
+                            continue
+                        if (initial or (is_title and title_case)) and part not in seen_mid_sentence:
+                            target = weak  # perhaps a name, perhaps just the first word
+                    weight = _entity_weight(part, shape, lang, reporters)
+                    if weight <= 0.05:
+                        continue
+                    key = fold(part)[:36]
+                    target[key] = max(target.get(key, 0.0), round(weight, 3))
+                    if is_title:
+                        in_title.add(key)
+    for key in found:
+        weak.pop(key, None)
+    return found, weak, in_title
+
+
+def _terms(text: str, lang: str) -> tuple[dict[str, float], list[str]]:
+    """Distinctive word stems with weights, and the stem sequence for shingling."""
+    weights: dict[str, float] = {}
+    sequence: list[str] = []
+    for token in WORD.findall(text):
+        for part in _token_parts(token):
+            low = part.lower()
+            if len(low) < 3 or low.isdigit():
+                continue
+            key = stem(fold(low), lang)
+            sequence.append(key)
+            weight = _rarity(zipf(low, lang))
+            if weight >= 0.2:
+                weights[key] = max(weights.get(key, 0.0), round(weight, 3))
+    return weights, sequence
+
+
+def build_signature(title: str, summary: str, lang: str, published: datetime, outlet: str | None = None) -> Signature:
+    title = clean_text(title)
+    body = clean_text(summary)
+    sentences = split_sentences(body)
+    entities, weak, in_title = _entities(title, sentences, lang)
+    terms, sequence = _terms(f"{title}\n{body}", lang)
+    numbers: list[list[float]] = []
+    for count in find_counts(f"{title}\n{body}", lang):
+        if count.unit:
+            number = [float(count.value), 2.0]  # a data size, e.g. 269 GB
+        elif count.value >= 1000:
+            number = [float(count.value), 1.0 if count.counts_something else 0.0]
+        else:
+            continue
+        if not any(n[0] == number[0] for n in numbers):
+            numbers.append(number)
+    mh = minhash.signature(minhash.shingles(sequence))
+    day = published.date().isoformat()
+    return Signature(
+        lang=lang,
+        first=day,
+        last=day,
+        entities=entities,
+        weak_entities=weak,
+        title_entities=sorted(in_title),
+        numbers=numbers[:MAX_NUMBERS],
+        terms={lang: terms},
+        data_types=find_data_types(f"{title}\n{body}"),
+        minhashes=[mh] if mh else [],
+        outlets=[outlet] if outlet else [],
+    )
+
+
+def _top(weights: dict[str, float], limit: int) -> dict[str, float]:
+    if len(weights) <= limit:
+        return weights
+    return dict(sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))[:limit])
+
+
+def merge(story: Signature, article: Signature) -> Signature:
+    """The story's signature after the article joins it: the union of what identifies either."""
+    entities = dict(story.entities)
+    for key, weight in article.entities.items():
+        entities[key] = max(entities.get(key, 0.0), weight)
+    weak = dict(story.weak_entities)
+    for key, weight in article.weak_entities.items():
+        weak[key] = max(weak.get(key, 0.0), weight)
+    for key in entities:
+        weak.pop(key, None)
+    terms = {lang: dict(values) for lang, values in story.terms.items()}
+    for lang, values in article.terms.items():
+        bucket = terms.setdefault(lang, {})
+        for key, weight in values.items():
+            bucket[key] = max(bucket.get(key, 0.0), weight)
+    numbers = list(story.numbers)
+    for number in article.numbers:
+        if number not in numbers:
+            numbers.append(number)
+    return Signature(
+        lang=story.lang,
+        first=min(story.first, article.first),
+        last=max(story.last, article.last),
+        entities=_top(entities, MAX_ENTITIES),
+        weak_entities=_top(weak, MAX_ENTITIES),
+        title_entities=sorted(set(story.title_entities) | set(article.title_entities)),
+        numbers=numbers[:MAX_NUMBERS],
+        terms={lang: _top(values, MAX_TERMS) for lang, values in terms.items()},
+        data_types=sorted(set(story.data_types) | set(article.data_types)),
+        minhashes=(story.minhashes + article.minhashes)[:MAX_MINHASHES],
+        outlets=sorted(set(story.outlets) | set(article.outlets)),
+    )
+
+
+def _number_key(value: float) -> str:
+    digits = len(str(int(value)))
+    scale = 10 ** max(0, digits - 2)
+    return f"n:{int(round(value / scale) * scale)}"
+
+
+def index_keys(sig: Signature) -> list[str]:
+    """The keys under which a signature is indexed in story_bands (each at most 40 characters)."""
+    keys: list[str] = []
+    for mh in sig.minhashes:
+        keys.extend(minhash.band_keys(mh))
+    keys.extend(f"e:{k}" for k, w in sig.entities.items() if w >= ENTITY_KEY_WEIGHT)
+    keys.extend(f"e:{k}" for k, w in sig.weak_entities.items() if w >= ENTITY_KEY_WEIGHT)
+    keys.extend(_number_key(v) for v, _kind in sig.numbers)
+    for lang, values in sig.terms.items():
+        top = sorted(((w, k) for k, w in values.items() if w >= TERM_KEY_WEIGHT), reverse=True)[:12]
+        keys.extend(f"t:{lang}:{k}"[:40] for _w, k in top)
+    return sorted(set(keys))

@@ -1,0 +1,155 @@
+"""Stories in SQL: pending articles, candidate look-ups through the band index, story rows, bands and events.
+
+Everything here runs inside the caller's transaction and never commits. On PostgreSQL, writers that could
+touch the same incident serialise on transaction-scoped advisory locks over their index keys, so two
+concurrent articles of one incident cannot each create a story; SQLite serialises writers by itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, func, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Article, Story, StoryBand, StoryEvent
+
+CANDIDATE_LIMIT = 50
+
+
+def _dialect(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
+
+
+async def pending_article_ids(session: AsyncSession, limit: int) -> list[int]:
+    """Articles not yet processed, oldest first."""
+    rows = await session.execute(
+        select(Article.id)
+        .where(Article.processed_at.is_(None))
+        .order_by(Article.first_seen_at, Article.id)
+        .limit(limit)
+    )
+    return [int(r) for r in rows.scalars()]
+
+
+async def claim_article(session: AsyncSession, article_id: int, now: datetime) -> Article | None:
+    """Mark the article processed and return it, or None if another worker already did.
+
+    The UPDATE comes first so that SQLite takes its write lock at once and PostgreSQL locks the row: a second
+    worker waits, then finds processed_at set and gets nothing.
+    """
+    result = await session.execute(
+        update(Article)
+        .where(Article.id == article_id, Article.processed_at.is_(None))
+        .values(processed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(result, "rowcount", 0) != 1:
+        return None
+    return await session.get(Article, article_id, populate_existing=True)
+
+
+def _lock_id(key: str) -> int:
+    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True)
+
+
+async def lock_keys(session: AsyncSession, keys: Iterable[str]) -> None:
+    """Hold transaction-scoped advisory locks on the keys (PostgreSQL), taken in one global order."""
+    if _dialect(session) != "postgresql":
+        return
+    ids = sorted({_lock_id(k) for k in keys})
+    if not ids:
+        return
+    stmt = text(
+        "SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT unnest(CAST(:ids AS bigint[])) AS k ORDER BY 1) AS s"
+    ).bindparams(bindparam("ids", type_=postgresql.ARRAY(postgresql.BIGINT)))
+    await session.execute(stmt, {"ids": ids})
+
+
+async def candidate_stories(
+    session: AsyncSession, keys: Sequence[str], since: datetime, until: datetime, limit: int = CANDIDATE_LIMIT
+) -> list[tuple[int, dict[str, Any]]]:
+    """Stories sharing at least one index key seen within [since, until], most shared keys first."""
+    if not keys:
+        return []
+    hits = func.count(StoryBand.id).label("hits")
+    ranked = (
+        select(StoryBand.story_id, hits)
+        .where(StoryBand.band.in_(list(keys)), StoryBand.seen_at >= since, StoryBand.seen_at <= until)
+        .group_by(StoryBand.story_id)
+        .order_by(hits.desc(), StoryBand.story_id)
+        .limit(limit)
+        .subquery()
+    )
+    rows = await session.execute(
+        select(Story.id, Story.signature).join(ranked, ranked.c.story_id == Story.id).order_by(Story.id)
+    )
+    return [(int(sid), dict(sig or {})) for sid, sig in rows.all()]
+
+
+async def add_bands(session: AsyncSession, story_id: int, keys: Iterable[str], seen_at: datetime) -> None:
+    """Index the story under the keys; a key it already has keeps its row (and the later of the two times)."""
+    rows = [{"band": k[:40], "story_id": story_id, "seen_at": seen_at} for k in sorted(set(keys))]
+    if not rows:
+        return
+    if _dialect(session) == "postgresql":
+        pg = postgresql.insert(StoryBand)
+        stmt = pg.on_conflict_do_update(
+            index_elements=["band", "story_id"], set_={"seen_at": func.greatest(StoryBand.seen_at, pg.excluded.seen_at)}
+        )
+        await session.execute(stmt, rows)
+    else:
+        lite = sqlite.insert(StoryBand)
+        stmt2 = lite.on_conflict_do_update(
+            index_elements=["band", "story_id"], set_={"seen_at": func.max(StoryBand.seen_at, lite.excluded.seen_at)}
+        )
+        await session.execute(stmt2, rows)
+
+
+async def create_story(session: AsyncSession, **values: Any) -> Story:
+    story = Story(**values)
+    session.add(story)
+    await session.flush()
+    return story
+
+
+async def story_for_update(session: AsyncSession, story_id: int) -> Story | None:
+    """The story row, locked against concurrent growth until the transaction ends (PostgreSQL)."""
+    stmt = select(Story).where(Story.id == story_id).execution_options(populate_existing=True)
+    if _dialect(session) == "postgresql":
+        stmt = stmt.with_for_update()
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def story_articles(session: AsyncSession, story_id: int, limit: int = 50) -> list[Article]:
+    rows = await session.execute(
+        select(Article).where(Article.story_id == story_id).order_by(Article.published_at, Article.id).limit(limit)
+    )
+    return list(rows.scalars())
+
+
+async def add_event(
+    session: AsyncSession, story_id: int, kind: str, article_id: int | None, version: int, details: dict[str, Any]
+) -> None:
+    session.add(StoryEvent(story_id=story_id, kind=kind, article_id=article_id, version=version, details=details))
+    await session.flush()
+
+
+async def story_events(session: AsyncSession, story_id: int) -> list[StoryEvent]:
+    rows = await session.execute(
+        select(StoryEvent).where(StoryEvent.story_id == story_id).order_by(StoryEvent.created_at, StoryEvent.id)
+    )
+    return list(rows.scalars())
+
+
+async def list_stories(session: AsyncSession, limit: int) -> list[Story]:
+    rows = await session.execute(select(Story).order_by(Story.first_seen_at.desc(), Story.id.desc()).limit(limit))
+    return list(rows.scalars())
+
+
+async def get_story(session: AsyncSession, story_id: int) -> Story | None:
+    return await session.get(Story, story_id)
