@@ -122,10 +122,17 @@ async def process_pending(
     done = 0
     for article_id in ids:
         page_text = await _page_text(sessions, article_id, fetch_page) if fetch_page else ""
-        async with sessions() as session, session.begin():
-            result = await process_article(session, article_id, classify, window, page_text)
-            if result is None:
-                continue
-            await hook(session, result)
+        try:
+            async with sessions() as session, session.begin():
+                result = await process_article(session, article_id, classify, window, page_text)
+                if result is None:
+                    continue
+                await hook(session, result)
+        except Exception:
+            # One bad article must not block the queue: it is set aside (processed, in no story) and logged.
+            log.exception("article %s could not be processed; set aside", article_id)
+            async with sessions.begin() as session:
+                await repo.claim_article(session, article_id, utcnow())
+            continue
         done += 1
     return done

@@ -32,6 +32,7 @@ class AssignResult:
     kind: str  # created | grew | follow_up | unchanged
     became_alertworthy: bool
     version: int
+    new_facts: dict[str, Any] | None = None
 
 
 def outlet_of(article: Article) -> str:
@@ -169,4 +170,4 @@ async def _grow(
         await repo.add_event(session, story.id, kind, article.id, story.version, details)
     await repo.add_bands(session, story.id, keys, published)
     became = not was_alertworthy and _alertworthy(story)
-    return AssignResult(story.id, kind, became, story.version)
+    return AssignResult(story.id, kind, became, story.version, news or None)

@@ -1,0 +1,25 @@
+"""What a story's change means for delivery, decided in the same transaction that changed the story."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import metrics
+from bot.alerts.fanout import fan_out
+from bot.stories.assign import AssignResult
+from storage import deliveries
+from storage.models import Story
+from storage.types import utcnow
+
+
+async def after_assign(session: AsyncSession, result: AssignResult) -> None:
+    """A story that became alert-worthy is queued for its subscribers; one that grew gets its alerts edited."""
+    if result.kind == "created":
+        metrics.STORIES.inc()
+    story = await session.get(Story, result.story_id)
+    if story is None:
+        return
+    if result.became_alertworthy or (result.kind == "created" and story.alertable):
+        await fan_out(session, story, utcnow())
+    elif result.kind in ("grew", "follow_up"):
+        await deliveries.story_changed(session, story.id, result.new_facts if result.kind == "follow_up" else None)
