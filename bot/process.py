@@ -25,6 +25,10 @@ from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 
+MAX_ATTEMPTS = 3
+# Failed attempts per article in this process; a restart gives a failing article fresh tries.
+_FAILURES: dict[int, int] = {}
+
 
 class Verdict(Protocol):
     """What the classifier returns; only these attributes are read."""
@@ -113,9 +117,11 @@ async def process_pending(
     batch: int = 100,
     fetch_page: FetchPage | None = None,
     after_assign: AfterAssign | None = None,
+    failures: dict[int, int] | None = None,
 ) -> int:
     """Process up to `batch` unprocessed articles, oldest first; returns how many this call processed."""
     hook = after_assign or _no_op
+    failures = _FAILURES if failures is None else failures
     window = timedelta(days=window_days)
     async with sessions() as session:
         ids = await repo.pending_article_ids(session, batch)
@@ -129,8 +135,14 @@ async def process_pending(
                     continue
                 await hook(session, result)
         except Exception:
-            # One bad article must not block the queue: it is set aside (processed, in no story) and logged.
-            log.exception("article %s could not be processed; set aside", article_id)
+            # A passing fault (the database, a deadlock) is retried on the next run; an article that keeps
+            # failing must not block the queue, so after MAX_ATTEMPTS it is set aside (processed, in no story).
+            tries = failures[article_id] = failures.get(article_id, 0) + 1
+            if tries < MAX_ATTEMPTS:
+                log.warning("article %s failed to process (try %d), will retry", article_id, tries, exc_info=True)
+                continue
+            log.exception("article %s failed %d times; set aside", article_id, tries)
+            failures.pop(article_id, None)
             async with sessions.begin() as session:
                 await repo.claim_article(session, article_id, utcnow())
             continue
