@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from dataclasses import dataclass
 from datetime import UTC
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.engine import make_url
 
-from bot import __version__, jobs
+from bot import __version__, jobs, pipeline
 from bot.alerts import jobs as alert_jobs
 from bot.alerts.console import ConsoleSender
 from bot.health import HealthServer
@@ -26,14 +27,33 @@ def describe_database(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-async def run(settings: Settings, stop: asyncio.Event) -> None:
+@dataclass(frozen=True)
+class Role:
+    """What this process does: `all` (the default), `poller` (fetch and process) or `bot` (Discord and delivery)."""
+
+    name: str = "all"
+    shard_ids: list[int] | None = None
+    shard_count: int | None = None
+
+    @property
+    def polls(self) -> bool:
+        return self.name in ("all", "poller")
+
+    @property
+    def delivers(self) -> bool:
+        return self.name in ("all", "bot")
+
+
+async def run(settings: Settings, stop: asyncio.Event, role: Role | None = None) -> None:
     """Run until `stop` is set. Shutdown stops the scheduler, then closes HTTP and the database."""
-    db = describe_database(settings.database_url)
+    role = role or Role()
+    mode = "console" if settings.console_mode else "discord"
     log.info(
-        "breachwatch %s starting (%s mode), database %s",
+        "breachwatch %s starting: role %s, %s mode, database %s",
         __version__,
-        "console" if settings.console_mode else "discord",
-        db,
+        role.name,
+        mode,
+        describe_database(settings.database_url),
     )
     await upgrade(settings.database_url)
     log.info("database at schema revision %s", await current(settings.database_url))
@@ -42,28 +62,31 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
     http = make_http_session(settings)
     scheduler = AsyncIOScheduler(timezone=UTC)
     services = Services(settings, engine, session_factory(engine), http, scheduler)
+    discord_role = role.delivers and not settings.console_mode
     health = HealthServer(
         services.sessions,
         settings.health_host,
         settings.health_port,
-        gateway_ready=None if settings.console_mode else services.gateway_ready,
+        gateway_ready=(lambda: services.gateway_ready()) if discord_role else None,
     )
     try:
         try:
             await health.start()
         except OSError as exc:
             log.error("health server could not listen on %s:%s: %s", settings.health_host, settings.health_port, exc)
-        if settings.console_mode:
-            await alert_jobs.ensure_console_subscription(services)
-            alert_jobs.install(services, ConsoleSender())
-        names = jobs.install(services)
-        scheduler.start()
-        log.info(
-            "scheduler started with jobs: %s; poll interval %ss",
-            ", ".join(names) or "none",
-            settings.poll_interval,
-        )
-        await stop.wait()
+        if role.polls:
+            jobs.install(services)
+            pipeline.install(services)
+        if discord_role:
+            await run_discord(services, stop, role)
+        else:
+            if role.delivers:
+                await alert_jobs.ensure_console_subscription(services)
+                alert_jobs.install(services, ConsoleSender())
+            scheduler.start()
+            names = ", ".join(job.id for job in scheduler.get_jobs()) or "none"
+            log.info("scheduler started with jobs: %s; poll interval %ss", names, settings.poll_interval)
+            await stop.wait()
         log.info("shutting down")
     finally:
         await health.stop()
@@ -74,14 +97,14 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
         log.info("stopped cleanly")
 
 
-async def run_discord(services: Services, stop: asyncio.Event) -> None:
+async def run_discord(services: Services, stop: asyncio.Event, role: Role) -> None:
     """Connect to Discord until `stop` is set or the connection fails for good; the bot starts the scheduler."""
     from bot.discord_app.client import BreachwatchBot
     from bot.discord_app.endpoints import apply_settings
 
     token = services.settings.discord_token
     assert token is not None
-    bot = BreachwatchBot(services)
+    bot = BreachwatchBot(services, shard_ids=role.shard_ids, shard_count=role.shard_count)
     apply_settings(bot, services.settings)
     services.gateway_ready = lambda: bot.is_ready() and not bot.is_closed()
     async with bot:
@@ -96,12 +119,12 @@ async def run_discord(services: Services, stop: asyncio.Event) -> None:
             await asyncio.gather(runner, return_exceptions=True)
 
 
-def run_until_signalled(settings: Settings) -> None:
+def run_until_signalled(settings: Settings, role: Role | None = None) -> None:
     async def main() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await run(settings, stop)
+        await run(settings, stop, role)
 
     asyncio.run(main())

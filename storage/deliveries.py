@@ -22,8 +22,9 @@ class ShardFilter:
     shard_ids: tuple[int, ...]
     shard_count: int
 
-    def clause(self) -> ColumnElement[bool]:
-        return (Delivery.guild_id.op(">>")(literal_column("22")) % self.shard_count).in_(self.shard_ids)
+    def clause(self, guild_id: Any = None) -> ColumnElement[bool]:
+        column = Delivery.guild_id if guild_id is None else guild_id
+        return (column.op(">>")(literal_column("22")) % self.shard_count).in_(self.shard_ids)
 
 
 @dataclass(frozen=True)

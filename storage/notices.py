@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.deliveries import ShardFilter
 from storage.dialect import insert_for
 from storage.models import Notice
 
@@ -32,10 +33,11 @@ async def add(
     return (await session.execute(stmt)).first() is not None
 
 
-async def pending(session: AsyncSession, limit: int = 50) -> list[PendingNotice]:
-    rows = await session.execute(
-        select(Notice).where(Notice.posted_at.is_(None)).order_by(Notice.created_at, Notice.id).limit(limit)
-    )
+async def pending(session: AsyncSession, limit: int = 50, shards: ShardFilter | None = None) -> list[PendingNotice]:
+    query = select(Notice).where(Notice.posted_at.is_(None))
+    if shards is not None:
+        query = query.where(shards.clause(Notice.guild_id))
+    rows = await session.execute(query.order_by(Notice.created_at, Notice.id).limit(limit))
     return [PendingNotice(n.id, n.guild_id, n.channel_id, n.kind, n.message) for n in rows.scalars()]
 
 

@@ -12,6 +12,7 @@ from bot.alerts.worker import DeliveryWorker, describe
 from bot.jobs import add_interval_job
 from bot.services import Services
 from storage import subscriptions
+from storage.deliveries import ShardFilter
 from storage.subscriptions import SubscriptionFilters
 from storage.types import utcnow
 
@@ -33,8 +34,8 @@ async def ensure_console_subscription(services: Services) -> None:
         await subscriptions.subscribe(session, CONSOLE_GUILD, CONSOLE_CHANNEL, SubscriptionFilters())
 
 
-def install(services: Services, sender: Sender) -> None:
-    worker = DeliveryWorker(services.sessions, sender, owner=worker_name())
+def install(services: Services, sender: Sender, shards: ShardFilter | None = None) -> None:
+    worker = DeliveryWorker(services.sessions, sender, owner=worker_name(), shards=shards)
 
     async def deliver(_: Services) -> None:
         stats = await worker.run_once()

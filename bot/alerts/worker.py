@@ -202,7 +202,7 @@ class DeliveryWorker:
 
     async def post_notices(self) -> int:
         async with self.sessions.begin() as session:
-            pending = await notices.pending(session)
+            pending = await notices.pending(session, shards=self.shards)
         posted = 0
         for notice in pending:
             try:

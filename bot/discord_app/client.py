@@ -13,6 +13,7 @@ from bot.discord_app.errors import on_app_command_error
 from bot.discord_app.sender import DiscordSender
 from bot.discord_app.sync import sync_if_changed
 from bot.services import Services
+from storage.deliveries import ShardFilter
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,8 @@ class BreachwatchBot(commands.AutoShardedBot):
         self.started_at = utcnow()
         self.sync_commands = sync_commands
         self.background = background
+        # A process that runs only some shards delivers only for their guilds.
+        self.shard_filter = ShardFilter(tuple(shard_ids), shard_count) if shard_ids and shard_count else None
 
     async def setup_hook(self) -> None:
         for extension in EXTENSIONS:
@@ -60,7 +63,7 @@ class BreachwatchBot(commands.AutoShardedBot):
         if self.sync_commands:
             await sync_if_changed(self.tree, self.services.sessions, self.application_id)
         if self.background:
-            alert_jobs.install(self.services, self.sender)
+            alert_jobs.install(self.services, self.sender, self.shard_filter)
             if not self.services.scheduler.running:
                 self.services.scheduler.start()
 
