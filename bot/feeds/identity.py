@@ -1,0 +1,34 @@
+"""Who an entry is within its feed, and whether its content changed since last time."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+
+def _digest(*parts: str) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(part.encode("utf-8", "surrogatepass"))
+        h.update(b"\x1f")
+    return h.hexdigest()
+
+
+def entry_identity(guid: str | None, link: str | None, title: str, published: datetime | None) -> str:
+    """guid, else link, else a hash of title and date: stable across polls for an unchanged entry."""
+    if guid and guid.strip():
+        return guid.strip()
+    if link and link.strip():
+        return link.strip()
+    stamp = published.isoformat() if published else ""
+    return "hash:" + _digest(title.strip(), stamp)
+
+
+def entry_key(identity: str) -> str:
+    """Fixed-width key for the identity, which may be very long."""
+    return _digest(identity)
+
+
+def content_hash(title: str, summary: str, content: str | None) -> str:
+    """Changes when what a reader sees changes; dates and links alone do not count as an edit."""
+    return _digest(title, summary, content or "")
