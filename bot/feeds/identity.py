@@ -14,13 +14,20 @@ def _digest(*parts: str) -> str:
     return h.hexdigest()
 
 
-def entry_identity(guid: str | None, link: str | None, title: str, published: datetime | None) -> str:
-    """guid, else link, else a hash of title and date: stable across polls for an unchanged entry."""
+def entry_identity(
+    guid: str | None, link: str | None, title: str, published: datetime | None, summary: str = ""
+) -> str:
+    """guid, else link, else a hash of title and date: stable across polls for an unchanged entry.
+
+    An entry with neither title nor date is told apart by its summary, the only thing left.
+    """
     if guid and guid.strip():
         return guid.strip()
     if link and link.strip():
         return link.strip()
     stamp = published.isoformat() if published else ""
+    if not title.strip() and not stamp:
+        return "hash:" + _digest("", "", summary.strip())
     return "hash:" + _digest(title.strip(), stamp)
 
 

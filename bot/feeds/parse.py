@@ -11,6 +11,7 @@ import calendar
 import io
 import re
 import time
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -41,6 +42,8 @@ _ENTITY_DECL = re.compile(
 )
 _ENTITY_REF = re.compile(rb"[&%]([A-Za-z_:][\w.:-]*);")
 _FIRST_ELEMENT = re.compile(rb"<[A-Za-z_]")
+# feedparser warns on every date lookup that falls back from published to updated; we read both on purpose.
+warnings.filterwarnings("ignore", message="To avoid breaking existing software", category=DeprecationWarning)
 _HTML_SNIFF = re.compile(rb"<(?:!doctype\s+html|html[\s>]|head[\s>]|body[\s>])", re.IGNORECASE)
 
 
@@ -161,7 +164,7 @@ def _entry(raw: Mapping[str, Any], feed_language: str | None, fallback: str | No
     if content == summary:
         content = ""
     published = _timestamp(raw.get("published_parsed"), now) or _timestamp(raw.get("updated_parsed"), now)
-    identity = entry_identity(guid, link, title, published)
+    identity = entry_identity(guid, link, title, published, summary)
     language = choose_language(_detail_language(raw), feed_language, f"{title}. {summary}", fallback)
     return ParsedEntry(
         entry_id=identity,
@@ -189,6 +192,9 @@ def _no_entries_error(parsed: Any, body: bytes, headers: Mapping[str, str]) -> F
     content_type = headers.get("content-type", "").lower()
     if "html" in content_type or _HTML_SNIFF.search(body[:4096]):
         return FeedParseError(NOT_A_FEED, "an HTML page, not a feed")
+    if not body.lstrip(b"\xef\xbb\xbf\xff\xfe\x00 \t\r\n").startswith(b"<"):
+        kind = content_type.split(";")[0].strip() or "unknown type"
+        return FeedParseError(NOT_A_FEED, f"not XML ({kind}), so not a feed")
     if parsed.get("bozo") and parsed.get("bozo_exception") is not None:
         exc = parsed["bozo_exception"]
         return FeedParseError(PARSE, f"not a readable feed: {type(exc).__name__}: {exc}")
@@ -224,13 +230,8 @@ def parse_document(
         raise _no_entries_error(parsed, body, http_headers)
     feed = parsed.get("feed") or {}
     feed_language = feed.get("language") if isinstance(feed.get("language"), str) else None
-    entries: list[ParsedEntry] = []
-    seen: set[str] = set()
-    for raw in raw_entries[:MAX_ENTRIES]:
-        entry = _entry(raw, feed_language, fallback_language, now)
-        if entry.entry_key not in seen:
-            seen.add(entry.entry_key)
-            entries.append(entry)
+    # Entries sharing an identity are all returned (the count is what the feed holds); storage keeps one.
+    entries = [_entry(raw, feed_language, fallback_language, now) for raw in raw_entries[:MAX_ENTRIES]]
     bozo = parsed.get("bozo_exception") if parsed.get("bozo") else None
     return ParsedFeed(
         title=clean_text(feed.get("title"), MAX_TITLE),

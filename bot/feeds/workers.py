@@ -61,22 +61,27 @@ class ParsePool:
         base_url: str,
         fallback_language: str | None = None,
         now: datetime | None = None,
+        *,
+        timeout: float | None = None,
     ) -> ParsedFeed:
         """Parse in a worker; raises FeedParseError for anything that goes wrong with this document."""
         args = (body, dict(headers), base_url, fallback_language, now)
+        limit = timeout if timeout is not None else self.timeout
         try:
             if self._pool is None:
-                return await asyncio.wait_for(asyncio.to_thread(parse_document, *args), self.timeout)
-            future = self._pool.schedule(parse_document, args=args, timeout=self.timeout)
+                return await asyncio.wait_for(asyncio.to_thread(parse_document, *args), limit)
+            future = self._pool.schedule(parse_document, args=args, timeout=limit)
             return await asyncio.wrap_future(future)
         except FeedParseError:
             raise
         except (TimeoutError, concurrent.futures.TimeoutError):
-            raise FeedParseError(PARSE, f"parsing took longer than {self.timeout:g}s and was stopped") from None
+            raise FeedParseError(PARSE, f"parsing took longer than {limit:g}s and was stopped") from None
         except MemoryError:
             raise FeedParseError(PARSE, f"parsing needed more than {self.memory_mb} MB and was stopped") from None
         except pebble.ProcessExpired as exc:
-            raise FeedParseError(PARSE, f"parser process died (exit code {exc.exitcode})") from None
+            raise FeedParseError(
+                PARSE, f"parser process died (exit code {exc.exitcode}): out of memory or crashed"
+            ) from None
         except Exception as exc:
             raise FeedParseError(PARSE, f"parser failed: {type(exc).__name__}: {exc}") from None
 
