@@ -202,7 +202,8 @@ async def claim_sources(
         pick = pick.where(Source.next_fetch_at <= now)
     if urls is not None:
         pick = pick.where(Source.url.in_(list(urls)))
-    pick = pick.order_by(Source.next_fetch_at, Source.id).limit(limit)
+    # SKIP LOCKED (PostgreSQL; SQLite serialises writers anyway) lets concurrent pollers split the due set.
+    pick = pick.order_by(Source.next_fetch_at, Source.id).limit(limit).with_for_update(skip_locked=True)
     expires = now + lease
     claimed = await session.execute(
         update(Source)

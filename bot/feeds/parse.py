@@ -11,7 +11,6 @@ import calendar
 import io
 import re
 import time
-import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -42,8 +41,6 @@ _ENTITY_DECL = re.compile(
 )
 _ENTITY_REF = re.compile(rb"[&%]([A-Za-z_:][\w.:-]*);")
 _FIRST_ELEMENT = re.compile(rb"<[A-Za-z_]")
-# feedparser warns on every date lookup that falls back from published to updated; we read both on purpose.
-warnings.filterwarnings("ignore", message="To avoid breaking existing software", category=DeprecationWarning)
 _HTML_SNIFF = re.compile(rb"<(?:!doctype\s+html|html[\s>]|head[\s>]|body[\s>])", re.IGNORECASE)
 
 
@@ -163,7 +160,8 @@ def _entry(raw: Mapping[str, Any], feed_language: str | None, fallback: str | No
         summary = clean_text(content, MAX_SUMMARY)
     if content == summary:
         content = ""
-    published = _timestamp(raw.get("published_parsed"), now) or _timestamp(raw.get("updated_parsed"), now)
+    # dict.get skips FeedParserDict's deprecated updated->published key mapping (and its warning).
+    published = _timestamp(dict.get(raw, "published_parsed"), now) or _timestamp(dict.get(raw, "updated_parsed"), now)
     identity = entry_identity(guid, link, title, published, summary)
     language = choose_language(_detail_language(raw), feed_language, f"{title}. {summary}", fallback)
     return ParsedEntry(
