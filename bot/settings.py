@@ -52,7 +52,7 @@ class Settings(BaseSettings):
     disable_min_failures: int = Field(default=5, gt=0, description="Failures needed (besides the days) to disable.")
     edit_min_interval: float = Field(default=3600.0, ge=0, description="Seconds between counted edits of an entry.")
     parse_workers: int = Field(default=2, ge=0, description="Parser processes; 0 parses in a thread instead.")
-    parse_timeout: float = Field(default=20.0, gt=0, description="Seconds one feed may take to parse.")
+    parse_timeout: float = Field(default=30.0, gt=0, description="Seconds one feed may take to parse.")
     parse_memory_mb: int = Field(default=1024, ge=0, description="Address-space limit of a parser process; 0: none.")
 
     @field_validator("log_level", mode="before")

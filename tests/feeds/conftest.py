@@ -51,5 +51,5 @@ def thread_parser() -> Iterator[ParsePool]:
 @pytest.fixture(scope="session")
 def process_parser() -> Iterator[ParsePool]:
     """Real worker processes (spawned once per test session): time and memory limits apply."""
-    with ParsePool(workers=2, timeout=5, memory_mb=768) as pool:
+    with ParsePool(workers=2, timeout=30, memory_mb=768) as pool:
         yield pool
