@@ -134,11 +134,10 @@ async def _insert_new(
             }
             for url, entry in batch
         ]
-        stmt = upsert_insert(session, Article).values(rows)
-        stmt = stmt.on_conflict_do_nothing(index_elements=["canonical_url"]).returning(
-            Article.id, Article.canonical_url, Article.alertable
-        )
-        for article_id, url, flag in await session.execute(stmt):
+        # One cached statement run "executemany" style (SQLAlchemy batches it into multi-row INSERTs).
+        stmt = upsert_insert(session, Article).on_conflict_do_nothing(index_elements=["canonical_url"])
+        stmt = stmt.returning(Article.id, Article.canonical_url, Article.alertable)
+        for article_id, url, flag in await session.execute(stmt, rows):
             ids[url] = article_id
             if flag:
                 inserted_alertable.add(url)
@@ -164,9 +163,8 @@ async def _insert_new(
     ]
     new_keys: set[str] = set()
     for batch in chunks(feed_rows, BATCH):
-        stmt = upsert_insert(session, FeedEntry).values(batch)
-        stmt = stmt.on_conflict_do_nothing(index_elements=["source_id", "entry_key"]).returning(FeedEntry.entry_key)
-        new_keys.update(key for (key,) in await session.execute(stmt))
+        stmt = upsert_insert(session, FeedEntry).on_conflict_do_nothing(index_elements=["source_id", "entry_key"])
+        new_keys.update(key for (key,) in await session.execute(stmt.returning(FeedEntry.entry_key), batch))
     alertable = sum(1 for e in fresh if e.entry_key in new_keys and article_key(source_id, e) in inserted_alertable)
     return len(new_keys), alertable
 

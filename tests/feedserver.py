@@ -34,7 +34,7 @@ def rss(items: list[Item], *, title: str = "Test feed", language: str | None = "
         parts.append(f"<language>{language}</language>")
     for item in items:
         parts.append("<item>")
-        parts.append(f"<guid isPermaLink=\"false\">{escape(item.guid)}</guid><title>{escape(item.title)}</title>")
+        parts.append(f'<guid isPermaLink="false">{escape(item.guid)}</guid><title>{escape(item.title)}</title>')
         parts.append(f"<description>{escape(item.summary)}</description>")
         if item.link:
             parts.append(f"<link>{escape(item.link)}</link>")

@@ -12,7 +12,7 @@ import io
 import re
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -20,7 +20,7 @@ from urllib.parse import urljoin, urlsplit
 import feedparser
 
 from bot.feeds.identity import content_hash, entry_identity, entry_key
-from bot.feeds.lang import choose_language
+from bot.feeds.lang import choose_language, detect_language, normalise_language
 from bot.feeds.text import clean_text
 from bot.feeds.urls import canonical_url
 
@@ -149,8 +149,11 @@ def _detail_language(entry: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _entry(raw: Mapping[str, Any], feed_language: str | None, fallback: str | None, now: datetime) -> ParsedEntry:
-    link = _http_url(raw.get("link"))
+def _entry(
+    raw: Any, base: str, feed_language: str | None, fallback: str | None, now: datetime, detect: bool
+) -> ParsedEntry:
+    raw_link = raw.get("link")
+    link = _http_url(urljoin(base, raw_link.strip())) if isinstance(raw_link, str) and raw_link.strip() else None
     guid = raw.get("id") if isinstance(raw.get("id"), str) else None
     title = clean_text(raw.get("title"), MAX_TITLE)
     summary = clean_text(raw.get("summary"), MAX_SUMMARY)
@@ -163,7 +166,11 @@ def _entry(raw: Mapping[str, Any], feed_language: str | None, fallback: str | No
     # dict.get skips FeedParserDict's deprecated updated->published key mapping (and its warning).
     published = _timestamp(dict.get(raw, "published_parsed"), now) or _timestamp(dict.get(raw, "updated_parsed"), now)
     identity = entry_identity(guid, link, title, published, summary)
-    language = choose_language(_detail_language(raw), feed_language, f"{title}. {summary}", fallback)
+    declared = _detail_language(raw)
+    if detect:
+        language = choose_language(declared, feed_language, f"{title}. {summary}", fallback)
+    else:
+        language = normalise_language(declared) or normalise_language(feed_language)
     return ParsedEntry(
         entry_id=identity,
         entry_key=entry_key(identity),
@@ -178,12 +185,20 @@ def _entry(raw: Mapping[str, Any], feed_language: str | None, fallback: str | No
     )
 
 
-def _base_headers(headers: Mapping[str, str], base_url: str) -> dict[str, str]:
-    out = {k.lower(): v for k, v in headers.items()}
-    # Relative links resolve against the feed's own URL unless the server names a safe Content-Location.
-    location = _http_url(urljoin(base_url, out.get("content-location", ""))) if base_url else None
-    out["content-location"] = location or base_url
-    return out
+def fill_languages(feed: ParsedFeed, fallback: str | None) -> ParsedFeed:
+    """Detect the language of entries that declare none (kept out of parse workers: the model is ~100 MB)."""
+    default = normalise_language(fallback)
+    entries = [
+        e if e.language else replace(e, language=detect_language(f"{e.title}. {e.summary}") or default)
+        for e in feed.entries
+    ]
+    return replace(feed, entries=entries)
+
+
+def _base(headers: Mapping[str, str], base_url: str) -> str:
+    """Relative links resolve against a safe absolute Content-Location, else the URL the feed came from."""
+    location = headers.get("content-location", "")
+    return (_http_url(urljoin(base_url, location)) if location else None) or base_url
 
 
 def _no_entries_error(parsed: Any, body: bytes, headers: Mapping[str, str]) -> FeedParseError:
@@ -205,13 +220,22 @@ def parse_document(
     base_url: str = "",
     fallback_language: str | None = None,
     now: datetime | None = None,
+    detect: bool = True,
 ) -> ParsedFeed:
-    """Parse one feed document. Raises FeedParseError (kind empty, not_a_feed or parse) when it yields nothing."""
+    """Parse one feed document. Raises FeedParseError (kind empty, not_a_feed or parse) when it yields nothing.
+
+    With `detect` False, entries without a declared language get None (see fill_languages).
+    """
     now = now or datetime.now(UTC)
     if not body.strip():
         raise FeedParseError(EMPTY, "empty response body")
     check_entities(body)
-    http_headers = _base_headers(headers, base_url)
+    http_headers = {k.lower(): v for k, v in headers.items()}
+    base = _base(http_headers, base_url)
+    if "content-location" in http_headers:
+        # feedparser resolves against it itself (xml:base aware); without one we resolve links afterwards,
+        # which saves it a urljoin per element.
+        http_headers["content-location"] = base
     try:
         parsed = feedparser.parse(
             io.BytesIO(body), response_headers=http_headers, sanitize_html=False, resolve_relative_uris=False
@@ -229,7 +253,7 @@ def parse_document(
     feed = parsed.get("feed") or {}
     feed_language = feed.get("language") if isinstance(feed.get("language"), str) else None
     # Entries sharing an identity are all returned (the count is what the feed holds); storage keeps one.
-    entries = [_entry(raw, feed_language, fallback_language, now) for raw in raw_entries[:MAX_ENTRIES]]
+    entries = [_entry(raw, base, feed_language, fallback_language, now, detect) for raw in raw_entries[:MAX_ENTRIES]]
     bozo = parsed.get("bozo_exception") if parsed.get("bozo") else None
     return ParsedFeed(
         title=clean_text(feed.get("title"), MAX_TITLE),

@@ -21,7 +21,6 @@ BLOCK_TAGS = frozenset(
         "img",
     }
 )  # fmt: skip
-_WS = re.compile(r"\s+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\u200e\u200f\u2028\u2029\ufeff]")
 _ENTITY = re.compile(r"&(#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 
@@ -49,6 +48,11 @@ _LINKS = [  # short "read more" links in each language
 _LEAD = r"(?:\s|[-–—|:])*(?:"
 _SIGNOFF_RE = re.compile(_LEAD + "|".join(_SIGNOFFS) + r")\s*$", re.IGNORECASE | re.DOTALL)
 _LINK_RE = re.compile(_LEAD + "|".join(_LINKS) + r")\s*$", re.IGNORECASE | re.DOTALL)
+# Words one of the link patterns needs; a tail with none of them is left alone without running the regex.
+_LINK_MARKERS = (
+    "read", "more", "lire", "weiter", "mehr", "zum artikel", "leer", "segui", "sigue", "continua", "legg",
+    "leia", "ler mais", "continue", "lees", "[",
+)  # fmt: skip
 # Only the end of a text is searched, which keeps long texts cheap.
 _SIGNOFF_TAIL = 800
 _LINK_TAIL = 120
@@ -86,7 +90,9 @@ def strip_boilerplate(text: str) -> str:
         lowered_end = text[-_SIGNOFF_TAIL:].lower()
         if any(marker in lowered_end for marker in _SIGNOFF_MARKERS):
             text = _cut(text, _SIGNOFF_RE, _SIGNOFF_TAIL)
-        text = _cut(text, _LINK_RE, _LINK_TAIL)
+        lowered_end = text[-_LINK_TAIL:].lower()
+        if any(marker in lowered_end for marker in _LINK_MARKERS):
+            text = _cut(text, _LINK_RE, _LINK_TAIL)
     return text
 
 
@@ -103,7 +109,7 @@ def clean_text(value: str | None, max_chars: int | None = None) -> str:
             break
         text = html.unescape(text)
     text = _CONTROL.sub("", text)
-    text = _WS.sub(" ", text).strip()
+    text = " ".join(text.split())
     text = strip_boilerplate(text)
     if max_chars is not None and len(text) > max_chars:
         cut = text[:max_chars].rsplit(" ", 1)[0] if " " in text[:max_chars] else text[:max_chars]

@@ -17,13 +17,13 @@ from datetime import datetime
 
 import pebble
 
-from bot.feeds.parse import PARSE, FeedParseError, ParsedFeed, parse_document
+from bot.feeds.parse import PARSE, FeedParseError, ParsedFeed, fill_languages, parse_document
 
 MAX_TASKS_PER_WORKER = 500
 
 
 def _init_worker(memory_mb: int) -> None:
-    # Before numpy (via the language model) starts its thread pools, which reserve address space per thread.
+    # Should anything pull numpy in, its thread pools must not reserve address space per thread.
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = "1"
     if memory_mb > 0:
@@ -34,9 +34,6 @@ def _init_worker(memory_mb: int) -> None:
         if hard != resource.RLIM_INFINITY:
             limit = min(limit, hard)
         resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
-    from bot.feeds.lang import load_model
-
-    load_model()
 
 
 class ParsePool:
@@ -62,16 +59,17 @@ class ParsePool:
         fallback_language: str | None = None,
         now: datetime | None = None,
         *,
-        timeout: float | None = None,
+        time_limit: float | None = None,
     ) -> ParsedFeed:
         """Parse in a worker; raises FeedParseError for anything that goes wrong with this document."""
-        args = (body, dict(headers), base_url, fallback_language, now)
-        limit = timeout if timeout is not None else self.timeout
+        limit = time_limit if time_limit is not None else self.timeout
         try:
             if self._pool is None:
+                args = (body, dict(headers), base_url, fallback_language, now, True)
                 return await asyncio.wait_for(asyncio.to_thread(parse_document, *args), limit)
+            args = (body, dict(headers), base_url, fallback_language, now, False)
             future = self._pool.schedule(parse_document, args=args, timeout=limit)
-            return await asyncio.wrap_future(future)
+            feed: ParsedFeed = await asyncio.wrap_future(future)
         except FeedParseError:
             raise
         except (TimeoutError, concurrent.futures.TimeoutError):
@@ -84,6 +82,10 @@ class ParsePool:
             ) from None
         except Exception as exc:
             raise FeedParseError(PARSE, f"parser failed: {type(exc).__name__}: {exc}") from None
+        if any(entry.language is None for entry in feed.entries):
+            # One language model in this process rather than one per worker.
+            feed = await asyncio.to_thread(fill_languages, feed, fallback_language)
+        return feed
 
     def close(self) -> None:
         if self._pool is not None:

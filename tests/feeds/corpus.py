@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import re
 from dataclasses import dataclass
@@ -41,13 +42,19 @@ def comment_headers(body: bytes) -> dict[str, str]:
     return headers
 
 
+def _read(root: Path, rel: str) -> bytes | None:
+    path = (root / rel).resolve()
+    if not path.is_file() or root.resolve() not in path.parents:
+        return None
+    return path.read_bytes()
+
+
 def build_corpus_app(root: Path) -> web.Application:
     async def serve(request: web.Request) -> web.StreamResponse:
         rel = request.match_info["path"]
-        path = (root / rel).resolve()
-        if not path.is_file() or root.resolve() not in path.parents:
+        body = await asyncio.to_thread(_read, root, rel)
+        if body is None:
             return web.Response(status=404, text="no such corpus file")
-        body = path.read_bytes()
         declared = comment_headers(body)
         status = int(declared.pop("status", "200") or 200)
         headers: dict[str, str] = {}

@@ -21,7 +21,9 @@ from tests.feedserver import FeedServer
 
 
 def _env(tmp_path: Path, sources: list[str]) -> dict[str, str]:
-    toml = "".join(f'[[source]]\nurl = "{url}"\nname = "Test {i}"\nlanguage = "en"\n\n' for i, url in enumerate(sources))
+    toml = "".join(
+        f'[[source]]\nurl = "{url}"\nname = "Test {i}"\nlanguage = "en"\n\n' for i, url in enumerate(sources)
+    )
     (tmp_path / "sources.toml").write_text(toml, encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("BREACHWATCH_") and k != "DISCORD_TOKEN"}
     env.update(

@@ -25,9 +25,7 @@ from tests.feeds.corpus import build_corpus_app, comment_headers, load_manifest
 LIMITS = FetchLimits(max_bytes=10 * 1024 * 1024, total_timeout=20.0, connect_timeout=2.0)
 
 
-async def test_shared_feed_corpus(
-    http: aiohttp.ClientSession, guard: AddressGuard, process_parser: ParsePool
-) -> None:
+async def test_shared_feed_corpus(http: aiohttp.ClientSession, guard: AddressGuard, process_parser: ParsePool) -> None:
     root = require_shared("feeds")
     docs = load_manifest(root)
     assert len(docs) >= 700
@@ -65,7 +63,9 @@ async def test_shared_feed_corpus(
         count = len(feed.entries) if feed is not None else 0  # type: ignore[attr-defined]
         if status in ("301", "302", "303", "307"):
             # Followed to the sibling target (1 entry) when the target exists; otherwise a readable 404.
-            assert error is None and count == 1 or error is not None and error[0] in ("http_4xx", "bad_redirect"), file
+            assert (error is None and count == 1) or (error is not None and error[0] in ("http_4xx", "bad_redirect")), (
+                file
+            )
             continue
         if status == "404":
             assert error is not None and error[0] == "http_4xx", file
@@ -76,7 +76,9 @@ async def test_shared_feed_corpus(
                 matched += 1
             else:
                 mismatches.append(f"{file}: {count} entries, manifest says {doc.expected} ({error})")
-    summary = f"{len(docs)} files, {matched}/{checked} counts matched, failures by kind {dict(failures)}, {elapsed:.1f}s"
+    summary = (
+        f"{len(docs)} files, {matched}/{checked} counts matched, failures by kind {dict(failures)}, {elapsed:.1f}s"
+    )
     print(summary)
     assert not mismatches, summary + "\n" + "\n".join(mismatches[:30])
     assert elapsed < 120, summary

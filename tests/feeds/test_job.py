@@ -70,10 +70,12 @@ async def test_job_survives_a_broken_sources_file_and_a_failing_cycle(
     try:
         await job(services)  # broken file: logged, polling goes on with what is stored
         assert "sources file not synced" in caplog.text
-        guarded = jobs.guarded("poll_feeds", job, broken)
+        failing = PollJob()
+        guarded = jobs.guarded("poll_feeds", failing, broken)
         await guarded()
         await guarded()  # still callable: the failure was logged, not raised
         assert caplog.text.count("job poll_feeds failed") == 2
+        failing.close()
     finally:
         job.close()
         await empty.dispose()

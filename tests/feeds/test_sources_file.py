@@ -14,7 +14,9 @@ from bot.resources import config_path, load_toml
 def test_bundled_sources_file() -> None:
     path = config_path("sources.toml")
     raw = load_toml(path)["source"]
-    assert all(set(table) == {"url", "name", "language", "homepage"} for table in raw), "keys: url name language homepage"
+    assert all(set(table) == {"url", "name", "language", "homepage"} for table in raw), (
+        "keys: url name language homepage"
+    )
     specs = load_sources_file(path)
     urls = [s.url for s in specs]
     assert len(specs) >= 30 and len(set(urls)) == len(urls)

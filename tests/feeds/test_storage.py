@@ -57,7 +57,9 @@ def entry(n: int, *, published: datetime | None = NOW, title: str | None = None,
     )
 
 
-async def _source(sessions: async_sessionmaker[AsyncSession], url: str = "https://feeds.example/a", **kw: object) -> int:
+async def _source(
+    sessions: async_sessionmaker[AsyncSession], url: str = "https://feeds.example/a", **kw: object
+) -> int:
     async with sessions.begin() as session:
         row, _ = await add_source(session, url, NOW, **kw)  # type: ignore[arg-type]
         return row.id
@@ -184,7 +186,11 @@ async def test_no_flood_on_first_poll(sessions: async_sessionmaker[AsyncSession]
     sid = await _source(sessions)
     assert await _store(sessions, sid, [entry(n) for n in range(5)], NOW, baseline=True) == (5, 0, 0)
     later = NOW + timedelta(minutes=10)
-    fresh, old, undated = entry(10, published=later), entry(11, published=later - timedelta(days=5)), entry(12, published=None)
+    fresh, old, undated = (
+        entry(10, published=later),
+        entry(11, published=later - timedelta(days=5)),
+        entry(12, published=None),
+    )
     new, alertable, _ = await _store(sessions, sid, [entry(n) for n in range(5)] + [fresh, old, undated], later, False)
     assert (new, alertable) == (3, 2)
     async with sessions() as session:

@@ -57,7 +57,10 @@ def test_canonical_url_is_idempotent() -> None:
     [
         ("<p>Police&nbsp;<b>database</b> leaked.</p><p>Second.</p>", "Police database leaked. Second."),
         ("<script>alert(1)</script><style>p{}</style>Visible <!-- hidden -->text", "Visible text"),
-        ("Camera feeds exposed. The post Camera feeds exposed appeared first on Example News.", "Camera feeds exposed."),
+        (
+            "Camera feeds exposed. The post Camera feeds exposed appeared first on Example News.",
+            "Camera feeds exposed.",
+        ),
         ("Fuite chez la police. Lire la suite »", "Fuite chez la police."),
         ("Datenleck bei der Polizei. Weiterlesen", "Datenleck bei der Polizei."),
         ("Filtración de datos. Leer más", "Filtración de datos."),
@@ -146,7 +149,12 @@ def test_next_wait_uses_longer_hint_with_bounded_jitter() -> None:
 
 def test_plan_success_resets_failures() -> None:
     plan = plan_after_fetch(
-        POLICY, SourceHealth(4, NOW - timedelta(days=1)), succeeded=True, server_hint=None, now=NOW, rng=random.Random(0)
+        POLICY,
+        SourceHealth(4, NOW - timedelta(days=1)),
+        succeeded=True,
+        server_hint=None,
+        now=NOW,
+        rng=random.Random(0),
     )
     assert (plan.consecutive_failures, plan.first_failure_at, plan.disable) == (0, None, False)
     assert timedelta(seconds=600) <= plan.next_fetch_at - NOW <= timedelta(seconds=660)
