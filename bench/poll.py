@@ -24,22 +24,18 @@ import time
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import aiohttp
-import feedparser
-import psutil
+if TYPE_CHECKING:
+    import aiohttp
 
-from bot.feeds.netguard import AddressGuard, make_connector, networks
-from bot.feeds.poller import PollConfig, Poller
-from bot.feeds.workers import ParsePool
-from bot.services import USER_AGENT
-from bot.settings import load_settings
-from storage.engine import create_engine, session_factory
-from storage.migrate import upgrade
-from storage.sources import SourceSpec, sync_config_sources
+    from bot.feeds.poller import Poller
+    from bot.feeds.workers import ParsePool
+
+# Only the standard library at module level: parse workers start from a fork server that re-imports this
+# script as their main module, and each would otherwise carry the whole bot in memory.
 
 WORDS = [
     "police",
@@ -132,17 +128,20 @@ def serve(feeds: int, entries: int, size: int, port_pipe: Any) -> None:
 
 
 class Sampler:
-    """Peak RSS of this process plus its parse workers (not the feed server), sampled every 50 ms."""
+    """Peak RSS and CPU of this process plus its parse workers (not the feed server), sampled every 50 ms."""
 
     def __init__(self, exclude: set[int]) -> None:
+        import psutil
+
         self.proc = psutil.Process()
         self.exclude = exclude
         self.peak = 0
         self.peak_main = 0
+        self.cpu_by_pid: dict[int, float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def _family(self) -> list[psutil.Process]:
+    def _family(self) -> list[Any]:
         return [self.proc] + [c for c in self.proc.children(recursive=True) if c.pid not in self.exclude]
 
     def _run(self) -> None:
@@ -155,22 +154,19 @@ class Sampler:
         for p in self._family():
             try:
                 rss = p.memory_info().rss
-            except psutil.Error:
+                times = p.cpu_times()
+            except Exception:  # the process ended between listing and reading
                 continue
+            # Remembered per pid: a worker recycled by the pool still counts with its last sample.
+            self.cpu_by_pid[p.pid] = times.user + times.system
             total += rss
             if p.pid == self.proc.pid:
                 self.peak_main = max(self.peak_main, rss)
         self.peak = max(self.peak, total)
 
     def cpu(self) -> float:
-        total = 0.0
-        for p in self._family():
-            try:
-                t = p.cpu_times()
-            except psutil.Error:
-                continue
-            total += t.user + t.system
-        return total
+        self.sample()
+        return sum(self.cpu_by_pid.values())
 
     def start(self) -> None:
         self._thread.start()
@@ -181,6 +177,13 @@ class Sampler:
 
 
 async def make_poller(db: Path, urls: list[str], pool: ParsePool, http: aiohttp.ClientSession) -> Poller:
+    from bot.feeds.netguard import AddressGuard, networks
+    from bot.feeds.poller import PollConfig, Poller
+    from bot.settings import load_settings
+    from storage.engine import create_engine, session_factory
+    from storage.migrate import upgrade
+    from storage.sources import SourceSpec, sync_config_sources
+
     url = f"sqlite+aiosqlite:///{db}"
     await upgrade(url)
     engine = create_engine(url)
@@ -209,6 +212,8 @@ async def timed_cycle(poller: Poller, sampler: Sampler) -> tuple[float, float, l
 
 
 def naive(urls: list[str]) -> float:
+    import feedparser
+
     t0 = time.perf_counter()
     for url in urls:
         feedparser.parse(url)
@@ -216,6 +221,13 @@ def naive(urls: list[str]) -> float:
 
 
 async def run(args: argparse.Namespace, port: int, server_pid: int) -> dict[str, Any]:
+    import aiohttp
+
+    from bot.feeds.netguard import AddressGuard, make_connector, networks
+    from bot.feeds.workers import ParsePool
+    from bot.services import USER_AGENT
+    from bot.settings import load_settings
+
     urls = [f"http://127.0.0.1:{port}/f/{i}" for i in range(args.feeds)]
     subset = urls[:: max(1, len(urls) // 50)][:50]
     settings = load_settings()

@@ -36,6 +36,17 @@ def _init_worker(memory_mb: int) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
 
 
+def _worker_context() -> multiprocessing.context.BaseContext:
+    """Workers fork from a small server process that imported only the parser.
+
+    Spawned workers would re-import the main module (the whole bot: ~80 MB each); forking the event-loop
+    process itself is unsafe. The forkserver preloads just what parsing needs.
+    """
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["bot.feeds.parse"])
+    return ctx
+
+
 class ParsePool:
     def __init__(self, workers: int = 2, timeout: float = 30.0, memory_mb: int = 1024) -> None:
         self.workers = workers
@@ -48,7 +59,7 @@ class ParsePool:
                 max_tasks=MAX_TASKS_PER_WORKER,
                 initializer=_init_worker,
                 initargs=(memory_mb,),
-                context=multiprocessing.get_context("spawn"),
+                context=_worker_context(),
             )
 
     async def parse(
