@@ -148,10 +148,10 @@ async def test_process_pool_stops_a_runaway_parse(process_parser: ParsePool) -> 
 
 @pytest.mark.faults
 async def test_process_pool_memory_limit() -> None:
-    with ParsePool(workers=1, timeout=60, memory_mb=300) as pool:
+    with ParsePool(workers=1, timeout=120, memory_mb=150) as pool:
         # Within the byte limit but enormous once parsed into Python objects.
         body = b'<rss version="2.0"><channel>' + b"<item><title>t</title></item>" * 300_000 + b"</channel></rss>"
         with pytest.raises(FeedParseError) as info:
             await pool.parse(body, {}, BASE)
-        assert info.value.kind == PARSE and ("MB" in str(info.value) or "out of memory" in str(info.value))
+        assert info.value.kind == PARSE and "memory" in str(info.value)
         assert len((await pool.parse(rss(sample_items(1)), {}, BASE)).entries) == 1  # a fresh worker took over
