@@ -5,8 +5,10 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 
+from bot.feeds.job import PollJob
 from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -25,7 +27,14 @@ def guarded(name: str, fn: JobFn, services: Services) -> Callable[[], Awaitable[
     return run
 
 
-def add_interval_job(services: Services, name: str, fn: JobFn, seconds: float) -> None:
+def add_interval_job(
+    services: Services, name: str, fn: JobFn, seconds: float, *, first_run: datetime | None = None
+) -> None:
+    """Run `fn` every `seconds`, first at `first_run` (default: one interval after start).
+
+    APScheduler 3 treats next_run_time=None as "paused", so it is only passed when a first run is wanted.
+    """
+    extra: dict[str, Any] = {} if first_run is None else {"next_run_time": first_run}
     services.scheduler.add_job(
         guarded(name, fn, services),
         "interval",
@@ -35,9 +44,13 @@ def add_interval_job(services: Services, name: str, fn: JobFn, seconds: float) -
         max_instances=1,
         coalesce=True,
         misfire_grace_time=None,
+        **extra,
     )
 
 
 def install(services: Services) -> list[str]:
     """Schedule the pipeline's jobs; returns their names for the start-up log."""
+    # The poll job syncs the sources file on its first run, right at start, then polls what is due each tick.
+    tick = min(services.settings.poll_tick, services.settings.poll_interval)
+    add_interval_job(services, "poll_feeds", PollJob(), tick, first_run=datetime.now(UTC))
     return [job.id for job in services.scheduler.get_jobs()]

@@ -10,6 +10,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot import __version__
+from bot.feeds.netguard import AddressGuard, make_connector
 from bot.settings import Settings
 
 HOMEPAGE = "https://github.com/breachwatch/breachwatch"
@@ -28,12 +29,19 @@ class Services:
 
 
 def make_http_session(settings: Settings) -> aiohttp.ClientSession:
-    """The one ClientSession of the process; per-request limits are applied by the fetchers."""
+    """The one ClientSession of the process; per-request limits are applied by the fetchers.
+
+    Its connector refuses non-public addresses at connect time unless BREACHWATCH_ALLOW_PRIVATE_SOURCES is set.
+    """
     timeout = aiohttp.ClientTimeout(total=settings.fetch_timeout, sock_connect=settings.connect_timeout)
-    connector = aiohttp.TCPConnector(limit=settings.fetch_concurrency, ttl_dns_cache=300)
+    connector = make_connector(guard_for(settings), limit=settings.fetch_concurrency)
     return aiohttp.ClientSession(
         headers={"User-Agent": USER_AGENT},
         timeout=timeout,
         connector=connector,
         auto_decompress=True,
     )
+
+
+def guard_for(settings: Settings) -> AddressGuard:
+    return AddressGuard(allow_private=settings.allow_private_sources)

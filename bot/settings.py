@@ -50,6 +50,12 @@ class Settings(BaseSettings):
     per_host_concurrency: int = Field(default=2, gt=0)
     health_host: str = Field(default="127.0.0.1", description="Address of /healthz and /metrics.")
     health_port: int = Field(default=8711, ge=0, le=65535, description="0 picks a free port.")
+    poll_tick: float = Field(default=60.0, gt=0, description="Seconds between checks for due sources.")
+    disable_min_failures: int = Field(default=5, gt=0, description="Failures needed (besides the days) to disable.")
+    edit_min_interval: float = Field(default=3600.0, ge=0, description="Seconds between counted edits of an entry.")
+    parse_workers: int = Field(default=2, ge=0, description="Parser processes; 0 parses in a thread instead.")
+    parse_timeout: float = Field(default=30.0, gt=0, description="Seconds one feed may take to parse.")
+    parse_memory_mb: int = Field(default=1024, ge=0, description="Address-space limit of a parser process; 0: none.")
 
     @field_validator("log_level", mode="before")
     @classmethod

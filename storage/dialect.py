@@ -1,4 +1,4 @@
-"""Dialect-aware INSERT ... ON CONFLICT, so repositories stay the same on SQLite and PostgreSQL."""
+"""INSERT ... ON CONFLICT for whichever database the session is bound to, so repositories run on both."""
 
 from __future__ import annotations
 
@@ -9,10 +9,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 
 def insert_for(session: AsyncSession, table: Any) -> Any:
-    """`insert(table)` from the session's dialect, which has `.on_conflict_do_nothing/update`."""
+    """The dialect's insert construct, which has on_conflict_do_nothing / on_conflict_do_update."""
     name = session.get_bind().dialect.name
-    return postgresql.insert(table) if name == "postgresql" else sqlite.insert(table)
+    if name == "postgresql":
+        return postgresql.insert(table)
+    if name == "sqlite":
+        return sqlite.insert(table)
+    raise ValueError(f"no ON CONFLICT insert for dialect {name}")
 
 
-def is_postgres(session: AsyncSession) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
+def chunks(items: list[Any], size: int) -> list[list[Any]]:
+    """Batches small enough for either database's bound-parameter limit."""
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def rowcount(result: Any) -> int:
+    """Rows an INSERT/UPDATE/DELETE touched (typed loosely: session.execute returns a plain Result type)."""
+    return int(getattr(result, "rowcount", 0) or 0)

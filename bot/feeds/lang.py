@@ -1,0 +1,56 @@
+"""An entry's language: what the entry or feed declares, else what py3langid detects in its text."""
+
+from __future__ import annotations
+
+import re
+import threading
+from typing import Any
+
+# Below this many letters detection is a guess; the source's configured language is the better fallback.
+MIN_DETECT_CHARS = 20
+MIN_CONFIDENCE = 0.6
+_TAG = re.compile(r"^\s*([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]{1,8})*\s*$")
+
+_identifier: Any = None
+_lock = threading.Lock()
+
+
+def normalise_language(tag: str | None) -> str | None:
+    """'en-US', 'fr_FR', ' DE ' -> 'en', 'fr', 'de'; anything that is not a language tag -> None."""
+    if not tag:
+        return None
+    match = _TAG.match(tag)
+    if match is None:
+        return None
+    code = match.group(1).lower()
+    return None if code in {"und", "mul", "zxx", "xx"} else code
+
+
+def load_model() -> Any:
+    """The model, loaded once per process (numpy comes in only here, so parse workers can set limits first)."""
+    global _identifier
+    with _lock:
+        if _identifier is None:
+            from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+            _identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+        return _identifier
+
+
+def detect_language(text: str) -> str | None:
+    """The detected language, or None when the text is too short or the model unsure."""
+    if sum(ch.isalpha() for ch in text[:2000]) < MIN_DETECT_CHARS:
+        return None
+    code, confidence = load_model().classify(text[:2000])
+    return str(code) if confidence >= MIN_CONFIDENCE and code != "und" else None
+
+
+def choose_language(
+    entry_declared: str | None, feed_declared: str | None, text: str, fallback: str | None = None
+) -> str | None:
+    return (
+        normalise_language(entry_declared)
+        or normalise_language(feed_declared)
+        or detect_language(text)
+        or normalise_language(fallback)
+    )

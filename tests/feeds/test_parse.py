@@ -1,0 +1,157 @@
+"""Parsing bytes: entries cleaned, failures classified, bombs and XXE refused, workers bounded."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.feeds.parse import EMPTY, NOT_A_FEED, PARSE, FeedParseError, check_entities, parse_document
+from bot.feeds.workers import ParsePool
+from tests.feedserver import Item, rss, sample_items
+
+BASE = "https://news.example/feed.xml"
+
+
+def test_entries_cleaned_and_identified() -> None:
+    feed = parse_document(rss(sample_items(2)), {"Content-Type": "application/rss+xml"}, BASE)
+    assert feed.version == "rss20" and feed.language == "en" and len(feed.entries) == 2
+    entry = feed.entries[0]
+    assert entry.entry_id == "a-0"
+    assert entry.canonical_url == "https://news.example/a/0"
+    assert entry.url == "https://news.example/a/0?utm_source=rss&utm_medium=feed"
+    assert entry.summary == "Researchers found footage store 0 open to anyone."
+    assert entry.language == "en" and entry.published_at is not None
+
+
+def test_relative_links_resolve_against_feed_url() -> None:
+    body = b'<rss version="2.0"><channel><item><title>T</title><link>/story/1</link></item></channel></rss>'
+    entry = parse_document(body, {}, BASE).entries[0]
+    assert entry.url == "https://news.example/story/1" and entry.entry_id == entry.url
+
+
+def test_future_dates_dropped_and_unsafe_links_ignored() -> None:
+    future = datetime.now(UTC) + timedelta(days=30)
+    items = [Item(guid="g", title="T", link="javascript:alert(1)", published=future)]
+    entry = parse_document(rss(items), {}, BASE).entries[0]
+    assert entry.published_at is None and entry.url is None and entry.canonical_url is None
+
+
+def test_language_detected_when_undeclared() -> None:
+    items = [Item(guid="g", title="Datenleck bei der Polizei: Kennzeichenerfassung offen im Netz", summary="")]
+    assert parse_document(rss(items, language=None), {}, BASE).entries[0].language == "de"
+
+
+def test_bozo_feed_with_entries_is_fine() -> None:
+    body = rss(sample_items(2)).replace(b"</channel></rss>", b"<unclosed></channel>")
+    feed = parse_document(body, {}, BASE)
+    assert len(feed.entries) == 2 and feed.bozo
+
+
+@pytest.mark.parametrize(
+    ("body", "headers", "kind"),
+    [
+        (b"", {}, EMPTY),
+        (b"   \n ", {}, EMPTY),
+        (b"<!DOCTYPE html><html><body>hi</body></html>", {"content-type": "text/html"}, NOT_A_FEED),
+        (b"<html><body><p>no type given</p></body></html>", {}, NOT_A_FEED),
+        (b'{"json": "not a feed"}', {"content-type": "application/json"}, NOT_A_FEED),
+        (b"<?xml version='1.0'?><foo><bar></foo>", {}, PARSE),
+    ],
+)
+def test_failures_classified(body: bytes, headers: dict[str, str], kind: str) -> None:
+    with pytest.raises(FeedParseError) as info:
+        parse_document(body, headers, BASE)
+    assert info.value.kind == kind and str(info.value)
+
+
+def test_empty_channel_is_a_feed_with_no_entries() -> None:
+    feed = parse_document(rss([]), {}, BASE)
+    assert feed.entries == [] and feed.version == "rss20"
+
+
+def _bomb(levels: int) -> bytes:
+    decls = ['<!ENTITY e0 "lollollollollollollollollollol">']
+    decls += [f'<!ENTITY e{i} "{("&e" + str(i - 1) + ";") * 10}">' for i in range(1, levels)]
+    doctype = "<!DOCTYPE rss [" + "".join(decls) + "]>"
+    return (
+        doctype + f'<rss version="2.0"><channel><item><title>&e{levels - 1};</title></item></channel></rss>'
+    ).encode()
+
+
+def test_billion_laughs_refused_before_parsing() -> None:
+    with pytest.raises(FeedParseError) as info:
+        check_entities(_bomb(9))
+    assert info.value.kind == PARSE and "entity expansion" in str(info.value)
+    check_entities(_bomb(2))  # small, harmless expansion passes
+
+
+def test_quadratic_blowup_refused() -> None:
+    big = "x" * 50_000
+    body = f'<!DOCTYPE rss [<!ENTITY big "{big}">]><rss version="2.0"><channel>'.encode()
+    body += b"<item><title>&big;</title></item>" * 200 + b"</channel></rss>"
+    with pytest.raises(FeedParseError, match="entity expansion"):
+        parse_document(body, {}, BASE)
+
+
+def test_recursive_entities_refused() -> None:
+    body = b'<!DOCTYPE r [<!ENTITY a "&b;"><!ENTITY b "&a;">]>'
+    body += b'<rss version="2.0"><channel><title>&a;</title></channel></rss>'
+    with pytest.raises(FeedParseError, match="refers to itself"):
+        parse_document(body, {}, BASE)
+
+
+def test_external_entities_never_resolved(tmp_path: object) -> None:
+    body = (
+        b'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY secret SYSTEM "file:///etc/hostname">]>'
+        b'<rss version="2.0"><channel><item><title>x&secret;y</title><guid>g</guid></item></channel></rss>'
+    )
+    try:
+        feed = parse_document(body, {}, BASE)
+    except FeedParseError as exc:
+        assert exc.kind in (PARSE, NOT_A_FEED)
+        return
+    with open("/etc/hostname", encoding="utf-8") as fh:
+        secret = fh.read().strip()
+    assert all(secret not in (e.title + e.summary) for e in feed.entries)
+
+
+def test_bytes_that_look_like_a_path_are_not_opened() -> None:
+    # feedparser given a bare str/bytes would try it as a file name; we always hand it a file object.
+    with pytest.raises(FeedParseError):
+        parse_document(b"/etc/hostname", {}, BASE)
+
+
+async def test_thread_pool_parses(thread_parser: ParsePool) -> None:
+    feed = await thread_parser.parse(rss(sample_items(5)), {}, BASE)
+    assert len(feed.entries) == 5
+
+
+async def test_process_pool_parses_and_reports_errors(process_parser: ParsePool) -> None:
+    feeds = await asyncio.gather(*(process_parser.parse(rss(sample_items(n + 1)), {}, BASE) for n in range(6)))
+    assert [len(f.entries) for f in feeds] == [1, 2, 3, 4, 5, 6]
+    with pytest.raises(FeedParseError) as info:
+        await process_parser.parse(b"<html><body>x</body></html>", {"content-type": "text/html"}, BASE)
+    assert info.value.kind == NOT_A_FEED  # the kind survives the trip back from the worker
+
+
+async def test_process_pool_stops_a_runaway_parse(process_parser: ParsePool) -> None:
+    # A huge flat document of tiny entries: far more than 0.5 s of parsing on any machine.
+    body = b'<rss version="2.0"><channel>' + b"<item><title>t</title></item>" * 300_000 + b"</channel></rss>"
+    with pytest.raises(FeedParseError, match=r"longer than 0\.5s"):
+        await process_parser.parse(body, {}, BASE, time_limit=0.5)
+    # The killed worker was replaced: the pool still works, for every worker.
+    feeds = await asyncio.gather(*(process_parser.parse(rss(sample_items(1)), {}, BASE) for _ in range(4)))
+    assert all(len(f.entries) == 1 for f in feeds)
+
+
+@pytest.mark.faults
+async def test_process_pool_memory_limit() -> None:
+    with ParsePool(workers=1, timeout=120, memory_mb=150) as pool:
+        # Within the byte limit but enormous once parsed into Python objects.
+        body = b'<rss version="2.0"><channel>' + b"<item><title>t</title></item>" * 300_000 + b"</channel></rss>"
+        with pytest.raises(FeedParseError) as info:
+            await pool.parse(body, {}, BASE)
+        assert info.value.kind == PARSE and "memory" in str(info.value)
+        assert len((await pool.parse(rss(sample_items(1)), {}, BASE)).entries) == 1  # a fresh worker took over
