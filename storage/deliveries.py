@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from storage.dialect import insert_for
-from storage.models import Delivery, Subscription
+from storage.models import Article, Delivery, FeedEntry, Source, Subscription
 
 
 @dataclass(frozen=True)
@@ -253,3 +253,15 @@ async def mark_digest_sent(session: AsyncSession, delivery_ids: Sequence[int], m
 async def counts_by_status(session: AsyncSession) -> dict[str, int]:
     rows = await session.execute(select(Delivery.status, func.count()).group_by(Delivery.status))
     return {status: int(n) for status, n in rows.all()}
+
+
+async def story_scopes(session: AsyncSession, story_id: int) -> set[int]:
+    """The scopes of the sources that carried the story: 0 for the operator's, else the guilds that added them."""
+    rows = await session.execute(
+        select(Source.guild_id)
+        .join(FeedEntry, FeedEntry.source_id == Source.id)
+        .join(Article, Article.id == FeedEntry.article_id)
+        .where(Article.story_id == story_id)
+        .distinct()
+    )
+    return set(rows.scalars())

@@ -251,3 +251,22 @@ async def test_guild_rules_decide_for_that_guild(sessions: Sessions) -> None:
     async with sessions() as s:
         rows = (await s.execute(select(Delivery.channel_id, Delivery.story_id).order_by(Delivery.id))).all()
     assert [r.channel_id for r in rows] == [111, 111]
+
+
+async def test_guild_added_source_alerts_only_that_guild(sessions: Sessions) -> None:
+    from storage.models import FeedEntry
+
+    await _subscribe(sessions, 120, guild=5)
+    await _subscribe(sessions, 121, guild=6)
+    async with sessions.begin() as s:
+        source = await make_source(s, url="https://guild-five.example/feed", guild_id=5, origin="guild")
+        story = await make_story(s, source)
+        article_id = story.lead_article_id
+        assert article_id is not None
+        s.add(FeedEntry(source_id=source.id, entry_key="k" * 64, entry_id="e1", article_id=article_id,
+                        content_hash="h" * 64))
+        await s.flush()
+        await fan_out(s, story, utcnow() + timedelta(seconds=1))
+    async with sessions() as s:
+        channels = list((await s.execute(select(Delivery.channel_id))).scalars())
+    assert channels == [120]

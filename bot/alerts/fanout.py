@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.classify import ClassifierCache, GuildRules
 from storage import deliveries, subscriptions
-from storage.models import Story, Subscription
+from storage.models import GLOBAL_SCOPE, Story, Subscription
 from storage.rules import load_rules_for, tuned_guilds
 
 # Compiled guild classifiers are reused across stories until a guild's rules version changes.
@@ -42,12 +42,14 @@ def passes(sub: Subscription, story: Story, verdict: GuildVerdict) -> bool:
 
 async def fan_out(session: AsyncSession, story: Story, now: datetime) -> int:
     """Queue `story` for every subscription it passes; subscriptions that started after `now` are not in."""
-    if story.match:
-        subs = await subscriptions.active_since(session, now)
-    else:
+    # A story only guild-added sources carried alerts only those guilds; the operator's sources alert everyone.
+    scopes = await deliveries.story_scopes(session, story.id)
+    guilds: set[int] | None = None if not scopes or GLOBAL_SCOPE in scopes else scopes
+    if not story.match:
         # Only a guild's own rules (a forced term, a lower threshold) can alert on what the defaults reject.
         tuned = await tuned_guilds(session)
-        subs = await subscriptions.active_since(session, now, tuned) if tuned else []
+        guilds = tuned if guilds is None else guilds & tuned
+    subs = await subscriptions.active_since(session, now, guilds) if guilds is None or guilds else []
     rules = await load_rules_for(session, {s.guild_id for s in subs})
     verdicts = {gid: judge(story, rules.get(gid)) for gid in {s.guild_id for s in subs}}
     chosen = [sub for sub in subs if passes(sub, story, verdicts[sub.guild_id])]
