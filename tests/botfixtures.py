@@ -28,9 +28,18 @@ class TestBot(BreachwatchBot):
         """discord.py waits 5 s before a re-IDENTIFY to respect Discord's pacing; tests need not."""
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "settings(**values): settings overrides for the bot's services")
+
+
 @pytest.fixture
-async def services(engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[Services]:
-    settings = Settings(_env_file=None, database_url=str(engine.url.render_as_string(hide_password=False)))  # type: ignore[call-arg]
+async def services(
+    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession], request: pytest.FixtureRequest
+) -> AsyncIterator[Services]:
+    marker = request.node.get_closest_marker("settings")
+    overrides = dict(marker.kwargs) if marker else {}
+    url = engine.url.render_as_string(hide_password=False)
+    settings = Settings(_env_file=None, database_url=url, **overrides)  # type: ignore[call-arg]
     http = make_http_session(settings)
     scheduler = AsyncIOScheduler()
     yield Services(settings, engine, sessions, http, scheduler)

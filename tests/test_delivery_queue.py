@@ -263,8 +263,11 @@ async def test_guild_added_source_alerts_only_that_guild(sessions: Sessions) -> 
         story = await make_story(s, source)
         article_id = story.lead_article_id
         assert article_id is not None
-        s.add(FeedEntry(source_id=source.id, entry_key="k" * 64, entry_id="e1", article_id=article_id,
-                        content_hash="h" * 64))
+        s.add(
+            FeedEntry(
+                source_id=source.id, entry_key="k" * 64, entry_id="e1", article_id=article_id, content_hash="h" * 64
+            )
+        )
         await s.flush()
         await fan_out(s, story, utcnow() + timedelta(seconds=1))
     async with sessions() as s:

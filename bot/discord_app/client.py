@@ -18,7 +18,7 @@ from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = ("cogs.alerts", "cogs.feedback", "cogs.keywords")
+EXTENSIONS = ("cogs.alerts", "cogs.feedback", "cogs.keywords", "cogs.sources")
 
 
 class BreachwatchBot(commands.AutoShardedBot):
