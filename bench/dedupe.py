@@ -3,8 +3,11 @@
 Synthetic history is bulk-loaded (sqlite3 executemany / PostgreSQL COPY) at a steady 1,500 articles a day, so
 the 7-day window always holds about the same number of rows while the tables grow 100-fold: the look-ups must
 be index range scans for the 1M figure to stay near the 10k one. Stories share index keys with the measured
-articles across the whole history, so the look-ups have real work to do. Query plans are printed at the end.
-The last line is one JSON object.
+articles across the whole history, so the look-ups have real work to do. Each size gets its own database,
+loaded in one transaction with secondary indexes rebuilt afterwards, then checkpointed (SQLite) and analysed;
+the sizes are then measured in turns, one article each, so that load from elsewhere on a shared machine falls on
+all sizes alike, and the median per size is reported. The plans of the very candidate look-up statement are
+printed at the end. The last line is one JSON object.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.process import process_article
 from bot.stories.language import normalise_language
@@ -258,48 +262,48 @@ async def _load_pg(schema: str, rows: tuple[list[Any], list[Any], list[Any]]) ->
         await con.close()
 
 
-async def _measure(url: str, rounds: int, now: datetime) -> float:
-    """Median wall milliseconds to fully process one new article (claim, facts, signature, candidate look-up,
-    story update, commit); inserting the probe row is not timed."""
-    engine = create_engine(url)
-    sessions = session_factory(engine)
-    timings = []
+async def _ingest_one(sessions: async_sessionmaker[AsyncSession], n: int, now: datetime, pg: bool) -> float:
+    """Wall milliseconds to fully process one new article (claim, facts, signature, candidate look-up, story
+    update, commit); inserting the probe row is not timed."""
+    title, summary, lang = PROBES[n % len(PROBES)]
+    async with sessions() as session, session.begin():
+        row = await session.execute(
+            text(
+                "INSERT INTO articles (source_id, canonical_url, title, summary, language, published_at,"
+                " first_seen_at, updated_at, content_hash, edit_count, alertable) VALUES (1, :u, :t, :s, :l,"
+                " :p, :p, :p, 'x', 0, true) RETURNING id"
+            ),
+            {
+                "u": f"https://probe.test/{uuid.uuid4()}",
+                "t": title,
+                "s": summary,
+                "l": lang,
+                "p": now if pg else now.replace(tzinfo=None),
+            },
+        )
+        article_id = int(row.scalar_one())
+    started = time.perf_counter()
+    async with sessions() as session, session.begin():
+        await process_article(session, article_id, _classify, timedelta(days=7))
+    return (time.perf_counter() - started) * 1000
+
+
+async def _measure(urls: dict[int, str], rounds: int) -> dict[int, float]:
+    """Median ingest time per size, the sizes taking turns article by article so that load from elsewhere on a
+    shared machine falls on all of them alike."""
+    engines = {size: create_engine(url) for size, url in urls.items()}
+    timings: dict[int, list[float]] = {size: [] for size in urls}
     try:
+        makers = {size: session_factory(engine) for size, engine in engines.items()}
         for n in range(rounds):
-            title, summary, lang = PROBES[n % len(PROBES)]
-            async with sessions() as session, session.begin():
-                row = await session.execute(
-                    text(
-                        "INSERT INTO articles (source_id, canonical_url, title, summary, language, published_at,"
-                        " first_seen_at, updated_at, content_hash, edit_count, alertable) VALUES (1, :u, :t, :s, :l,"
-                        " :p, :p, :p, 'x', 0, true) RETURNING id"
-                    ),
-                    {
-                        "u": f"https://probe.test/{uuid.uuid4()}",
-                        "t": title,
-                        "s": summary,
-                        "l": lang,
-                        "p": now if url.startswith("postgresql") else now.replace(tzinfo=None),
-                    },
-                )
-                article_id = int(row.scalar_one())
-            started = time.perf_counter()
-            async with sessions() as session, session.begin():
-                await process_article(session, article_id, _classify, timedelta(days=7))
-            timings.append((time.perf_counter() - started) * 1000)
-        async with sessions() as session, session.begin():
-            # Probes go again so the next bulk load's ids stay free.
-            await session.execute(
-                text(
-                    "DELETE FROM stories WHERE id IN (SELECT story_id FROM articles WHERE canonical_url LIKE"
-                    " 'https://probe.test/%')"
-                )
-            )
-            await session.execute(text("DELETE FROM articles WHERE canonical_url LIKE 'https://probe.test/%'"))
+            for size, sessions in makers.items():
+                pg = urls[size].startswith("postgresql")
+                timings[size].append(await _ingest_one(sessions, n, _when(size), pg))
     finally:
-        await engine.dispose()
-    warm = len(PROBES) if len(timings) > 2 * len(PROBES) else 0  # each probe's first run warms caches
-    return statistics.median(timings[warm:])
+        for engine in engines.values():
+            await engine.dispose()
+    warm = len(PROBES) if rounds > 2 * len(PROBES) else 0  # each probe's first run warms caches
+    return {size: statistics.median(values[warm:]) for size, values in timings.items()}
 
 
 async def _plans(url: str, now: datetime) -> list[str]:
@@ -316,52 +320,42 @@ async def _plans(url: str, now: datetime) -> list[str]:
 
 
 async def run(kind: str, sizes: list[int], rounds: int, folder: Path) -> tuple[dict[int, float], list[str]]:
-    rng = random.Random(7)
+    """One database per size, each bulk-loaded from scratch, then measured in turns."""
     keys = _probe_keys()
-    results: dict[int, float] = {}
-    if kind == "sqlite":
-        path = folder / "bench.db"
-        url = f"sqlite+aiosqlite:///{path}"
-        await upgrade(url)
-        loaded = 0
-        for size in sizes:
-            rows = _rows(loaded, size, keys, rng)
-            t0 = time.perf_counter()
-            _load_sqlite(path, rows)
-            del rows
-            loaded = size
-            results[size] = await _measure(url, rounds, _when(size))
-            print(
-                f"sqlite {size:>9,} articles: load {time.perf_counter() - t0:6.1f} s, "
-                f"ingest one {results[size]:.2f} ms",
-                flush=True,
-            )
-        return results, await _plans(url, _when(sizes[-1]))
-    import asyncpg
+    urls: dict[int, str] = {}
+    schemas: list[str] = []
+    admin = None
+    if kind == "postgresql":
+        import asyncpg
 
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect("postgresql://postgres@127.0.0.1:5432/test")
-    await admin.execute(f'CREATE SCHEMA "{schema}"')
-    url = f"{PG}?schema={schema}"
+        admin = await asyncpg.connect("postgresql://postgres@127.0.0.1:5432/test")
     try:
-        await upgrade(url)
-        loaded = 0
         for size in sizes:
-            rows = _rows(loaded, size, keys, rng)
+            rows = _rows(0, size, keys, random.Random(7))
             t0 = time.perf_counter()
-            await _load_pg(schema, rows)
+            if admin is None:
+                path = folder / f"bench_{size}.db"
+                urls[size] = f"sqlite+aiosqlite:///{path}"
+                await upgrade(urls[size])
+                _load_sqlite(path, rows)
+            else:
+                schema = f"bench_{uuid.uuid4().hex[:10]}"
+                schemas.append(schema)
+                await admin.execute(f'CREATE SCHEMA "{schema}"')
+                urls[size] = f"{PG}?schema={schema}"
+                await upgrade(urls[size])
+                await _load_pg(schema, rows)
             del rows
-            loaded = size
-            results[size] = await _measure(url, rounds, _when(size))
-            print(
-                f"postgresql {size:>9,} articles: load {time.perf_counter() - t0:6.1f} s, "
-                f"ingest one {results[size]:.2f} ms",
-                flush=True,
-            )
-        return results, await _plans(url, _when(sizes[-1]))
+            print(f"{kind} {size:>9,} articles: loaded in {time.perf_counter() - t0:6.1f} s", flush=True)
+        results = await _measure(urls, rounds)
+        for size in sizes:
+            print(f"{kind} {size:>9,} articles: ingest one {results[size]:.2f} ms (median of turns)", flush=True)
+        return results, await _plans(urls[sizes[-1]], _when(sizes[-1]))
     finally:
-        await admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        await admin.close()
+        if admin is not None:
+            for schema in schemas:
+                await admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+            await admin.close()
 
 
 def main() -> int:
