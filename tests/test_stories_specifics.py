@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.process import process_pending
-from bot.stories.decide import agreement, best_story
+from bot.stories.decide import Candidate, agreement, best_story
 from bot.stories.facts import find_counts
 from bot.stories.signature import Signature, build_signature, split_compound
 from storage import stories as repo
@@ -49,8 +49,12 @@ def test_a_fine_never_matches_a_head_count() -> None:
 
 
 def test_small_counted_numbers_tie_languages_together() -> None:
-    english = sig("437 soldiers located through a running app", "Analysts matched 437 users to bases.", "en", "2025-05-01")
-    dutch = sig("Ook 437 militairen te vinden via hardloopapp", "Het ging om 437 gebruikers op bases.", "nl", "2025-05-02")
+    english = sig(
+        "437 soldiers located through a running app", "Analysts matched 437 users to bases.", "en", "2025-05-01"
+    )
+    dutch = sig(
+        "Ook 437 militairen te vinden via hardloopapp", "Het ging om 437 gebruikers op bases.", "nl", "2025-05-02"
+    )
     assert [437.0, 1.0] in english.numbers
     assert agreement(dutch, english).numbers > 0
 
@@ -81,8 +85,6 @@ def test_same_kind_of_attack_on_another_town_the_same_week_stays_apart() -> None
         "de",
         "2025-06-03",
     )
-    from bot.stories.decide import Candidate
-
     assert best_story(second, [Candidate(1, first)], WEEK) is None
 
 
