@@ -3,8 +3,11 @@
 Synthetic history is bulk-loaded (sqlite3 executemany / PostgreSQL COPY) at a steady 1,500 articles a day, so
 the 7-day window always holds about the same number of rows while the tables grow 100-fold: the look-ups must
 be index range scans for the 1M figure to stay near the 10k one. Stories share index keys with the measured
-articles across the whole history, so the look-ups have real work to do. Query plans are printed at the end.
-The last line is one JSON object.
+articles across the whole history, so the look-ups have real work to do. Each size gets its own database,
+loaded in one transaction with secondary indexes rebuilt afterwards, then checkpointed (SQLite) and analysed;
+the sizes are then measured in turns, one article each, so that load from elsewhere on a shared machine falls on
+all sizes alike, and the median per size is reported. The plans of the very candidate look-up statement are
+printed at the end. The last line is one JSON object.
 """
 
 from __future__ import annotations
@@ -26,17 +29,20 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.process import process_article
 from bot.stories.language import normalise_language
 from bot.stories.signature import build_signature, index_keys
 from storage.engine import create_engine, session_factory
 from storage.migrate import upgrade
+from storage.stories import explain_candidate_lookup
 
 PER_DAY = 1500
 BANDS_PER_STORY = 6
 ARTICLES_PER_STORY = 2
-NOW = datetime(2026, 6, 1, tzinfo=UTC)
+START = datetime(2020, 1, 1, tzinfo=UTC)
+NOW = START  # signatures of the probes do not depend on the day
 PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 PROBES = [
     (
@@ -83,15 +89,18 @@ def _probe_keys() -> list[str]:
     return keys
 
 
+def _when(number: int) -> datetime:
+    """Article number n arrives at a steady rate, so the window before the newest always holds the same count."""
+    return START + timedelta(days=number / PER_DAY)
+
+
 def _rows(start: int, stop: int, probe_keys: list[str], rng: random.Random) -> tuple[list[Any], list[Any], list[Any]]:
     """Synthetic stories, articles and band rows for article numbers [start, stop), oldest first."""
-    total_days = stop / PER_DAY
     stories, articles, bands = [], [], []
     sig = json.dumps({"lang": "en", "first": "2020-01-01", "last": "2020-01-01"})
     for number in range(start, stop, ARTICLES_PER_STORY):
         story_id = number // ARTICLES_PER_STORY + 1
-        age_days = total_days - number / PER_DAY  # older numbers further back
-        when = (NOW - timedelta(days=age_days)).replace(tzinfo=None)
+        when = _when(number).replace(tzinfo=None)
         stories.append((story_id, when, when, f"story {story_id}", sig))
         for k in range(ARTICLES_PER_STORY):
             articles.append(
@@ -103,39 +112,80 @@ def _rows(start: int, stop: int, probe_keys: list[str], rng: random.Random) -> t
     return stories, articles, bands
 
 
-def _load_sqlite(path: Path, start: int, stop: int, probe_keys: list[str], rng: random.Random) -> None:
-    stories, articles, bands = _rows(start, stop, probe_keys, rng)
-    con = sqlite3.connect(path)
-    with con:
-        con.execute(
-            "INSERT OR IGNORE INTO sources (id, url, guild_id, origin, enabled, next_fetch_at, consecutive_failures,"
-            " created_at) VALUES (1, 'bench:', 0, 'operator', 1, '2020-01-01', 0, '2020-01-01')"
-        )
+BATCH = 50_000
+_BULK_TABLES = ("stories", "articles", "story_bands")
+
+
+def _batches(rows: list[Any]) -> list[list[Any]]:
+    return [rows[i : i + BATCH] for i in range(0, len(rows), BATCH)]
+
+
+def _load_sqlite(path: Path, rows: tuple[list[Any], list[Any], list[Any]]) -> None:
+    """One transaction without a journal, secondary indexes dropped and rebuilt; then back to WAL, checkpointed
+    and analysed, so the timed ingest sees the database the way a long-running bot would."""
+    stories, articles, bands = rows
+    con = sqlite3.connect(path, isolation_level=None)
+    con.execute("PRAGMA journal_mode=OFF")
+    con.execute("PRAGMA synchronous=OFF")
+    con.execute("PRAGMA cache_size=-1000000")
+    con.execute("PRAGMA temp_store=MEMORY")
+    marks = ",".join("?" * len(_BULK_TABLES))
+    indexes = con.execute(
+        f"SELECT name, sql FROM sqlite_master WHERE type='index' AND sql IS NOT NULL AND tbl_name IN ({marks})",
+        _BULK_TABLES,
+    ).fetchall()
+    con.execute("BEGIN")
+    for name, _sql in indexes:
+        con.execute(f'DROP INDEX "{name}"')
+    con.execute(
+        "INSERT OR IGNORE INTO sources (id, url, guild_id, origin, enabled, next_fetch_at, consecutive_failures,"
+        " created_at) VALUES (1, 'bench:', 0, 'operator', 1, '2020-01-01', 0, '2020-01-01')"
+    )
+    for chunk in _batches(stories):
         con.executemany(
             "INSERT INTO stories (id, first_seen_at, updated_at, title, summary, match, score, categories, evidence,"
             " facts, article_count, outlet_count, version, alertable, signature) VALUES (?, ?, ?, ?, '', 0, 0,"
             " '[]', '{}', '{}', 2, 2, 1, 1, ?)",
-            stories,
+            chunk,
         )
+    for chunk in _batches(articles):
         con.executemany(
             "INSERT INTO articles (id, source_id, canonical_url, title, summary, first_seen_at, updated_at,"
             " content_hash, edit_count, alertable, processed_at, story_id) VALUES (?, ?, ?, ?, '', ?, '2020-01-01',"
             " 'x', 0, 1, '2020-01-01', ?)",
-            articles,
+            chunk,
         )
-        con.executemany("INSERT OR IGNORE INTO story_bands (band, story_id, seen_at) VALUES (?, ?, ?)", bands)
+    for chunk in _batches(bands):
+        con.executemany("INSERT OR IGNORE INTO story_bands (band, story_id, seen_at) VALUES (?, ?, ?)", chunk)
+    for _name, sql in indexes:
+        con.execute(sql)
+    con.execute("COMMIT")
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("PRAGMA synchronous=NORMAL")
     con.execute("ANALYZE")
-    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # a bulk load leaves a huge WAL that every read must consult
+    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     con.close()
 
 
-async def _load_pg(schema: str, start: int, stop: int, probe_keys: list[str], rng: random.Random) -> None:
+async def _load_pg(schema: str, rows: tuple[list[Any], list[Any], list[Any]]) -> None:
+    """COPY in one transaction with the secondary (non-constraint) indexes dropped and rebuilt, then ANALYZE."""
     import asyncpg
 
-    stories, articles, bands = _rows(start, stop, probe_keys, rng)
+    stories, articles, bands = rows
     con = await asyncpg.connect("postgresql://postgres@127.0.0.1:5432/test")
     try:
         await con.execute(f'SET search_path TO "{schema}"')
+        await con.execute("SET synchronous_commit = off; SET maintenance_work_mem = '512MB'")
+        tx = con.transaction()
+        await tx.start()
+        indexes = await con.fetch(
+            "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.schemaname = $1 AND i.tablename = ANY($2)"
+            " AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)",
+            schema,
+            list(_BULK_TABLES),
+        )
+        for row in indexes:
+            await con.execute(f'DROP INDEX "{schema}"."{row["indexname"]}"')
         await con.execute(
             "INSERT INTO sources (id, url, guild_id, origin, enabled, next_fetch_at, consecutive_failures, created_at)"
             " VALUES (1, 'bench:', 0, 'operator', true, now(), 0, now()) ON CONFLICT DO NOTHING"
@@ -166,7 +216,9 @@ async def _load_pg(schema: str, start: int, stop: int, probe_keys: list[str], rn
                 "signature",
             ],
         )
-        recs = [(i, s, u, t, "", w.replace(tzinfo=UTC), NOW, "x", 0, True, NOW, st) for i, s, u, t, w, st in articles]
+        recs = [
+            (i, s, u, t, "", w.replace(tzinfo=UTC), START, "x", 0, True, START, st) for i, s, u, t, w, st in articles
+        ]
         await con.copy_records_to_table(
             "articles",
             schema_name=schema,
@@ -195,126 +247,121 @@ async def _load_pg(schema: str, start: int, stop: int, probe_keys: list[str], rn
         await con.copy_records_to_table(
             "story_bands", schema_name=schema, records=brecs, columns=["band", "story_id", "seen_at"]
         )
-        for table in ("stories", "articles", "story_bands"):
+        for row in indexes:
+            await con.execute(row["indexdef"])
+        await tx.commit()
+        for table in _BULK_TABLES:
             await con.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
-        await con.execute("ANALYZE stories; ANALYZE articles; ANALYZE story_bands")
+        for attempt in range(5):
+            try:
+                await con.execute("ANALYZE stories; ANALYZE articles; ANALYZE story_bands")
+                break
+            except asyncpg.DeadlockDetectedError:  # autovacuum or a neighbour analysing the same tables
+                await asyncio.sleep(1 + attempt)
     finally:
         await con.close()
 
 
-async def _measure(url: str, rounds: int) -> float:
-    """Median milliseconds to insert and fully process one new article."""
-    engine = create_engine(url)
-    sessions = session_factory(engine)
-    timings = []
+async def _ingest_one(sessions: async_sessionmaker[AsyncSession], n: int, now: datetime, pg: bool) -> float:
+    """Wall milliseconds to fully process one new article (claim, facts, signature, candidate look-up, story
+    update, commit); inserting the probe row is not timed."""
+    title, summary, lang = PROBES[n % len(PROBES)]
+    async with sessions() as session, session.begin():
+        row = await session.execute(
+            text(
+                "INSERT INTO articles (source_id, canonical_url, title, summary, language, published_at,"
+                " first_seen_at, updated_at, content_hash, edit_count, alertable) VALUES (1, :u, :t, :s, :l,"
+                " :p, :p, :p, 'x', 0, true) RETURNING id"
+            ),
+            {
+                "u": f"https://probe.test/{uuid.uuid4()}",
+                "t": title,
+                "s": summary,
+                "l": lang,
+                "p": now if pg else now.replace(tzinfo=None),
+            },
+        )
+        article_id = int(row.scalar_one())
+    started = time.perf_counter()
+    async with sessions() as session, session.begin():
+        await process_article(session, article_id, _classify, timedelta(days=7))
+    return (time.perf_counter() - started) * 1000
+
+
+async def _measure(urls: dict[int, str], rounds: int) -> dict[int, float]:
+    """Median ingest time per size, the sizes taking turns article by article so that load from elsewhere on a
+    shared machine falls on all of them alike."""
+    engines = {size: create_engine(url) for size, url in urls.items()}
+    timings: dict[int, list[float]] = {size: [] for size in urls}
     try:
+        makers = {size: session_factory(engine) for size, engine in engines.items()}
         for n in range(rounds):
-            title, summary, lang = PROBES[n % len(PROBES)]
-            async with sessions() as session, session.begin():
-                row = await session.execute(
-                    text(
-                        "INSERT INTO articles (source_id, canonical_url, title, summary, language, published_at,"
-                        " first_seen_at, updated_at, content_hash, edit_count, alertable) VALUES (1, :u, :t, :s, :l,"
-                        " :p, :p, :p, 'x', 0, true) RETURNING id"
-                    ),
-                    {
-                        "u": f"https://probe.test/{uuid.uuid4()}",
-                        "t": title,
-                        "s": summary,
-                        "l": lang,
-                        "p": NOW if url.startswith("postgresql") else NOW.replace(tzinfo=None),
-                    },
-                )
-                article_id = int(row.scalar_one())
-            started = time.perf_counter()
-            async with sessions() as session, session.begin():
-                await process_article(session, article_id, _classify, timedelta(days=7))
-            timings.append((time.perf_counter() - started) * 1000)
-        async with sessions() as session, session.begin():
-            # Probes go again so the next bulk load's ids stay free.
-            await session.execute(
-                text(
-                    "DELETE FROM stories WHERE id IN (SELECT story_id FROM articles WHERE canonical_url LIKE"
-                    " 'https://probe.test/%')"
-                )
-            )
-            await session.execute(text("DELETE FROM articles WHERE canonical_url LIKE 'https://probe.test/%'"))
+            for size, sessions in makers.items():
+                pg = urls[size].startswith("postgresql")
+                timings[size].append(await _ingest_one(sessions, n, _when(size), pg))
     finally:
-        await engine.dispose()
-    return statistics.median(timings[2:] if len(timings) > 4 else timings)
+        for engine in engines.values():
+            await engine.dispose()
+    warm = len(PROBES) if rounds > 2 * len(PROBES) else 0  # each probe's first run warms caches
+    return {size: statistics.median(values[warm:]) for size, values in timings.items()}
 
 
-async def _plans(url: str, keys: list[str]) -> list[str]:
+async def _plans(url: str, now: datetime) -> list[str]:
+    """The plan of the very statement ingestion runs, for the first probe's keys and window."""
+    title, summary, lang = PROBES[0]
+    keys = index_keys(build_signature(title, summary, lang, NOW))
     engine = create_engine(url)
-    since, until = NOW - timedelta(days=7), NOW + timedelta(days=7)
+    window = timedelta(days=7)
     try:
-        async with engine.connect() as conn:
-            in_list = ", ".join(f"'{k}'" for k in keys[:8])
-            query = (
-                f"SELECT story_id, count(id) FROM story_bands WHERE band IN ({in_list}) AND seen_at >= :a AND "
-                "seen_at <= :b GROUP BY story_id ORDER BY count(id) DESC LIMIT 50"
-            )
-            pg = url.startswith("postgresql")
-            params = {
-                "a": since if pg else since.replace(tzinfo=None),
-                "b": until if pg else until.replace(tzinfo=None),
-            }
-            prefix = "EXPLAIN ANALYZE " if pg else "EXPLAIN QUERY PLAN "
-            rows = await conn.execute(text(prefix + query), params)
-            return [" | ".join(str(c) for c in r) for r in rows.all()]
+        async with session_factory(engine)() as session:
+            return await explain_candidate_lookup(session, keys, now - window, now + window, analyze=True)
     finally:
         await engine.dispose()
 
 
 async def run(kind: str, sizes: list[int], rounds: int, folder: Path) -> tuple[dict[int, float], list[str]]:
-    rng = random.Random(7)
+    """One database per size, each bulk-loaded from scratch, then measured in turns."""
     keys = _probe_keys()
-    results: dict[int, float] = {}
-    if kind == "sqlite":
-        path = folder / "bench.db"
-        url = f"sqlite+aiosqlite:///{path}"
-        await upgrade(url)
-        loaded = 0
-        for size in sizes:
-            t0 = time.perf_counter()
-            _load_sqlite(path, loaded, size, keys, rng)
-            loaded = size
-            results[size] = await _measure(url, rounds)
-            print(
-                f"sqlite {size:>9,} articles: load {time.perf_counter() - t0:6.1f} s, "
-                f"ingest one {results[size]:.2f} ms",
-                flush=True,
-            )
-        return results, await _plans(url, keys)
-    import asyncpg
+    urls: dict[int, str] = {}
+    schemas: list[str] = []
+    admin = None
+    if kind == "postgresql":
+        import asyncpg
 
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect("postgresql://postgres@127.0.0.1:5432/test")
-    await admin.execute(f'CREATE SCHEMA "{schema}"')
-    url = f"{PG}?schema={schema}"
+        admin = await asyncpg.connect("postgresql://postgres@127.0.0.1:5432/test")
     try:
-        await upgrade(url)
-        loaded = 0
         for size in sizes:
+            rows = _rows(0, size, keys, random.Random(7))
             t0 = time.perf_counter()
-            await _load_pg(schema, loaded, size, keys, rng)
-            loaded = size
-            results[size] = await _measure(url, rounds)
-            print(
-                f"postgresql {size:>9,} articles: load {time.perf_counter() - t0:6.1f} s, "
-                f"ingest one {results[size]:.2f} ms",
-                flush=True,
-            )
-        return results, await _plans(url, keys)
+            if admin is None:
+                path = folder / f"bench_{size}.db"
+                urls[size] = f"sqlite+aiosqlite:///{path}"
+                await upgrade(urls[size])
+                _load_sqlite(path, rows)
+            else:
+                schema = f"bench_{uuid.uuid4().hex[:10]}"
+                schemas.append(schema)
+                await admin.execute(f'CREATE SCHEMA "{schema}"')
+                urls[size] = f"{PG}?schema={schema}"
+                await upgrade(urls[size])
+                await _load_pg(schema, rows)
+            del rows
+            print(f"{kind} {size:>9,} articles: loaded in {time.perf_counter() - t0:6.1f} s", flush=True)
+        results = await _measure(urls, rounds)
+        for size in sizes:
+            print(f"{kind} {size:>9,} articles: ingest one {results[size]:.2f} ms (median of turns)", flush=True)
+        return results, await _plans(urls[sizes[-1]], _when(sizes[-1]))
     finally:
-        await admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        await admin.close()
+        if admin is not None:
+            for schema in schemas:
+                await admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+            await admin.close()
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", default="10000,100000,1000000", help="stored-article counts (ascending)")
-    parser.add_argument("--rounds", type=int, default=15, help="articles ingested per size (median reported)")
+    parser.add_argument("--rounds", type=int, default=40, help="articles ingested per size (median reported)")
     parser.add_argument("--skip-pg", action="store_true")
     args = parser.parse_args()
     sizes = sorted(int(s) for s in args.sizes.split(","))

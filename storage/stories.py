@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, text, update
+from sqlalchemy import Select, bindparam, delete, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -70,13 +70,8 @@ async def lock_keys(session: AsyncSession, keys: Iterable[str]) -> None:
     await session.execute(stmt, {"ids": ids})
 
 
-async def candidate_stories(
-    session: AsyncSession, keys: Sequence[str], since: datetime, until: datetime, limit: int = CANDIDATE_LIMIT
-) -> list[tuple[int, dict[str, Any]]]:
-    """Stories sharing at least one index key seen within [since, until], most shared keys first."""
-    if not keys:
-        return []
-    hits = func.count(StoryBand.id).label("hits")
+def _candidate_select(keys: Sequence[str], since: datetime, until: datetime, limit: int) -> Select[Any]:
+    hits = func.count().label("hits")  # count(*): the look-up index alone answers it
     ranked = (
         select(StoryBand.story_id, hits)
         .where(StoryBand.band.in_(list(keys)), StoryBand.seen_at >= since, StoryBand.seen_at <= until)
@@ -85,10 +80,36 @@ async def candidate_stories(
         .limit(limit)
         .subquery()
     )
-    rows = await session.execute(
-        select(Story.id, Story.signature).join(ranked, ranked.c.story_id == Story.id).order_by(Story.id)
-    )
+    return select(Story.id, Story.signature).join(ranked, ranked.c.story_id == Story.id).order_by(Story.id)
+
+
+async def candidate_stories(
+    session: AsyncSession, keys: Sequence[str], since: datetime, until: datetime, limit: int = CANDIDATE_LIMIT
+) -> list[tuple[int, dict[str, Any]]]:
+    """Stories sharing at least one index key seen within [since, until], most shared keys first."""
+    if not keys:
+        return []
+    rows = await session.execute(_candidate_select(keys, since, until, limit))
     return [(int(sid), dict(sig or {})) for sid, sig in rows.all()]
+
+
+async def explain_candidate_lookup(
+    session: AsyncSession, keys: Sequence[str], since: datetime, until: datetime, analyze: bool = False
+) -> list[str]:
+    """The database's plan for exactly the statement `candidate_stories` runs (for benchmarks and notes)."""
+    bind = session.get_bind()
+    compiled = _candidate_select(keys, since, until, CANDIDATE_LIMIT).compile(
+        dialect=bind.dialect, compile_kwargs={"render_postcompile": True}
+    )
+    if bind.dialect.name == "postgresql":
+        prefix = "EXPLAIN (ANALYZE, BUFFERS) " if analyze else "EXPLAIN "
+        params: Any = tuple(compiled.params[name] for name in compiled.positiontup or [])
+    else:
+        prefix = "EXPLAIN QUERY PLAN "
+        params = tuple(compiled.params[name] for name in compiled.positiontup or [])
+    conn = await session.connection()
+    result = await conn.exec_driver_sql(prefix + compiled.string, params)
+    return [" | ".join(str(c) for c in row) for row in result.all()]
 
 
 async def add_bands(session: AsyncSession, story_id: int, keys: Iterable[str], seen_at: datetime) -> None:
@@ -108,6 +129,20 @@ async def add_bands(session: AsyncSession, story_id: int, keys: Iterable[str], s
             index_elements=["band", "story_id"], set_={"seen_at": func.max(StoryBand.seen_at, lite.excluded.seen_at)}
         )
         await session.execute(stmt2, rows)
+
+
+async def absorb_story(session: AsyncSession, stray_id: int, into_id: int) -> None:
+    """Move a story's articles and index keys into another story and delete it (its events go with it)."""
+    await session.execute(
+        update(Article)
+        .where(Article.story_id == stray_id)
+        .values(story_id=into_id)
+        .execution_options(synchronize_session=False)
+    )
+    bands = await session.execute(select(StoryBand.band, StoryBand.seen_at).where(StoryBand.story_id == stray_id))
+    for band, seen_at in bands.all():
+        await add_bands(session, into_id, [band], seen_at)
+    await session.execute(delete(Story).where(Story.id == stray_id))
 
 
 async def create_story(session: AsyncSession, **values: Any) -> Story:

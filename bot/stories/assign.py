@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.stories.decide import Candidate, best_story
+from bot.stories.decide import THRESHOLD, Candidate, agreement, best_story, in_window
 from bot.stories.facts import Facts
 from bot.stories.language import normalise_language
 from bot.stories.signature import Signature, build_signature, index_keys, merge
@@ -89,7 +89,42 @@ async def assign_article(session: AsyncSession, article: Article, window: timede
     choice = best_story(sig, candidates, window)
     if choice is None:
         return await _create(session, article, sig, keys, lang, published)
-    return await _grow(session, article, choice[0].story_id, sig, keys, published, choice[1].as_dict())
+    result = await _grow(session, article, choice[0].story_id, sig, keys, published, choice[1].as_dict())
+    others = [c for c in candidates if c.story_id != result.story_id]
+    if others:
+        await _absorb_strays(session, result.story_id, others, window)
+    return result
+
+
+async def _absorb_strays(session: AsyncSession, story_id: int, others: list[Candidate], window: timedelta) -> None:
+    """Re-link lone articles the grown story now explains.
+
+    An early article can miss its incident because the story it belongs to did not exist yet, or said too little:
+    once a later article has bridged the two, the stray single-article story is folded in. Only stories nobody
+    was alerted about are folded, so no posted alert loses its story.
+    """
+    story = await repo.story_for_update(session, story_id)
+    if story is None:
+        return
+    merged = Signature.from_json(story.signature)
+    for candidate in others:
+        stray_sig = candidate.signature
+        if len(stray_sig.minhashes) > 1 or not in_window(stray_sig, merged, window):
+            continue  # more than one article: a story of its own
+        if agreement(stray_sig, merged).score < THRESHOLD:
+            continue
+        stray = await repo.story_for_update(session, candidate.story_id)
+        if stray is None or stray.article_count != 1 or _alertworthy(stray):
+            continue
+        merged = merge(merged, stray_sig)
+        story.signature = merged.to_json()
+        story.facts, _news = merge_facts(story.facts or {}, stray.facts or {})
+        story.article_count += 1
+        story.outlet_count = max(len(merged.outlets), 1)
+        if stray.event_date and (story.event_date is None or stray.event_date < story.event_date):
+            story.event_date = stray.event_date
+        await repo.absorb_story(session, stray.id, story.id)
+        await repo.add_event(session, story.id, "absorbed", stray.lead_article_id, story.version, {"story": stray.id})
 
 
 async def _create(

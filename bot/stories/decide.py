@@ -15,7 +15,7 @@ from datetime import timedelta
 from bot.stories import minhash
 from bot.stories.signature import Signature
 
-THRESHOLD = 1.0
+THRESHOLD = 0.8
 NEAR_DUPLICATE = 0.5  # estimated Jaccard of word pairs above which two texts are one text re-published
 TITLE_BONUS = 1.25
 NUMBER_TOLERANCE = 0.02
@@ -64,10 +64,10 @@ def _numbers(article: Signature, story: Signature) -> float:
     total = 0.0
     for value, kind in article.numbers:
         for other, other_kind in story.numbers:
-            if (kind == 2.0) != (other_kind == 2.0):
-                continue  # a data size never matches a head count
+            if kind != other_kind and max(kind, other_kind) >= 2.0:
+                continue  # a data size or a sum of money never matches a head count
             if abs(value - other) <= NUMBER_TOLERANCE * max(value, other):
-                total += 0.7 if (kind or other_kind) else 0.4
+                total += 0.7 if kind in (1.0, 2.0) or other_kind in (1.0, 2.0) else 0.4
                 break
     return min(total, 1.4)
 

@@ -17,6 +17,11 @@ from bot.stories.text import fold
 _DIGITS = r"\d{1,3}(?:(?:[.,'’]|[ \u00a0\u202f])\d{3})+(?!\d)|\d+(?:[.,]\d+)?"
 _NUMBER = re.compile(rf"(?<![\w.,'’])({_DIGITS})")
 _THOUSANDS = re.compile(r"\d{1,3}(?:(?:[.,'’]|[ \u00a0\u202f])\d{3})+")
+_CURRENCY_BEFORE = re.compile(r"(?:[$€£¥]|\b(?:us|usd|eur|chf|gbp|r)\$?)\s?$")
+_CURRENCY_AFTER = re.compile(
+    r"\s?(?:[$€£¥]|(?:euros?|eur|usd|chf|gbp|dollars?|dolares|dollari|dolares|dólares|pounds?|sterling|sterline|"
+    r"libras?|francs?|franken|franchi|francos|reais|bitcoins?|btc)(?!\w))"
+)
 _SIZE_UNIT = re.compile(r"\s?(gb|go|tb|to|mb|mo|gigabytes?|terabytes?|gigaoctets?|teraoctets?)(?!\w)")
 _FILLER = frozenset(
     [
@@ -97,6 +102,7 @@ class Count:
     start: int
     counts_something: bool  # followed by a noun for people, devices or records
     unit: str | None = None  # a data size ("gb"), which is never an affected count
+    money: bool = False  # a sum ("100 000 euros", "$1.5 million"): a fine or a ransom, never an affected count
 
 
 @dataclass
@@ -180,13 +186,17 @@ def find_counts(text: str, lang: str | None = None) -> list[Count]:
                 continue
             value = words.get(match.group(2), 1.0) * factor
             unit = None
+        money = bool(_CURRENCY_BEFORE.search(folded[max(0, match.start() - 5) : match.start()])) or bool(
+            _CURRENCY_AFTER.match(folded, end)
+        )
         found.append(
             Count(
                 value=round(value),
                 text=text[match.start() : end].strip(),
                 start=match.start(),
-                counts_something=unit is None and _counts_something(folded, end, lang),
+                counts_something=unit is None and not money and _counts_something(folded, end, lang),
                 unit=unit,
+                money=money,
             )
         )
     return found

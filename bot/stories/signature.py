@@ -46,7 +46,8 @@ class Signature:
     entities: dict[str, float] = field(default_factory=dict)
     weak_entities: dict[str, float] = field(default_factory=dict)  # capitalised only where any word would be
     title_entities: list[str] = field(default_factory=list)
-    numbers: list[list[float]] = field(default_factory=list)  # [value, 1 if it counts people/records else 0]
+    # [value, kind]: kind 1 counts people/records, 0 is a bare number, 2 a data size, 3 a sum of money
+    numbers: list[list[float]] = field(default_factory=list)
     terms: dict[str, dict[str, float]] = field(default_factory=dict)  # lang -> stem -> weight
     data_types: list[str] = field(default_factory=list)
     minhashes: list[list[int]] = field(default_factory=list)
@@ -129,15 +130,24 @@ def _shape(part: str) -> str:
     return "lower"
 
 
-def _is_compound(word: str) -> bool:
-    """A German word made of two everyday German words ("Fehlkonfiguration"), not a name."""
+def split_compound(word: str) -> tuple[str, str] | None:
+    """A German word made of two everyday German words ("Fehlkonfiguration" -> fehl, konfiguration), or None.
+
+    Both parts need four letters, so unknown names ("Haurus") are not cut into syllables that happen to be words.
+    """
     low = word.lower()
-    for i in range(3, len(low) - 2):
+    for i in range(4, len(low) - 3):
         left, right = low[:i], low[i:]
         lefts = [left] + ([left[:-1]] if left.endswith("s") else []) + ([left[:-2]] if left.endswith("en") else [])
-        if zipf(right, "de") >= 3.0 and any(len(x) >= 3 and zipf(x, "de") >= 3.0 for x in lefts):
-            return True
-    return False
+        if zipf(right, "de") >= 3.0:
+            for part in lefts:
+                if len(part) >= 4 and zipf(part, "de") >= 3.0:
+                    return part, right
+    return None
+
+
+def _is_compound(word: str) -> bool:
+    return split_compound(word) is not None
 
 
 def _german_name(part: str) -> bool:
@@ -215,7 +225,11 @@ def _entities(title: str, sentences: list[str], lang: str) -> tuple[dict[str, fl
 
 
 def _terms(text: str, lang: str) -> tuple[dict[str, float], list[str]]:
-    """Distinctive word stems with weights, and the stem sequence for shingling."""
+    """Distinctive word stems with weights, and the stem sequence for shingling.
+
+    German glues nouns together, so one outlet's "Zulassungsstellen" and another's "Kfz-Zulassungen" share a
+    word only once compounds are split: their distinctive parts count as words too (shingles keep the whole).
+    """
     weights: dict[str, float] = {}
     sequence: list[str] = []
     for token in WORD.findall(text):
@@ -228,6 +242,12 @@ def _terms(text: str, lang: str) -> tuple[dict[str, float], list[str]]:
             weight = _rarity(zipf(low, lang))
             if weight >= 0.2:
                 weights[key] = max(weights.get(key, 0.0), round(weight, 3))
+            pieces = split_compound(low) if lang == "de" and len(low) >= 9 else None
+            for piece in pieces or ():
+                piece_weight = _rarity(zipf(piece, lang))
+                if piece_weight >= 0.2:
+                    piece_key = stem(fold(piece), lang)
+                    weights[piece_key] = max(weights.get(piece_key, 0.0), round(piece_weight, 3))
     return weights, sequence
 
 
@@ -241,7 +261,10 @@ def build_signature(title: str, summary: str, lang: str, published: datetime, ou
     for count in find_counts(f"{title}\n{body}", lang):
         if count.unit:
             number = [float(count.value), 2.0]  # a data size, e.g. 269 GB
-        elif count.value >= 1000:
+        elif count.money:
+            number = [float(count.value), 3.0]
+        elif count.value >= 1000 or (count.counts_something and count.value >= 100):
+            # "613 profiles" is as telling as "2.4 million addresses"; a bare "300" is not
             number = [float(count.value), 1.0 if count.counts_something else 0.0]
         else:
             continue
