@@ -111,14 +111,13 @@ async def test_hook_failure_rolls_back_the_whole_article(sessions: async_session
         raise RuntimeError("delivery insert failed")
 
     with contextlib.suppress(RuntimeError):
-        await process_pending(sessions, keyword_classify, after_assign=boom)
+        await process_pending(sessions, keyword_classify, after_assign=boom, failures={})
     async with sessions() as session:
         assert await session.scalar(select(func.count()).select_from(Story)) == 0
         assert await session.scalar(select(func.count()).select_from(StoryEvent)) == 0
-        # The failing article is set aside (processed, in no story) so it cannot block the queue.
-        assert await session.scalar(select(func.count()).where(Article.processed_at.is_(None))) == 0
-        assert await session.scalar(select(func.count()).where(Article.story_id.is_not(None))) == 0
-    assert await process_pending(sessions, keyword_classify) == 0
+        # A first failure may be passing (the database, a deadlock): the article waits for the next run.
+        assert await session.scalar(select(func.count()).where(Article.processed_at.is_(None))) == 1
+    assert await process_pending(sessions, keyword_classify) == 1  # retried cleanly
 
 
 async def test_teaser_fetches_the_page_through_the_injected_fetcher(
