@@ -125,3 +125,8 @@ def test_a_tag_left_open_in_the_title_does_not_swallow_the_summary() -> None:
     text, layout = prepare("Cameras <b exposed", "Police> footage leaked", None, "en")
     assert text == " cameras b exposed | police footage leaked "
     assert layout.title_count == 1 and layout.lead_end == 2
+
+
+def test_numbers_grouped_across_a_line_break_are_read_not_crashed_on() -> None:
+    assert words("10\n000 plates", "en") == "10000 plates"
+    assert parse_number("1\t234", "en") == 1234

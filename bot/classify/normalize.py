@@ -158,25 +158,26 @@ def fold(text: str) -> str:
 
 def parse_number(digits: str, lang: str | None = None) -> float:
     """The value of a digit string written the way `lang` writes numbers ("1.234,5" in German is 1234.5)."""
-    digits = digits.replace(" ", "").replace("'", "")
-    seps = [c for c in digits if c in ".,"]
-    if not seps:
+    if not digits.isdigit():
+        # Grouping by spaces may be any whitespace ("10\n000" where a feed wrapped a line).
+        digits = "".join(digits.split()).replace("'", "")
+    dots = digits.count(".")
+    commas = digits.count(",")
+    if not dots and not commas:
         return float(digits)
-    parts = re.split(r"[.,]", digits)
-    last_sep = seps[-1]
+    parts = digits.replace(",", ".").split(".") if commas else digits.split(".")
     last_group = parts[-1]
-    if len(seps) > 1 and len(set(seps)) == 2:
+    if dots and commas:
         # Both marks present: the last one is the decimal mark.
-        whole = "".join(parts[:-1])
-        return float(f"{whole}.{last_group}")
-    if len(seps) > 1:
+        return float(f"{''.join(parts[:-1])}.{last_group}")
+    if dots + commas > 1:
         # The same mark several times can only be grouping ("1.234.567", "1,234,567").
         return float("".join(parts))
     if len(last_group) != 3:
         return float(f"{parts[0]}.{last_group}")
     # One mark followed by exactly three digits: grouping, unless the language uses that mark for decimals.
     decimal_mark = "," if lang in _DECIMAL_COMMA else "." if lang == "en" else None
-    if decimal_mark == last_sep:
+    if decimal_mark == ("." if dots else ","):
         return float(f"{parts[0]}.{last_group}")
     return float("".join(parts))
 
@@ -232,13 +233,18 @@ def sentences(text: str, lang: str | None = None) -> list[str]:
     ]
 
 
+def parts_text(parts: Sequence[str], lang: str | None = None) -> list[str]:
+    """Several texts (title, summary, body) normalised in one pass, each as one string of words with sentence
+    marks between sentences, maybe with empty sentences and outer spaces; one string per part."""
+    joined = _PART.join(parts)
+    if joined.count(_PART) != len(parts) - 1:
+        joined = _PART.join(p.replace(_PART, " ") for p in parts)
+    return _split_sentences(joined.replace(SENTENCE_MARK, " "), lang).split(_PART)
+
+
 def parts_sentences(parts: Sequence[str], lang: str | None = None) -> list[list[str]]:
     """Several texts (title, summary, body) normalised in one pass: the sentences of each, in order."""
-    joined = _PART.join(p.replace(SENTENCE_MARK, " ").replace(_PART, " ") for p in parts)
-    out: list[list[str]] = []
-    for chunk in _split_sentences(joined, lang).split(_PART):
-        out.append([s for s in map(str.strip, chunk.split(SENTENCE_MARK)) if s])
-    return out
+    return [[s for s in map(str.strip, chunk.split(SENTENCE_MARK)) if s] for chunk in parts_text(parts, lang)]
 
 
 def tokens(text: str, lang: str | None = None) -> list[str]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from bot.classify.lexicon import CATEGORIES, WEAK_BREACH, Kind
 from bot.classify.matcher import Hit
@@ -46,9 +46,9 @@ _MASKABLE = frozenset({_BREACH, _SURVEILLANCE})
 _CATEGORY_SET = frozenset(CATEGORIES)
 
 
-@dataclass(frozen=True, slots=True)
-class Layout:
-    """Where the sentences are in the normalised text: title sentences first, then summary, then article body."""
+class Layout(NamedTuple):
+    """Where the sentences are in the normalised text: title sentences first, then summary, then article body.
+    (A named tuple: one is built per story, and a frozen dataclass costs several times more to build.)"""
 
     marks: Sequence[int]  # offsets of the sentence marks
     title_count: int
@@ -87,13 +87,6 @@ def _combine(values: list[float]) -> float:
     return 1.0 - out
 
 
-def _surface(text: str, start: int, end: int) -> str:
-    """The words of the text a term matched, whole: "pirat*" shows as "piratee", "*leck" as "datenleck"."""
-    a = text.rfind(" ", 0, start) + 1
-    b = text.find(" ", end)
-    return text[a : b if b >= 0 else len(text)]
-
-
 def _cue_strength(items: list[tuple[int, str, float]], layout: Layout) -> float:
     best: dict[str, float] = {}
     for sent, display, weight in items:
@@ -103,14 +96,19 @@ def _cue_strength(items: list[tuple[int, str, float]], layout: Layout) -> float:
     return _combine(list(best.values())) if best else 0.0
 
 
+def _unmasked(hits: Sequence[Hit], masks: list[tuple[int, int]]) -> list[Hit]:
+    """The hits a mask does not hide ("credit monitoring" hides "monitoring"), masks themselves dropped."""
+    return [
+        h
+        for h in hits
+        if h[2].kind is not _MASK and not (h[2].kind in _MASKABLE and any(a <= h[0] and h[1] <= b for a, b in masks))
+    ]
+
+
 def score_hits(hits: Sequence[Hit], layout: Layout, threshold: float, lang: str | None, text: str = "") -> Verdict:
     marks = layout.marks
-    masks = [(a, b) for a, b, t in hits if t.kind is _MASK]
-    # Breach hits as parallel lists: sentence, start, base weight, weak?, and the weight adjusted below.
-    b_sent: list[int] = []
-    b_start: list[int] = []
-    b_base: list[float] = []
-    b_weak: list[bool] = []
+    # Breach hits: (sentence, start, base weight, weak?); their weights are adjusted below.
+    breaches: list[tuple[int, int, float, bool]] = []
     surveillance: list[tuple[int, float, str]] = []
     modals: list[tuple[int, int, int, float]] = []
     actors: list[tuple[int, float]] = []
@@ -119,35 +117,41 @@ def score_hits(hits: Sequence[Hit], layout: Layout, threshold: float, lang: str 
     no_exploit: list[tuple[int, str, float]] = []
     blocked = forced = False
     evidence: dict[str, set[str]] = {}
+    last_span = (-1, -1)
+    shown = ""
     for start, end, term in hits:
         kind = term.kind
         if kind is _MASK:
-            continue
-        if masks and kind in _MASKABLE and any(a <= start and end <= b for a, b in masks):
-            continue
-        sent = bisect_right(marks, start)
+            # Rare: start again without the masks and what they hide.
+            masks = [(a, b) for a, b, t in hits if t.kind is _MASK]
+            return score_hits(_unmasked(hits, masks), layout, threshold, lang, text)
         if kind is _BREACH:
-            b_sent.append(sent)
-            b_start.append(start)
-            b_base.append(term.weight)
-            b_weak.append(term.concept in WEAK_BREACH)
+            breaches.append((bisect_right(marks, start), start, term.weight, term.concept in WEAK_BREACH))
         elif kind is _SURVEILLANCE:
-            surveillance.append((sent, term.weight, term.concept))
-        elif kind is _HYPOTHETICAL:
-            modals.append((sent, start, end, term.weight))
-        elif kind is _ACTOR:
-            actors.append((sent, term.weight))
+            surveillance.append((bisect_right(marks, start), term.weight, term.concept))
         elif kind is _NEGATIVE:
-            negative.append((sent, term.display, term.weight))
+            negative.append((bisect_right(marks, start), term.display, term.weight))
+        elif kind is _HYPOTHETICAL:
+            modals.append((bisect_right(marks, start), start, end, term.weight))
+        elif kind is _ACTOR:
+            actors.append((bisect_right(marks, start), term.weight))
         elif kind is _VULNERABILITY:
-            vulnerability.append((sent, term.display, term.weight))
+            vulnerability.append((bisect_right(marks, start), term.display, term.weight))
         elif kind is _NO_EXPLOITATION:
-            no_exploit.append((sent, term.display, term.weight))
+            no_exploit.append((bisect_right(marks, start), term.display, term.weight))
         elif kind is _BLOCK:
             blocked = True
         elif kind is _FORCE:
             forced = True
-        shown = _surface(text, start, end) if text else term.display
+        if not text:
+            shown = term.display
+        elif (start, end) != last_span:
+            # The whole words the term matched: "pirat*" shows as "piratee", "*leck" as "datenleck". Terms that
+            # share a pattern share the words.
+            last_span = (start, end)
+            a = text.rfind(" ", 0, start) + 1
+            b = text.find(" ", end)
+            shown = text[a:b] if b >= 0 else text[a:]
         bucket = evidence.get(term.concept)
         if bucket is None:
             evidence[term.concept] = {shown}
@@ -155,33 +159,45 @@ def score_hits(hits: Sequence[Hit], layout: Layout, threshold: float, lang: str 
             bucket.add(shown)
 
     proximity = layout.proximity
-    b_weight = list(b_base)
-    for i, sent in enumerate(b_sent):
-        for m_sent, m_start, m_end, m_weight in modals:
-            if m_sent == sent and m_start <= b_start[i] and b_start[i] - m_end <= _MODAL_REACH:
-                b_weight[i] = min(b_weight[i], b_base[i] * (1.0 - m_weight))
-        if b_weak[i]:
-            for a_sent, a_weight in actors:
-                reach = proximity(a_sent, sent)
-                if reach >= _ACTOR_REACH and a_weight * reach > b_weight[i]:
-                    b_weight[i] = a_weight * reach
-    breach = list(zip(b_sent, b_weight, strict=True))
-
+    b_weight: list[float] = []
+    real = 0.0
     tie_concepts: dict[str, float] = {}
-    if breach:
+    if breaches:
+        for sent, b_start, base, weak in breaches:
+            weight = base
+            for m_sent, m_start, m_end, m_weight in modals:
+                if m_sent == sent and m_start <= b_start and b_start - m_end <= _MODAL_REACH:
+                    weight = min(weight, base * (1.0 - m_weight))
+            if weak:
+                for a_sent, a_weight in actors:
+                    reach = proximity(a_sent, sent)
+                    if reach >= _ACTOR_REACH and a_weight * reach > weight:
+                        weight = a_weight * reach
+            elif weight > real:
+                real = weight
+            b_weight.append(weight)
+        # Closeness depends on sentences only, so the strongest breach per sentence is all a tie needs, and each
+        # sentence of surveillance terms needs its best tie computed once.
+        strongest: dict[int, float] = {}
+        for (sent, _, _, _), weight in zip(breaches, b_weight, strict=True):
+            if weight > strongest.get(sent, -1.0):
+                strongest[sent] = weight
+        best_by_sent: dict[int, float] = {}
         for s_sent, s_weight, concept in surveillance:
-            best = 0.0
-            for sent, weight in breach:
-                v = weight * proximity(s_sent, sent)
-                if v > best:
-                    best = v
+            best = best_by_sent.get(s_sent)
+            if best is None:
+                best = 0.0
+                for sent, weight in strongest.items():
+                    v = weight * proximity(s_sent, sent)
+                    if v > best:
+                        best = v
+                best_by_sent[s_sent] = best
             tie = s_weight * best
             if tie > tie_concepts.get(concept, 0.0):
                 tie_concepts[concept] = tie
     raw = _combine(list(tie_concepts.values())) if tie_concepts else 0.0
 
     top_breach = max(b_weight, default=0.0)
-    real = max((w for w, weak in zip(b_weight, b_weak, strict=True) if not weak), default=0.0)
     real = real if real >= _REAL_BREACH else 0.0
     neg = _cue_strength(negative, layout) if negative else 0.0
     vuln = _cue_strength(vulnerability, layout) if vulnerability else 0.0
@@ -198,17 +214,21 @@ def score_hits(hits: Sequence[Hit], layout: Layout, threshold: float, lang: str 
     forced = forced and not blocked
     match = forced or (not blocked and score >= threshold)
 
-    top_surv = max((w for _, w, _ in surveillance), default=0.0)
+    top_surv = 0.0
+    by_weight: dict[str, float] = {}
+    for _, w, c in surveillance:
+        if w > top_surv:
+            top_surv = w
+        if w > by_weight.get(c, 0.0):
+            by_weight[c] = w
+    cats: tuple[str, ...] = ()
     if match:
-        floor = max(tie_concepts.values(), default=0.0) * 0.4
-        ordered = sorted(tie_concepts.items(), key=lambda kv: -kv[1])
-        cats = tuple(c for c, t in ordered if t > 0 and t >= floor and c in _CATEGORY_SET)
-    else:
-        by_weight: dict[str, float] = {}
-        for _, w, c in surveillance:
-            if w > by_weight.get(c, 0.0):
-                by_weight[c] = w
-        ordered = sorted(by_weight.items(), key=lambda kv: -kv[1])
+        if tie_concepts:
+            floor = max(tie_concepts.values()) * 0.4
+            ordered = sorted(tie_concepts.items(), key=_minus_value)
+            cats = tuple(c for c, t in ordered if t > 0 and t >= floor and c in _CATEGORY_SET)
+    elif by_weight:
+        ordered = sorted(by_weight.items(), key=_minus_value)
         cats = tuple(c for c, w in ordered if w >= 0.5 and c in _CATEGORY_SET)
 
     reason: Reason | None = None
@@ -228,12 +248,17 @@ def score_hits(hits: Sequence[Hit], layout: Layout, threshold: float, lang: str 
         else:
             reason = Reason.NO_BREACH_EVENT
 
+    # Positional: a frozen dataclass takes markedly longer to build from keywords.
     return Verdict(
-        match=match,
-        score=score,
-        categories=cats,
-        evidence={k: tuple(sorted(v)) for k, v in sorted(evidence.items())},
-        reason=reason,
-        lang=lang,
-        forced=forced,
+        match,
+        score,
+        cats,
+        {k: tuple(sorted(v)) for k, v in sorted(evidence.items())} if evidence else {},
+        reason,
+        lang,
+        forced,
     )
+
+
+def _minus_value(kv: tuple[str, float]) -> float:
+    return -kv[1]
