@@ -68,8 +68,7 @@ class Classifier:
     ) -> Verdict:
         code = normalise_lang(lang)
         normalised, layout = prepare(title, summary or "", text, code)
-        langs = None if code is None else _LANG_SETS[code]
-        hits = self.matcher.find(normalised, langs)
+        hits = self.matcher.scan(normalised, code)
         return score_hits(hits, layout, self.threshold if threshold is None else threshold, code, normalised)
 
 

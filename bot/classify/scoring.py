@@ -80,6 +80,9 @@ class Layout(NamedTuple):
 
 def _combine(values: list[float]) -> float:
     """Noisy-or of the strongest values with diminishing weights."""
+    if len(values) == 1:
+        # The loop below for one value, float operation for float operation (v * 1.0 and 1.0 * x are exact).
+        return 1.0 - (1.0 - values[0])
     values.sort(reverse=True)
     out = 1.0
     for v, f in zip(values, _CORROBORATION, strict=False):
@@ -89,8 +92,9 @@ def _combine(values: list[float]) -> float:
 
 def _cue_strength(items: list[tuple[int, str, float]], layout: Layout) -> float:
     best: dict[str, float] = {}
+    lead_end = layout.lead_end
     for sent, display, weight in items:
-        w = weight * layout.placement(sent)
+        w = weight * (1.0 if sent < lead_end else 0.5)  # layout.placement, inlined
         if w > best.get(display, 0.0):
             best[display] = w
     return _combine(list(best.values())) if best else 0.0
@@ -120,25 +124,26 @@ def score_hits(hits: Sequence[Hit], layout: Layout, threshold: float, lang: str 
     last_span = (-1, -1)
     shown = ""
     for start, end, term in hits:
+        # Most frequent kinds first.
         kind = term.kind
-        if kind is _MASK:
+        if kind is _SURVEILLANCE:
+            surveillance.append((bisect_right(marks, start), term.weight, term.concept))
+        elif kind is _BREACH:
+            breaches.append((bisect_right(marks, start), start, term.weight, term.concept in WEAK_BREACH))
+        elif kind is _NEGATIVE:
+            negative.append((bisect_right(marks, start), term.display, term.weight))
+        elif kind is _VULNERABILITY:
+            vulnerability.append((bisect_right(marks, start), term.display, term.weight))
+        elif kind is _ACTOR:
+            actors.append((bisect_right(marks, start), term.weight))
+        elif kind is _HYPOTHETICAL:
+            modals.append((bisect_right(marks, start), start, end, term.weight))
+        elif kind is _NO_EXPLOITATION:
+            no_exploit.append((bisect_right(marks, start), term.display, term.weight))
+        elif kind is _MASK:
             # Rare: start again without the masks and what they hide.
             masks = [(a, b) for a, b, t in hits if t.kind is _MASK]
             return score_hits(_unmasked(hits, masks), layout, threshold, lang, text)
-        if kind is _BREACH:
-            breaches.append((bisect_right(marks, start), start, term.weight, term.concept in WEAK_BREACH))
-        elif kind is _SURVEILLANCE:
-            surveillance.append((bisect_right(marks, start), term.weight, term.concept))
-        elif kind is _NEGATIVE:
-            negative.append((bisect_right(marks, start), term.display, term.weight))
-        elif kind is _HYPOTHETICAL:
-            modals.append((bisect_right(marks, start), start, end, term.weight))
-        elif kind is _ACTOR:
-            actors.append((bisect_right(marks, start), term.weight))
-        elif kind is _VULNERABILITY:
-            vulnerability.append((bisect_right(marks, start), term.display, term.weight))
-        elif kind is _NO_EXPLOITATION:
-            no_exploit.append((bisect_right(marks, start), term.display, term.weight))
         elif kind is _BLOCK:
             blocked = True
         elif kind is _FORCE:
