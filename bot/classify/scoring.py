@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Sequence
+from operator import itemgetter
 from typing import NamedTuple
 
 from bot.classify.lexicon import CATEGORIES, WEAK_BREACH, Kind
@@ -43,7 +44,14 @@ _BLOCK = Kind.BLOCK
 _FORCE = Kind.FORCE
 # A mask hides breach and surveillance readings of its words; a flaw it contains still counts as a flaw.
 _MASKABLE = frozenset({_BREACH, _SURVEILLANCE})
+# Enum members are looked up through a descriptor on every access; module constants are plain loads.
+_BLOCKED_BY_RULE = Reason.BLOCKED_BY_RULE
+_VULNERABILITY_NO_EXPOSURE = Reason.VULNERABILITY_NO_EXPOSURE
+_NON_SURVEILLANCE_BREACH = Reason.NON_SURVEILLANCE_BREACH
+_SURVEILLANCE_NO_BREACH = Reason.SURVEILLANCE_NO_BREACH
+_NO_BREACH_EVENT = Reason.NO_BREACH_EVENT
 _CATEGORY_SET = frozenset(CATEGORIES)
+_VALUE = itemgetter(1)
 
 
 class Layout(NamedTuple):
@@ -121,7 +129,7 @@ def score_hits(hits: Sequence[Hit], layout: Layout, threshold: float, lang: str 
     no_exploit: list[tuple[int, str, float]] = []
     blocked = forced = False
     evidence: dict[str, set[str]] = {}
-    last_span = (-1, -1)
+    last_start = last_end = -1
     shown = ""
     for start, end, term in hits:
         # Most frequent kinds first.
@@ -150,10 +158,11 @@ def score_hits(hits: Sequence[Hit], layout: Layout, threshold: float, lang: str 
             forced = True
         if not text:
             shown = term.display
-        elif (start, end) != last_span:
+        elif start != last_start or end != last_end:
             # The whole words the term matched: "pirat*" shows as "piratee", "*leck" as "datenleck". Terms that
             # share a pattern share the words.
-            last_span = (start, end)
+            last_start = start
+            last_end = end
             a = text.rfind(" ", 0, start) + 1
             b = text.find(" ", end)
             shown = text[a:b] if b >= 0 else text[a:]
@@ -193,7 +202,7 @@ def score_hits(hits: Sequence[Hit], layout: Layout, threshold: float, lang: str 
             if best is None:
                 best = 0.0
                 for sent, weight in strongest.items():
-                    v = weight * proximity(s_sent, sent)
+                    v = weight * (1.0 if sent == s_sent else proximity(s_sent, sent))
                     if v > best:
                         best = v
                 best_by_sent[s_sent] = best
@@ -202,7 +211,7 @@ def score_hits(hits: Sequence[Hit], layout: Layout, threshold: float, lang: str 
                 tie_concepts[concept] = tie
     raw = _combine(list(tie_concepts.values())) if tie_concepts else 0.0
 
-    top_breach = max(b_weight, default=0.0)
+    top_breach = max(b_weight) if b_weight else 0.0
     real = real if real >= _REAL_BREACH else 0.0
     neg = _cue_strength(negative, layout) if negative else 0.0
     vuln = _cue_strength(vulnerability, layout) if vulnerability else 0.0
@@ -219,51 +228,46 @@ def score_hits(hits: Sequence[Hit], layout: Layout, threshold: float, lang: str 
     forced = forced and not blocked
     match = forced or (not blocked and score >= threshold)
 
-    top_surv = 0.0
-    by_weight: dict[str, float] = {}
-    for _, w, c in surveillance:
-        if w > top_surv:
-            top_surv = w
-        if w > by_weight.get(c, 0.0):
-            by_weight[c] = w
     cats: tuple[str, ...] = ()
+    reason: Reason | None = None
     if match:
         if tie_concepts:
             floor = max(tie_concepts.values()) * 0.4
-            ordered = sorted(tie_concepts.items(), key=_minus_value)
-            cats = tuple(c for c, t in ordered if t > 0 and t >= floor and c in _CATEGORY_SET)
-    elif by_weight:
-        ordered = sorted(by_weight.items(), key=_minus_value)
-        cats = tuple(c for c, w in ordered if w >= 0.5 and c in _CATEGORY_SET)
-
-    reason: Reason | None = None
-    if not match:
+            # Strongest first; equal ones keep the order they were met in (the sort is stable).
+            ordered = (
+                sorted(tie_concepts.items(), key=_VALUE, reverse=True)
+                if len(tie_concepts) > 1
+                else tie_concepts.items()
+            )
+            cats = tuple([c for c, t in ordered if t > 0 and t >= floor and c in _CATEGORY_SET])
+    else:
+        top_surv = 0.0
+        by_weight: dict[str, float] = {}
+        for _, w, c in surveillance:
+            if w > top_surv:
+                top_surv = w
+            if w > by_weight.get(c, 0.0):
+                by_weight[c] = w
+        if by_weight:
+            ordered = sorted(by_weight.items(), key=_VALUE, reverse=True) if len(by_weight) > 1 else by_weight.items()
+            cats = tuple([c for c, w in ordered if w >= 0.5 and c in _CATEGORY_SET])
         if blocked:
-            reason = Reason.BLOCKED_BY_RULE
+            reason = _BLOCKED_BY_RULE
         elif vuln >= 0.4 and top_surv >= 0.4:
-            reason = Reason.VULNERABILITY_NO_EXPOSURE
+            reason = _VULNERABILITY_NO_EXPOSURE
         elif top_breach >= 0.5 and top_surv < 0.5:
-            reason = Reason.NON_SURVEILLANCE_BREACH
+            reason = _NON_SURVEILLANCE_BREACH
         elif top_surv >= 0.5 and (top_breach < 0.5 or neg >= 0.3):
-            reason = Reason.SURVEILLANCE_NO_BREACH
+            reason = _SURVEILLANCE_NO_BREACH
         elif top_breach >= 0.5:
-            reason = Reason.NON_SURVEILLANCE_BREACH
+            reason = _NON_SURVEILLANCE_BREACH
         elif top_surv >= 0.4:
-            reason = Reason.SURVEILLANCE_NO_BREACH
+            reason = _SURVEILLANCE_NO_BREACH
         else:
-            reason = Reason.NO_BREACH_EVENT
+            reason = _NO_BREACH_EVENT
 
-    # Positional: a frozen dataclass takes markedly longer to build from keywords.
-    return Verdict(
-        match,
-        score,
-        cats,
-        {k: tuple(sorted(v)) for k, v in sorted(evidence.items())} if evidence else {},
-        reason,
-        lang,
-        forced,
-    )
-
-
-def _minus_value(kv: tuple[str, float]) -> float:
-    return -kv[1]
+    shown_by_concept: dict[str, tuple[str, ...]] = {}
+    for concept in sorted(evidence):
+        words = evidence[concept]
+        shown_by_concept[concept] = tuple(sorted(words)) if len(words) > 1 else tuple(words)
+    return Verdict(match, score, cats, shown_by_concept, reason, lang, forced)
