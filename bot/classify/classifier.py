@@ -6,9 +6,9 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 from bot.classify.lexicon import ANY_LANG, LANGUAGES, SHARED, TermSpec, default_terms
-from bot.classify.matcher import Hit, Matcher
+from bot.classify.matcher import Hit, Matcher, lang_slot
 from bot.classify.normalize import SENTENCE_MARK, parts_text
-from bot.classify.scoring import Layout, score_hits
+from bot.classify.scoring import Layout, score_hits, score_matches
 from bot.classify.verdict import Verdict
 
 DEFAULT_THRESHOLD = 0.5
@@ -68,8 +68,12 @@ class Classifier:
     ) -> Verdict:
         code = normalise_lang(lang)
         normalised, layout = prepare(title, summary or "", text, code)
-        hits = self.matcher.scan(normalised, code)
-        return score_hits(hits, layout, self.threshold if threshold is None else threshold, code, normalised)
+        limit = self.threshold if threshold is None else threshold
+        matches = self.matcher.matches(normalised)
+        verdict = score_matches(matches, lang_slot(code), layout, limit, code, normalised)
+        if verdict is None:  # a mask matched: the general path handles it
+            verdict = score_hits(self.matcher.scan(normalised, code), layout, limit, code, normalised)
+        return verdict
 
 
 @lru_cache(maxsize=1)

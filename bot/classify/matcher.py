@@ -12,7 +12,7 @@ must start a word gets a leading space in its pattern and one that must end a wo
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import ahocorasick
@@ -40,6 +40,10 @@ class Term:
 # (start, end, term): offset of the term's first character in the normalised text, offset just past its last
 # character, and the term. A plain tuple: building millions of them is the matcher's hot path.
 Hit = tuple[int, int, Term]
+# What the automaton holds per pattern: offsets from the end of a match back to its first character and past its
+# last, the words it shows as evidence when it is whole words at both ends (else None: they depend on the text),
+# every term, and the decisive terms per story language (see `decisive` and `lang_slot`).
+Entry = tuple[int, int, str | None, tuple[Term, ...], tuple[tuple[Term, ...], ...]]
 
 
 def expand(spec: TermSpec) -> list[str]:
@@ -132,7 +136,9 @@ class Matcher:
                 decisive(terms),
                 *(decisive(t for t in terms if t.lang in (code, SHARED, ANY_LANG)) for code in LANGUAGES),
             )
-            self._automaton.add_word(pattern, (len(pattern) - 1 - lead, trail, terms, by_lang))
+            shown = pattern.strip() if lead and trail else None
+            entry: Entry = (len(pattern) - 1 - lead, trail, shown, terms, by_lang)
+            self._automaton.add_word(pattern, entry)
         if self.pattern_count:
             self._automaton.make_automaton()
 
@@ -143,7 +149,7 @@ class Matcher:
             return []
         hits: list[Hit] = []
         append = hits.append
-        for end, (back, trail, terms, _) in self._automaton.iter(text):
+        for end, (back, trail, _, terms, _) in self._automaton.iter(text):
             start = end - back
             stop = end + 1 - trail
             for term in terms:
@@ -156,10 +162,10 @@ class Matcher:
         same verdict as from `find` with that language's lexicons, from fewer hits and no filtering per hit."""
         if not self.pattern_count:
             return []
-        slot = 0 if lang is None else _LANG_SLOT[lang]
+        slot = lang_slot(lang)
         hits: list[Hit] = []
         append = hits.append
-        for end, (back, trail, _, by_lang) in self._automaton.iter(text):
+        for end, (back, trail, _, _, by_lang) in self.matches(text):
             terms = by_lang[slot]
             if terms:
                 start = end - back
@@ -167,3 +173,15 @@ class Matcher:
                 for term in terms:
                     append((start, stop, term))
         return hits
+
+    def matches(self, text: str) -> Iterator[tuple[int, Entry]]:
+        """The automaton's raw matches: (offset of the last character, the pattern's entry), overlapping ones too."""
+        if not self.pattern_count:
+            return iter(())
+        matches: Iterator[tuple[int, Entry]] = self._automaton.iter(text)
+        return matches
+
+
+def lang_slot(lang: str | None) -> int:
+    """Where a story language's decisive terms sit in an Entry (0: unknown language, every lexicon)."""
+    return 0 if lang is None else _LANG_SLOT[lang]

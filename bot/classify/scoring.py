@@ -11,12 +11,12 @@ This runs for every story, so it works on plain tuples and locals rather than ob
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from operator import itemgetter
 from typing import NamedTuple
 
 from bot.classify.lexicon import CATEGORIES, WEAK_BREACH, Kind
-from bot.classify.matcher import Hit
+from bot.classify.matcher import Entry, Hit
 from bot.classify.verdict import Reason, Verdict
 
 # How far (characters) after a hypothetical cue its doubt reaches, within one sentence.
@@ -171,7 +171,89 @@ def score_hits(hits: Sequence[Hit], layout: Layout, threshold: float, lang: str 
             evidence[term.concept] = {shown}
         else:
             bucket.add(shown)
+    return _judge(
+        layout, threshold, lang, breaches, surveillance, modals, actors, negative, vulnerability, no_exploit,
+        blocked, forced, evidence,
+    )  # fmt: skip
 
+
+def score_matches(
+    matches: Iterable[tuple[int, Entry]], slot: int, layout: Layout, threshold: float, lang: str | None, text: str
+) -> Verdict | None:
+    """score_hits fused with Matcher.scan over the automaton's own matches: the sentence and the words shown are
+    worked out once per matched pattern rather than once per term. None when a mask matched (rare): then the
+    caller scores the hits with score_hits."""
+    marks = layout.marks
+    breaches: list[tuple[int, int, float, bool]] = []
+    surveillance: list[tuple[int, float, str]] = []
+    modals: list[tuple[int, int, int, float]] = []
+    actors: list[tuple[int, float]] = []
+    negative: list[tuple[int, str, float]] = []
+    vulnerability: list[tuple[int, str, float]] = []
+    no_exploit: list[tuple[int, str, float]] = []
+    blocked = forced = False
+    evidence: dict[str, set[str]] = {}
+    for end, (back, trail, shown, _, by_lang) in matches:
+        terms = by_lang[slot]
+        if not terms:
+            continue
+        start = end - back
+        sent = bisect_right(marks, start)
+        if shown is None:
+            a = text.rfind(" ", 0, start) + 1
+            b = text.find(" ", end + 1 - trail)
+            shown = text[a:b] if b >= 0 else text[a:]
+        for term in terms:
+            kind = term.kind
+            if kind is _SURVEILLANCE:
+                surveillance.append((sent, term.weight, term.concept))
+            elif kind is _BREACH:
+                breaches.append((sent, start, term.weight, term.concept in WEAK_BREACH))
+            elif kind is _NEGATIVE:
+                negative.append((sent, term.display, term.weight))
+            elif kind is _VULNERABILITY:
+                vulnerability.append((sent, term.display, term.weight))
+            elif kind is _ACTOR:
+                actors.append((sent, term.weight))
+            elif kind is _HYPOTHETICAL:
+                modals.append((sent, start, end + 1 - trail, term.weight))
+            elif kind is _NO_EXPLOITATION:
+                no_exploit.append((sent, term.display, term.weight))
+            elif kind is _MASK:
+                return None
+            elif kind is _BLOCK:
+                blocked = True
+            elif kind is _FORCE:
+                forced = True
+            bucket = evidence.get(term.concept)
+            if bucket is None:
+                evidence[term.concept] = {shown}
+            else:
+                bucket.add(shown)
+    return _judge(
+        layout, threshold, lang, breaches, surveillance, modals, actors, negative, vulnerability, no_exploit,
+        blocked, forced, evidence,
+    )  # fmt: skip
+
+
+def _judge(
+    layout: Layout,
+    threshold: float,
+    lang: str | None,
+    breaches: list[tuple[int, int, float, bool]],
+    surveillance: list[tuple[int, float, str]],
+    modals: list[tuple[int, int, int, float]],
+    actors: list[tuple[int, float]],
+    negative: list[tuple[int, str, float]],
+    vulnerability: list[tuple[int, str, float]],
+    no_exploit: list[tuple[int, str, float]],
+    blocked: bool,
+    forced: bool,
+    evidence: dict[str, set[str]],
+) -> Verdict:
+    """The verdict from the hits sorted by kind: (sentence, start, weight, weak?) per breach, (sentence, weight,
+    concept) per surveillance term, (sentence, start, end, weight) per hypothetical, (sentence, weight) per
+    actor, (sentence, display, weight) per cue, and the words shown per concept."""
     proximity = layout.proximity
     b_weight: list[float] = []
     real = 0.0
