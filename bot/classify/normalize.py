@@ -101,9 +101,11 @@ _GLUED = {"k": 1e3, "m": 1e6, "mn": 1e6, "bn": 1e9}
 
 _MAG_ALT = "|".join(sorted((re.escape(m) for m in _MAGNITUDES), key=len, reverse=True))
 # The look-behind comes after the first digit, not before it, so the regex engine can skip ahead to the next digit
-# instead of trying the whole pattern at every character.
+# instead of trying the whole pattern at every character. Folded text is ASCII, so [0-9] is \d without the Unicode
+# category lookup per character.
 _NUMBER = re.compile(
-    r"(\d(?<![a-z0-9.,]\d)(?:\d{0,2}(?:(?:[.,']|\s(?=\d{3}(?!\d)))\d{3})+(?:[.,]\d+)?|\d*(?:[.,]\d+)?))"
+    r"([0-9](?<![a-z0-9.,][0-9])(?:[0-9]{0,2}(?:(?:[.,']|\s(?=[0-9]{3}(?![0-9])))[0-9]{3})+(?:[.,][0-9]+)?"
+    r"|[0-9]*(?:[.,][0-9]+)?))"
     r"(?:(k|mn|bn|m)|\s?(" + _MAG_ALT + r"))?"
     r"(?![a-z0-9])"
 )
