@@ -131,11 +131,16 @@ class Matcher:
             lead = 1 if pattern.startswith(" ") else 0
             trail = 1 if pattern.endswith(" ") else 0
             terms = tuple(slot.values())
+            by_lang: tuple[tuple[Term, ...], ...]
             # For scoring, the decisive terms per story language, filtered and deduplicated once here.
-            by_lang = (
-                decisive(terms),
-                *(decisive(t for t in terms if t.lang in (code, SHARED, ANY_LANG)) for code in LANGUAGES),
-            )
+            if len(terms) == 1:  # most patterns: nothing to deduplicate
+                own = terms[0].lang in (SHARED, ANY_LANG)
+                by_lang = (terms, *(terms if own or terms[0].lang == code else () for code in LANGUAGES))
+            else:
+                by_lang = (
+                    decisive(terms),
+                    *(decisive(t for t in terms if t.lang in (code, SHARED, ANY_LANG)) for code in LANGUAGES),
+                )
             shown = pattern.strip() if lead and trail else None
             entry: Entry = (len(pattern) - 1 - lead, trail, shown, terms, by_lang)
             self._automaton.add_word(pattern, entry)
