@@ -61,3 +61,72 @@ def test_prepare_marks_sentences_and_lead() -> None:
     assert text == " title words | first one | second one | body a | body b "
     assert layout.title_count == 1 and layout.lead_end == 3
     assert [layout.sentence(text.index(w)) for w in ("title", "first", "second", "body a", "body b")] == [0, 1, 2, 3, 4]
+
+
+def _fold_reference(text: str) -> str:
+    """The whole-string folding that fold() speeds up by folding only the non-ASCII runs."""
+    import html
+    import unicodedata
+
+    from bot.classify.normalize import _TAG, _TRANSLATE
+
+    text = html.unescape(text) if "&" in text else text
+    text = _TAG.sub(" ", text).casefold()
+    return unicodedata.normalize("NFKD", text.translate(_TRANSLATE)).encode("ascii", "ignore").decode("ascii")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Überwachungskameras „gehackt“ – 800.000 Datensätze",
+        "e\u0301te\u0301 cafe\u0301\u0327 a\u0308\u0301",  # combining marks, several in a row
+        "ǅemal ﬁchier ﬀ Ⅻ ½ ² ＣＣＴＶ",  # ligatures, compatibility forms, full-width
+        "ŒUVRE Æ ø Ł Đ ð Þ ı ß ẞ ſ K",
+        "l’app « espion » d‘un „Spions“\u00a0\u202f\u2009\u2007…—―–",
+        "监控摄像头 泄露 カメラ 😀 Ελληνικά ΣΟΦΟΣ",
+        "plain ascii, nothing to do",
+    ],
+)
+def test_fold_of_non_ascii_runs_equals_folding_the_whole_text(text: str) -> None:
+    assert fold(text) == _fold_reference(text)
+
+
+def test_number_and_sentence_regexes_match_their_plain_forms() -> None:
+    """The compiled forms put the look-behind after the first character so the engine can skip ahead; they must
+    find exactly what the plain forms find."""
+    import random
+    import re
+
+    from bot.classify.normalize import _MAG_ALT, _NUMBER, _SENTENCE_END
+
+    plain_number = re.compile(
+        r"(?<![a-z0-9.,])"
+        r"(\d{1,3}(?:(?:[.,']|\s(?=\d{3}(?!\d)))\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?)"
+        r"(?:(k|mn|bn|m)|\s?(" + _MAG_ALT + r"))?"
+        r"(?![a-z0-9])"
+    )
+    plain_end = re.compile(r"(?<!\.[a-z])[.!?;]+(?=\s|$)")
+    pieces = [*"0123456789" * 3, *".,' ;!?abkmn|", "mil millones", " million", "mio.", " mrd.", "u.s.", " 000"]
+    rng = random.Random(4)
+    for _ in range(20_000):
+        s = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 25)))
+        assert [(m.span(), m.groups()) for m in _NUMBER.finditer(s)] == [
+            (m.span(), m.groups()) for m in plain_number.finditer(s)
+        ], s
+        assert [m.span() for m in _SENTENCE_END.finditer(s)] == [m.span() for m in plain_end.finditer(s)], s
+
+
+def test_plain_integers_keep_their_value() -> None:
+    assert canonical_numbers("007 agents, 123456789012345 rows", "en") == " 7  agents,  123456789012345  rows"
+    assert canonical_numbers("12345678901234567890", "en") == f" {int(float('12345678901234567890'))} "
+
+
+def test_a_tag_left_open_in_the_title_does_not_swallow_the_summary() -> None:
+    text, layout = prepare("Cameras <b exposed", "Police> footage leaked", None, "en")
+    assert text == " cameras b exposed | police footage leaked "
+    assert layout.title_count == 1 and layout.lead_end == 2
+
+
+def test_numbers_grouped_across_a_line_break_are_read_not_crashed_on() -> None:
+    assert words("10\n000 plates", "en") == "10000 plates"
+    assert parse_number("1\t234", "en") == 1234

@@ -6,9 +6,9 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 from bot.classify.lexicon import ANY_LANG, LANGUAGES, SHARED, TermSpec, default_terms
-from bot.classify.matcher import Hit, Matcher
-from bot.classify.normalize import SENTENCE_MARK, parts_sentences
-from bot.classify.scoring import Layout, score_hits
+from bot.classify.matcher import Hit, Matcher, lang_slot
+from bot.classify.normalize import SENTENCE_MARK, parts_text
+from bot.classify.scoring import Layout, score_hits, score_matches
 from bot.classify.verdict import Verdict
 
 DEFAULT_THRESHOLD = 0.5
@@ -26,17 +26,23 @@ def normalise_lang(lang: str | None) -> str | None:
 
 def prepare(title: str, summary: str = "", text: str | None = None, lang: str | None = None) -> tuple[str, Layout]:
     """The normalised text (title, summary and body sentences between marks) and where its sentences are."""
-    title_sents, summary_sents, body_sents = parts_sentences((title or "", summary or "", text or ""), lang)
-    parts = [*title_sents, *summary_sents, *body_sents]
-    title_count = len(title_sents)
-    lead_end = title_count + len(summary_sents)
+    sents: list[str] = []
+    ends: list[int] = []  # how many sentences there are after each part
+    for chunk in parts_text((title or "", summary or "", text or ""), lang):
+        if SENTENCE_MARK in chunk:
+            sents.extend([s for s in map(str.strip, chunk.split(SENTENCE_MARK)) if s])
+        else:
+            chunk = chunk.strip()
+            if chunk:
+                sents.append(chunk)
+        ends.append(len(sents))
     marks: list[int] = []
-    pos = 0
-    for part in parts[:-1]:
-        pos += len(part) + 1  # the leading space, then the part; the mark follows
-        marks.append(pos + 1)
+    pos = 1  # the text's leading space
+    for sent in sents[:-1]:
+        pos += len(sent) + 1  # the sentence, then the space before the mark
+        marks.append(pos)
         pos += 2
-    return " " + _SEPARATOR.join(parts) + " ", Layout(marks, title_count, lead_end)
+    return " " + _SEPARATOR.join(sents) + " ", Layout(marks, ends[0], ends[1])
 
 
 class Classifier:
@@ -62,9 +68,12 @@ class Classifier:
     ) -> Verdict:
         code = normalise_lang(lang)
         normalised, layout = prepare(title, summary or "", text, code)
-        langs = None if code is None else _LANG_SETS[code]
-        hits = self.matcher.find(normalised, langs)
-        return score_hits(hits, layout, self.threshold if threshold is None else threshold, code, normalised)
+        limit = self.threshold if threshold is None else threshold
+        matches = self.matcher.matches(normalised)
+        verdict = score_matches(matches, lang_slot(code), layout, limit, code, normalised)
+        if verdict is None:  # a mask matched: the general path handles it
+            verdict = score_hits(self.matcher.scan(normalised, code), layout, limit, code, normalised)
+        return verdict
 
 
 @lru_cache(maxsize=1)

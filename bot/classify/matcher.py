@@ -12,16 +12,20 @@ must start a word gets a leading space in its pattern and one that must end a wo
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import ahocorasick
 
-from bot.classify.lexicon import ANY_LANG, SHARED, Kind, LexiconError, TermSpec
+from bot.classify.lexicon import ANY_LANG, LANGUAGES, SHARED, Kind, LexiconError, TermSpec
 from bot.classify.normalize import words
 
 # Inner wildcards multiply patterns; a term exploding past this is a lexicon mistake.
 _MAX_VARIANTS = 512
+# Index of a story's language in each pattern's table of decisive terms; 0 is "unknown" (every lexicon applies).
+_LANG_SLOT = {code: i for i, code in enumerate(LANGUAGES, start=1)}
+# Cues (fines, flaws, "no evidence of access") count once per display, not per concept.
+_CUE_KINDS = frozenset({Kind.NEGATIVE, Kind.VULNERABILITY, Kind.NO_EXPLOITATION})
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +40,10 @@ class Term:
 # (start, end, term): offset of the term's first character in the normalised text, offset just past its last
 # character, and the term. A plain tuple: building millions of them is the matcher's hot path.
 Hit = tuple[int, int, Term]
+# What the automaton holds per pattern: offsets from the end of a match back to its first character and past its
+# last, the words it shows as evidence when it is whole words at both ends (else None: they depend on the text),
+# every term, and the decisive terms per story language (see `decisive` and `lang_slot`).
+Entry = tuple[int, int, str | None, tuple[Term, ...], tuple[tuple[Term, ...], ...]]
 
 
 def expand(spec: TermSpec) -> list[str]:
@@ -80,6 +88,29 @@ def display_of(spec: TermSpec) -> str:
     return " ".join(spec.text.replace("*", "").split())
 
 
+def decisive(terms: Iterable[Term]) -> tuple[Term, ...]:
+    """Of the terms of one pattern, those that can change a verdict, in an order that keeps it the same.
+
+    Terms of one pattern match the same words, so of two with the same kind and concept (and, for cues, display)
+    the scorer only uses the stronger: it takes maxima of weights, or minima of what decreases with a weight, and
+    evidence by concept. Order matters only where the scorer first meets a concept with a weight above zero
+    (categories of equal strength keep that order), so each kept term takes that place.
+    """
+    strongest: dict[tuple[Kind, str, str], Term] = {}
+    place: dict[tuple[Kind, str, str], int] = {}
+    weighted: set[tuple[Kind, str, str]] = set()  # keys placed at a term with a weight above zero
+    for i, term in enumerate(terms):
+        key = (term.kind, term.concept, term.display if term.kind in _CUE_KINDS else "")
+        old = strongest.get(key)
+        if old is None or term.weight > old.weight:
+            strongest[key] = term
+        if key not in weighted and (old is None or term.weight > 0.0):
+            place[key] = i
+            if term.weight > 0.0:
+                weighted.add(key)
+    return tuple(strongest[key] for key in sorted(strongest, key=place.__getitem__))
+
+
 class Matcher:
     """The compiled automaton. Build once per term set; `find` is then one pass over the text."""
 
@@ -99,7 +130,20 @@ class Matcher:
             # Offsets from the end of a match back to the term's first and past its last character.
             lead = 1 if pattern.startswith(" ") else 0
             trail = 1 if pattern.endswith(" ") else 0
-            self._automaton.add_word(pattern, (len(pattern) - 1 - lead, trail, tuple(slot.values())))
+            terms = tuple(slot.values())
+            by_lang: tuple[tuple[Term, ...], ...]
+            # For scoring, the decisive terms per story language, filtered and deduplicated once here.
+            if len(terms) == 1:  # most patterns: nothing to deduplicate
+                own = terms[0].lang in (SHARED, ANY_LANG)
+                by_lang = (terms, *(terms if own or terms[0].lang == code else () for code in LANGUAGES))
+            else:
+                by_lang = (
+                    decisive(terms),
+                    *(decisive(t for t in terms if t.lang in (code, SHARED, ANY_LANG)) for code in LANGUAGES),
+                )
+            shown = pattern.strip() if lead and trail else None
+            entry: Entry = (len(pattern) - 1 - lead, trail, shown, terms, by_lang)
+            self._automaton.add_word(pattern, entry)
         if self.pattern_count:
             self._automaton.make_automaton()
 
@@ -110,10 +154,39 @@ class Matcher:
             return []
         hits: list[Hit] = []
         append = hits.append
-        for end, (back, trail, terms) in self._automaton.iter(text):
+        for end, (back, trail, _, terms, _) in self._automaton.iter(text):
             start = end - back
             stop = end + 1 - trail
             for term in terms:
                 if langs is None or term.lang in langs:
                     append((start, stop, term))
         return hits
+
+    def scan(self, text: str, lang: str | None = None) -> list[Hit]:
+        """The hits a verdict depends on, for a story in `lang` (a lexicon language, or None for unknown): the
+        same verdict as from `find` with that language's lexicons, from fewer hits and no filtering per hit."""
+        if not self.pattern_count:
+            return []
+        slot = lang_slot(lang)
+        hits: list[Hit] = []
+        append = hits.append
+        for end, (back, trail, _, _, by_lang) in self.matches(text):
+            terms = by_lang[slot]
+            if terms:
+                start = end - back
+                stop = end + 1 - trail
+                for term in terms:
+                    append((start, stop, term))
+        return hits
+
+    def matches(self, text: str) -> Iterator[tuple[int, Entry]]:
+        """The automaton's raw matches: (offset of the last character, the pattern's entry), overlapping ones too."""
+        if not self.pattern_count:
+            return iter(())
+        matches: Iterator[tuple[int, Entry]] = self._automaton.iter(text)
+        return matches
+
+
+def lang_slot(lang: str | None) -> int:
+    """Where a story language's decisive terms sit in an Entry (0: unknown language, every lexicon)."""
+    return 0 if lang is None else _LANG_SLOT[lang]

@@ -51,7 +51,9 @@ _TRANSLATE = str.maketrans(
     }
 )
 
-_TAG = re.compile(r"<[^>]{0,500}>")
+# A tag never spans two parts of a story (see _PART): it would swallow the separator and merge the parts.
+_TAG = re.compile(r"<[^>\x07]{0,500}>")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 
 # Magnitude words after a number, longest first so "mil millones" wins over "mil".
 _MAGNITUDES: dict[str, float] = {
@@ -98,9 +100,12 @@ _MAGNITUDES: dict[str, float] = {
 _GLUED = {"k": 1e3, "m": 1e6, "mn": 1e6, "bn": 1e9}
 
 _MAG_ALT = "|".join(sorted((re.escape(m) for m in _MAGNITUDES), key=len, reverse=True))
+# The look-behind comes after the first digit, not before it, so the regex engine can skip ahead to the next digit
+# instead of trying the whole pattern at every character. Folded text is ASCII, so [0-9] is \d without the Unicode
+# category lookup per character.
 _NUMBER = re.compile(
-    r"(?<![a-z0-9.,])"
-    r"(\d{1,3}(?:(?:[.,']|\s(?=\d{3}(?!\d)))\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?)"
+    r"([0-9](?<![a-z0-9.,][0-9])(?:[0-9]{0,2}(?:(?:[.,']|\s(?=[0-9]{3}(?![0-9])))[0-9]{3})+(?:[.,][0-9]+)?"
+    r"|[0-9]*(?:[.,][0-9]+)?))"
     r"(?:(k|mn|bn|m)|\s?(" + _MAG_ALT + r"))?"
     r"(?![a-z0-9])"
 )
@@ -110,15 +115,32 @@ _DECIMAL_COMMA = frozenset({"fr", "de", "es", "it", "pt", "nl"})
 
 _DIGIT = re.compile(r"[0-9]")
 # A sentence ends at . ! ? or ; before a space, except after a single letter that follows a dot ("U.S. border").
-_SENTENCE_END = re.compile(r"(?<!\.[a-z])[.!?;]+(?=\s|$)")
+# (Look-behind after the first mark, as in _NUMBER, so the engine can skip to candidates.)
+_SENTENCE_END = re.compile(r"[.!?;](?<!\.[a-z][.!?;])[.!?;]*(?=\s|$)")
 # German writes ordinals with a dot ("des 1. Reviers", "am 3. Mai"): not the end of a sentence.
 _ORDINAL = re.compile(r"(?<![0-9])([0-9]{1,2})\.(?=\s)")
 _NON_WORD = re.compile(r"[^a-z0-9|]+")
 # Between the parts of a story: an ASCII control character no feed text keeps after folding.
 _PART = "\x07"
-_KEEP_WORDS = str.maketrans(
-    {chr(i): " " for i in range(128) if not (chr(i).isalnum() or chr(i) in f"{SENTENCE_MARK}{_PART}")}
+_MARK_SPACED = f" {SENTENCE_MARK} "
+# Folded text is ASCII, and bytes.translate is several times faster than str.translate.
+_KEEP_WORDS = bytes(
+    i if chr(i).isascii() and (chr(i).isalnum() or chr(i) in f"{SENTENCE_MARK}{_PART}") else 32 for i in range(256)
 )
+# Folded runs of non-ASCII characters ("é", "’", "ß"): few distinct ones recur, so they are remembered.
+_RUN_CACHE: dict[str, str] = {}
+_RUN_CACHE_MAX = 20_000
+
+
+def _fold_run(m: re.Match[str]) -> str:
+    run = m.group()
+    out = _RUN_CACHE.get(run)
+    if out is None:
+        out = unicodedata.normalize("NFKD", run.translate(_TRANSLATE)).encode("ascii", "ignore").decode("ascii")
+        if len(_RUN_CACHE) >= _RUN_CACHE_MAX:
+            _RUN_CACHE.clear()
+        _RUN_CACHE[run] = out
+    return out
 
 
 def fold(text: str) -> str:
@@ -129,33 +151,35 @@ def fold(text: str) -> str:
         text = _TAG.sub(" ", text)
     text = text.casefold()
     if not text.isascii():
-        # Every character the table rewrites is non-ASCII, so pure-ASCII text (most English) skips both steps.
-        text = text.translate(_TRANSLATE)
-        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+        # Only the non-ASCII runs are rewritten: the table and NFKD work character by character (canonical
+        # reordering only moves combining marks, which are dropped), so folding runs alone gives the same text as
+        # folding the whole, several times faster. Every character the table rewrites is non-ASCII.
+        text = _NON_ASCII.sub(_fold_run, text)
     return text
 
 
 def parse_number(digits: str, lang: str | None = None) -> float:
     """The value of a digit string written the way `lang` writes numbers ("1.234,5" in German is 1234.5)."""
-    digits = digits.replace(" ", "").replace("'", "")
-    seps = [c for c in digits if c in ".,"]
-    if not seps:
+    if not digits.isdigit():
+        # Grouping by spaces may be any whitespace ("10\n000" where a feed wrapped a line).
+        digits = "".join(digits.split()).replace("'", "")
+    dots = digits.count(".")
+    commas = digits.count(",")
+    if not dots and not commas:
         return float(digits)
-    parts = re.split(r"[.,]", digits)
-    last_sep = seps[-1]
+    parts = digits.replace(",", ".").split(".") if commas else digits.split(".")
     last_group = parts[-1]
-    if len(seps) > 1 and len(set(seps)) == 2:
+    if dots and commas:
         # Both marks present: the last one is the decimal mark.
-        whole = "".join(parts[:-1])
-        return float(f"{whole}.{last_group}")
-    if len(seps) > 1:
+        return float(f"{''.join(parts[:-1])}.{last_group}")
+    if dots + commas > 1:
         # The same mark several times can only be grouping ("1.234.567", "1,234,567").
         return float("".join(parts))
     if len(last_group) != 3:
         return float(f"{parts[0]}.{last_group}")
     # One mark followed by exactly three digits: grouping, unless the language uses that mark for decimals.
     decimal_mark = "," if lang in _DECIMAL_COMMA else "." if lang == "en" else None
-    if decimal_mark == last_sep:
+    if decimal_mark == ("." if dots else ","):
         return float(f"{parts[0]}.{last_group}")
     return float("".join(parts))
 
@@ -173,11 +197,15 @@ def canonical_numbers(folded: str, lang: str | None = None) -> str:
         return folded
 
     def repl(m: re.Match[str]) -> str:
-        value = parse_number(m.group(1), lang)
-        if m.group(2):
-            value *= _GLUED[m.group(2)]
-        elif m.group(3):
-            value *= _MAGNITUDES[m.group(3)]
+        digits, glued, magnitude = m.groups()
+        if glued is None and magnitude is None and len(digits) < 16 and digits.isdigit():
+            # A plain integer (most numbers): what parse_number and _render would give, without the floats.
+            return f" {int(digits)} "
+        value = parse_number(digits, lang)
+        if glued:
+            value *= _GLUED[glued]
+        elif magnitude:
+            value *= _MAGNITUDES[magnitude]
         return f" {_render(value)} "
 
     return _NUMBER.sub(repl, folded)
@@ -193,10 +221,11 @@ def _split_sentences(text: str, lang: str | None) -> str:
     text = fold(text)
     if lang == "de" and "." in text:
         text = _ORDINAL.sub(r"\1", text)
-    if _DIGIT.search(text) is not None:
-        text = canonical_numbers(text, lang)
+    text = canonical_numbers(text, lang)
     # translate + split/join is several times faster than a regex substitution per run of punctuation.
-    return " ".join(_SENTENCE_END.sub(f" {SENTENCE_MARK} ", text).translate(_KEEP_WORDS).split())
+    return " ".join(
+        _SENTENCE_END.sub(_MARK_SPACED, text).encode("ascii").translate(_KEEP_WORDS).decode("ascii").split()
+    )
 
 
 def sentences(text: str, lang: str | None = None) -> list[str]:
@@ -206,13 +235,18 @@ def sentences(text: str, lang: str | None = None) -> list[str]:
     ]
 
 
+def parts_text(parts: Sequence[str], lang: str | None = None) -> list[str]:
+    """Several texts (title, summary, body) normalised in one pass, each as one string of words with sentence
+    marks between sentences, maybe with empty sentences and outer spaces; one string per part."""
+    joined = _PART.join(parts)
+    if joined.count(_PART) != len(parts) - 1:
+        joined = _PART.join(p.replace(_PART, " ") for p in parts)
+    return _split_sentences(joined.replace(SENTENCE_MARK, " "), lang).split(_PART)
+
+
 def parts_sentences(parts: Sequence[str], lang: str | None = None) -> list[list[str]]:
     """Several texts (title, summary, body) normalised in one pass: the sentences of each, in order."""
-    joined = _PART.join(p.replace(SENTENCE_MARK, " ").replace(_PART, " ") for p in parts)
-    out: list[list[str]] = []
-    for chunk in _split_sentences(joined, lang).split(_PART):
-        out.append([s for s in map(str.strip, chunk.split(SENTENCE_MARK)) if s])
-    return out
+    return [[s for s in map(str.strip, chunk.split(SENTENCE_MARK)) if s] for chunk in parts_text(parts, lang)]
 
 
 def tokens(text: str, lang: str | None = None) -> list[str]:

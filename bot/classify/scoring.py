@@ -11,11 +11,12 @@ This runs for every story, so it works on plain tuples and locals rather than ob
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from operator import itemgetter
+from typing import NamedTuple
 
 from bot.classify.lexicon import CATEGORIES, WEAK_BREACH, Kind
-from bot.classify.matcher import Hit
+from bot.classify.matcher import Entry, Hit
 from bot.classify.verdict import Reason, Verdict
 
 # How far (characters) after a hypothetical cue its doubt reaches, within one sentence.
@@ -43,12 +44,19 @@ _BLOCK = Kind.BLOCK
 _FORCE = Kind.FORCE
 # A mask hides breach and surveillance readings of its words; a flaw it contains still counts as a flaw.
 _MASKABLE = frozenset({_BREACH, _SURVEILLANCE})
+# Enum members are looked up through a descriptor on every access; module constants are plain loads.
+_BLOCKED_BY_RULE = Reason.BLOCKED_BY_RULE
+_VULNERABILITY_NO_EXPOSURE = Reason.VULNERABILITY_NO_EXPOSURE
+_NON_SURVEILLANCE_BREACH = Reason.NON_SURVEILLANCE_BREACH
+_SURVEILLANCE_NO_BREACH = Reason.SURVEILLANCE_NO_BREACH
+_NO_BREACH_EVENT = Reason.NO_BREACH_EVENT
 _CATEGORY_SET = frozenset(CATEGORIES)
+_VALUE = itemgetter(1)
 
 
-@dataclass(frozen=True, slots=True)
-class Layout:
-    """Where the sentences are in the normalised text: title sentences first, then summary, then article body."""
+class Layout(NamedTuple):
+    """Where the sentences are in the normalised text: title sentences first, then summary, then article body.
+    (A named tuple: one is built per story, and a frozen dataclass costs several times more to build.)"""
 
     marks: Sequence[int]  # offsets of the sentence marks
     title_count: int
@@ -80,6 +88,9 @@ class Layout:
 
 def _combine(values: list[float]) -> float:
     """Noisy-or of the strongest values with diminishing weights."""
+    if len(values) == 1:
+        # The loop below for one value, float operation for float operation (v * 1.0 and 1.0 * x are exact).
+        return 1.0 - (1.0 - values[0])
     values.sort(reverse=True)
     out = 1.0
     for v, f in zip(values, _CORROBORATION, strict=False):
@@ -87,30 +98,29 @@ def _combine(values: list[float]) -> float:
     return 1.0 - out
 
 
-def _surface(text: str, start: int, end: int) -> str:
-    """The words of the text a term matched, whole: "pirat*" shows as "piratee", "*leck" as "datenleck"."""
-    a = text.rfind(" ", 0, start) + 1
-    b = text.find(" ", end)
-    return text[a : b if b >= 0 else len(text)]
-
-
 def _cue_strength(items: list[tuple[int, str, float]], layout: Layout) -> float:
     best: dict[str, float] = {}
+    lead_end = layout.lead_end
     for sent, display, weight in items:
-        w = weight * layout.placement(sent)
+        w = weight * (1.0 if sent < lead_end else 0.5)  # layout.placement, inlined
         if w > best.get(display, 0.0):
             best[display] = w
     return _combine(list(best.values())) if best else 0.0
 
 
+def _unmasked(hits: Sequence[Hit], masks: list[tuple[int, int]]) -> list[Hit]:
+    """The hits a mask does not hide ("credit monitoring" hides "monitoring"), masks themselves dropped."""
+    return [
+        h
+        for h in hits
+        if h[2].kind is not _MASK and not (h[2].kind in _MASKABLE and any(a <= h[0] and h[1] <= b for a, b in masks))
+    ]
+
+
 def score_hits(hits: Sequence[Hit], layout: Layout, threshold: float, lang: str | None, text: str = "") -> Verdict:
     marks = layout.marks
-    masks = [(a, b) for a, b, t in hits if t.kind is _MASK]
-    # Breach hits as parallel lists: sentence, start, base weight, weak?, and the weight adjusted below.
-    b_sent: list[int] = []
-    b_start: list[int] = []
-    b_base: list[float] = []
-    b_weak: list[bool] = []
+    # Breach hits: (sentence, start, base weight, weak?); their weights are adjusted below.
+    breaches: list[tuple[int, int, float, bool]] = []
     surveillance: list[tuple[int, float, str]] = []
     modals: list[tuple[int, int, int, float]] = []
     actors: list[tuple[int, float]] = []
@@ -119,69 +129,171 @@ def score_hits(hits: Sequence[Hit], layout: Layout, threshold: float, lang: str 
     no_exploit: list[tuple[int, str, float]] = []
     blocked = forced = False
     evidence: dict[str, set[str]] = {}
+    last_start = last_end = -1
+    shown = ""
     for start, end, term in hits:
+        # Most frequent kinds first.
         kind = term.kind
-        if kind is _MASK:
-            continue
-        if masks and kind in _MASKABLE and any(a <= start and end <= b for a, b in masks):
-            continue
-        sent = bisect_right(marks, start)
-        if kind is _BREACH:
-            b_sent.append(sent)
-            b_start.append(start)
-            b_base.append(term.weight)
-            b_weak.append(term.concept in WEAK_BREACH)
-        elif kind is _SURVEILLANCE:
-            surveillance.append((sent, term.weight, term.concept))
-        elif kind is _HYPOTHETICAL:
-            modals.append((sent, start, end, term.weight))
-        elif kind is _ACTOR:
-            actors.append((sent, term.weight))
+        if kind is _SURVEILLANCE:
+            surveillance.append((bisect_right(marks, start), term.weight, term.concept))
+        elif kind is _BREACH:
+            breaches.append((bisect_right(marks, start), start, term.weight, term.concept in WEAK_BREACH))
         elif kind is _NEGATIVE:
-            negative.append((sent, term.display, term.weight))
+            negative.append((bisect_right(marks, start), term.display, term.weight))
         elif kind is _VULNERABILITY:
-            vulnerability.append((sent, term.display, term.weight))
+            vulnerability.append((bisect_right(marks, start), term.display, term.weight))
+        elif kind is _ACTOR:
+            actors.append((bisect_right(marks, start), term.weight))
+        elif kind is _HYPOTHETICAL:
+            modals.append((bisect_right(marks, start), start, end, term.weight))
         elif kind is _NO_EXPLOITATION:
-            no_exploit.append((sent, term.display, term.weight))
+            no_exploit.append((bisect_right(marks, start), term.display, term.weight))
+        elif kind is _MASK:
+            # Rare: start again without the masks and what they hide.
+            masks = [(a, b) for a, b, t in hits if t.kind is _MASK]
+            return score_hits(_unmasked(hits, masks), layout, threshold, lang, text)
         elif kind is _BLOCK:
             blocked = True
         elif kind is _FORCE:
             forced = True
-        shown = _surface(text, start, end) if text else term.display
+        if not text:
+            shown = term.display
+        elif start != last_start or end != last_end:
+            # The whole words the term matched: "pirat*" shows as "piratee", "*leck" as "datenleck". Terms that
+            # share a pattern share the words.
+            last_start = start
+            last_end = end
+            a = text.rfind(" ", 0, start) + 1
+            b = text.find(" ", end)
+            shown = text[a:b] if b >= 0 else text[a:]
         bucket = evidence.get(term.concept)
         if bucket is None:
             evidence[term.concept] = {shown}
         else:
             bucket.add(shown)
+    return _judge(
+        layout, threshold, lang, breaches, surveillance, modals, actors, negative, vulnerability, no_exploit,
+        blocked, forced, evidence,
+    )  # fmt: skip
 
+
+def score_matches(
+    matches: Iterable[tuple[int, Entry]], slot: int, layout: Layout, threshold: float, lang: str | None, text: str
+) -> Verdict | None:
+    """score_hits fused with Matcher.scan over the automaton's own matches: the sentence and the words shown are
+    worked out once per matched pattern rather than once per term. None when a mask matched (rare): then the
+    caller scores the hits with score_hits."""
+    marks = layout.marks
+    breaches: list[tuple[int, int, float, bool]] = []
+    surveillance: list[tuple[int, float, str]] = []
+    modals: list[tuple[int, int, int, float]] = []
+    actors: list[tuple[int, float]] = []
+    negative: list[tuple[int, str, float]] = []
+    vulnerability: list[tuple[int, str, float]] = []
+    no_exploit: list[tuple[int, str, float]] = []
+    blocked = forced = False
+    evidence: dict[str, set[str]] = {}
+    for end, (back, trail, shown, _, by_lang) in matches:
+        terms = by_lang[slot]
+        if not terms:
+            continue
+        start = end - back
+        sent = bisect_right(marks, start)
+        if shown is None:
+            a = text.rfind(" ", 0, start) + 1
+            b = text.find(" ", end + 1 - trail)
+            shown = text[a:b] if b >= 0 else text[a:]
+        for term in terms:
+            kind = term.kind
+            if kind is _SURVEILLANCE:
+                surveillance.append((sent, term.weight, term.concept))
+            elif kind is _BREACH:
+                breaches.append((sent, start, term.weight, term.concept in WEAK_BREACH))
+            elif kind is _NEGATIVE:
+                negative.append((sent, term.display, term.weight))
+            elif kind is _VULNERABILITY:
+                vulnerability.append((sent, term.display, term.weight))
+            elif kind is _ACTOR:
+                actors.append((sent, term.weight))
+            elif kind is _HYPOTHETICAL:
+                modals.append((sent, start, end + 1 - trail, term.weight))
+            elif kind is _NO_EXPLOITATION:
+                no_exploit.append((sent, term.display, term.weight))
+            elif kind is _MASK:
+                return None
+            elif kind is _BLOCK:
+                blocked = True
+            elif kind is _FORCE:
+                forced = True
+            bucket = evidence.get(term.concept)
+            if bucket is None:
+                evidence[term.concept] = {shown}
+            else:
+                bucket.add(shown)
+    return _judge(
+        layout, threshold, lang, breaches, surveillance, modals, actors, negative, vulnerability, no_exploit,
+        blocked, forced, evidence,
+    )  # fmt: skip
+
+
+def _judge(
+    layout: Layout,
+    threshold: float,
+    lang: str | None,
+    breaches: list[tuple[int, int, float, bool]],
+    surveillance: list[tuple[int, float, str]],
+    modals: list[tuple[int, int, int, float]],
+    actors: list[tuple[int, float]],
+    negative: list[tuple[int, str, float]],
+    vulnerability: list[tuple[int, str, float]],
+    no_exploit: list[tuple[int, str, float]],
+    blocked: bool,
+    forced: bool,
+    evidence: dict[str, set[str]],
+) -> Verdict:
+    """The verdict from the hits sorted by kind: (sentence, start, weight, weak?) per breach, (sentence, weight,
+    concept) per surveillance term, (sentence, start, end, weight) per hypothetical, (sentence, weight) per
+    actor, (sentence, display, weight) per cue, and the words shown per concept."""
     proximity = layout.proximity
-    b_weight = list(b_base)
-    for i, sent in enumerate(b_sent):
-        for m_sent, m_start, m_end, m_weight in modals:
-            if m_sent == sent and m_start <= b_start[i] and b_start[i] - m_end <= _MODAL_REACH:
-                b_weight[i] = min(b_weight[i], b_base[i] * (1.0 - m_weight))
-        if b_weak[i]:
-            for a_sent, a_weight in actors:
-                reach = proximity(a_sent, sent)
-                if reach >= _ACTOR_REACH and a_weight * reach > b_weight[i]:
-                    b_weight[i] = a_weight * reach
-    breach = list(zip(b_sent, b_weight, strict=True))
-
+    b_weight: list[float] = []
+    real = 0.0
     tie_concepts: dict[str, float] = {}
-    if breach:
+    if breaches:
+        for sent, b_start, base, weak in breaches:
+            weight = base
+            for m_sent, m_start, m_end, m_weight in modals:
+                if m_sent == sent and m_start <= b_start and b_start - m_end <= _MODAL_REACH:
+                    weight = min(weight, base * (1.0 - m_weight))
+            if weak:
+                for a_sent, a_weight in actors:
+                    reach = proximity(a_sent, sent)
+                    if reach >= _ACTOR_REACH and a_weight * reach > weight:
+                        weight = a_weight * reach
+            elif weight > real:
+                real = weight
+            b_weight.append(weight)
+        # Closeness depends on sentences only, so the strongest breach per sentence is all a tie needs, and each
+        # sentence of surveillance terms needs its best tie computed once.
+        strongest: dict[int, float] = {}
+        for (sent, _, _, _), weight in zip(breaches, b_weight, strict=True):
+            if weight > strongest.get(sent, -1.0):
+                strongest[sent] = weight
+        best_by_sent: dict[int, float] = {}
         for s_sent, s_weight, concept in surveillance:
-            best = 0.0
-            for sent, weight in breach:
-                v = weight * proximity(s_sent, sent)
-                if v > best:
-                    best = v
+            best = best_by_sent.get(s_sent)
+            if best is None:
+                best = 0.0
+                for sent, weight in strongest.items():
+                    v = weight * (1.0 if sent == s_sent else proximity(s_sent, sent))
+                    if v > best:
+                        best = v
+                best_by_sent[s_sent] = best
             tie = s_weight * best
             if tie > tie_concepts.get(concept, 0.0):
                 tie_concepts[concept] = tie
     raw = _combine(list(tie_concepts.values())) if tie_concepts else 0.0
 
-    top_breach = max(b_weight, default=0.0)
-    real = max((w for w, weak in zip(b_weight, b_weak, strict=True) if not weak), default=0.0)
+    top_breach = max(b_weight) if b_weight else 0.0
     real = real if real >= _REAL_BREACH else 0.0
     neg = _cue_strength(negative, layout) if negative else 0.0
     vuln = _cue_strength(vulnerability, layout) if vulnerability else 0.0
@@ -198,42 +310,46 @@ def score_hits(hits: Sequence[Hit], layout: Layout, threshold: float, lang: str 
     forced = forced and not blocked
     match = forced or (not blocked and score >= threshold)
 
-    top_surv = max((w for _, w, _ in surveillance), default=0.0)
+    cats: tuple[str, ...] = ()
+    reason: Reason | None = None
     if match:
-        floor = max(tie_concepts.values(), default=0.0) * 0.4
-        ordered = sorted(tie_concepts.items(), key=lambda kv: -kv[1])
-        cats = tuple(c for c, t in ordered if t > 0 and t >= floor and c in _CATEGORY_SET)
+        if tie_concepts:
+            floor = max(tie_concepts.values()) * 0.4
+            # Strongest first; equal ones keep the order they were met in (the sort is stable).
+            ordered = (
+                sorted(tie_concepts.items(), key=_VALUE, reverse=True)
+                if len(tie_concepts) > 1
+                else tie_concepts.items()
+            )
+            cats = tuple([c for c, t in ordered if t > 0 and t >= floor and c in _CATEGORY_SET])
     else:
+        top_surv = 0.0
         by_weight: dict[str, float] = {}
         for _, w, c in surveillance:
+            if w > top_surv:
+                top_surv = w
             if w > by_weight.get(c, 0.0):
                 by_weight[c] = w
-        ordered = sorted(by_weight.items(), key=lambda kv: -kv[1])
-        cats = tuple(c for c, w in ordered if w >= 0.5 and c in _CATEGORY_SET)
-
-    reason: Reason | None = None
-    if not match:
+        if by_weight:
+            ordered = sorted(by_weight.items(), key=_VALUE, reverse=True) if len(by_weight) > 1 else by_weight.items()
+            cats = tuple([c for c, w in ordered if w >= 0.5 and c in _CATEGORY_SET])
         if blocked:
-            reason = Reason.BLOCKED_BY_RULE
+            reason = _BLOCKED_BY_RULE
         elif vuln >= 0.4 and top_surv >= 0.4:
-            reason = Reason.VULNERABILITY_NO_EXPOSURE
+            reason = _VULNERABILITY_NO_EXPOSURE
         elif top_breach >= 0.5 and top_surv < 0.5:
-            reason = Reason.NON_SURVEILLANCE_BREACH
+            reason = _NON_SURVEILLANCE_BREACH
         elif top_surv >= 0.5 and (top_breach < 0.5 or neg >= 0.3):
-            reason = Reason.SURVEILLANCE_NO_BREACH
+            reason = _SURVEILLANCE_NO_BREACH
         elif top_breach >= 0.5:
-            reason = Reason.NON_SURVEILLANCE_BREACH
+            reason = _NON_SURVEILLANCE_BREACH
         elif top_surv >= 0.4:
-            reason = Reason.SURVEILLANCE_NO_BREACH
+            reason = _SURVEILLANCE_NO_BREACH
         else:
-            reason = Reason.NO_BREACH_EVENT
+            reason = _NO_BREACH_EVENT
 
-    return Verdict(
-        match=match,
-        score=score,
-        categories=cats,
-        evidence={k: tuple(sorted(v)) for k, v in sorted(evidence.items())},
-        reason=reason,
-        lang=lang,
-        forced=forced,
-    )
+    shown_by_concept: dict[str, tuple[str, ...]] = {}
+    for concept in sorted(evidence):
+        words = evidence[concept]
+        shown_by_concept[concept] = tuple(sorted(words)) if len(words) > 1 else tuple(words)
+    return Verdict(match, score, cats, shown_by_concept, reason, lang, forced)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 
 class Reason(StrEnum):
@@ -16,13 +16,17 @@ class Reason(StrEnum):
     BLOCKED_BY_RULE = "blocked_by_rule"  # a guild's veto term occurs in the story
 
 
-@dataclass(frozen=True, slots=True)
-class Verdict:
+_NO_EVIDENCE: Mapping[str, tuple[str, ...]] = MappingProxyType({})
+
+
+class Verdict(NamedTuple):
+    """Immutable like a frozen dataclass, and built several times faster: the classifier makes one per story."""
+
     match: bool
     score: float  # 0..1; compared with the (guild's) threshold to decide `match`
     categories: tuple[str, ...]
     # Terms that fired, grouped by concept ("hack": ("hacked",), "alpr": ("plate reader",), "policy": (...)).
-    evidence: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    evidence: Mapping[str, tuple[str, ...]] = _NO_EVIDENCE
     reason: Reason | None = None  # why not, for a non-match
     lang: str | None = None
     forced: bool = False  # matched because of a guild's "force" term
