@@ -155,11 +155,9 @@ def parse_query(text: str) -> ParsedQuery:
         )
     if not terms and not phrases:
         if excluded:
-            raise QueryError(
-                "Say what to look for, not only what to leave out: for example `fuite caméras -test`."
-            )
+            raise QueryError("Say what to look for, not only what to leave out: for example `fuite caméras -test`.")
         raise QueryError(
             "Type at least one word to search for, for example `Clearview`, `fuite de données` or "
-            "`\"face recognition\" -test`."
+            '`"face recognition" -test`.'
         )
     return ParsedQuery(tuple(terms), tuple(phrases), tuple(excluded), tuple(notes))

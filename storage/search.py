@@ -1,8 +1,10 @@
 """`/search`: ranked full-text search over stories, on SQLite FTS5 or PostgreSQL full text, behind one function.
 
-Ranking: the newest SEARCH_WINDOW stories that match (and pass the filters) are ranked by relevance (BM25 on
-SQLite, ts_rank on PostgreSQL; titles weigh most, then summaries, then outlet names). Bounding the ranked set keeps
-a common word fast on a million stories; a query that matches more says so with `total_capped`.
+Two steps. The index returns the newest SEARCH_WINDOW candidate stories that may match (and pass the filters):
+terms become stem prefixes shortened to a length the index has precomputed (PREFIX_LENGTHS), so even a word found
+in half the archive costs a short index walk, not a merge of every posting. Then bot.search_rank checks each
+candidate exactly and scores it (title over summary over outlets), identically on both databases. Bounding the
+ranked set keeps a common word fast on a million stories; a query that matches more says so with `total_capped`.
 """
 
 from __future__ import annotations
@@ -13,14 +15,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Integer, String, bindparam, select, text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bot.search_query import STEMMERS, ParsedQuery, stem_prefix
-from storage.models import Source
-from storage.search_schema import PG_CONFIG, rebuild_statements
-from storage.types import JSONType, UTCDateTime
+from bot.search_rank import Ranker
+from storage.models import Source, Story
+from storage.search_schema import PG_CONFIG, PREFIX_LENGTHS, rebuild_statements
+from storage.types import UTCDateTime
 
-SEARCH_WINDOW = 1000
+SEARCH_WINDOW = 200
 SUMMARY_LINE_CHARS = 160
 AUTOCOMPLETE_LIMIT = 25
 # Categories are read from this many newest stories: a scan of the whole archive would be too slow to autocomplete.
@@ -42,8 +45,8 @@ class SearchHit:
 @dataclass(frozen=True)
 class SearchPage:
     hits: tuple[SearchHit, ...]
-    total: int  # matching stories, at most SEARCH_WINDOW
-    total_capped: bool  # more stories match than were ranked: refine the query to see older ones
+    total: int  # matching stories among the ranked ones, at most SEARCH_WINDOW
+    total_capped: bool  # more stories may match than were ranked: add filters or words to reach older ones
     offset: int
     limit: int
     notes: tuple[str, ...] = ()
@@ -62,41 +65,40 @@ def summary_line(summary: str, limit: int = SUMMARY_LINE_CHARS) -> str:
     return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
 
 
-def _variants(word: str, languages: Sequence[str] | None) -> tuple[str, str | None]:
-    # A stem prefix of the word also matches the word itself, so one of the two is enough.
-    return word, stem_prefix(word, languages)
+def index_prefix(word: str, languages: Sequence[str] | None) -> str | None:
+    """The prefix the index is asked for: the stem cut to the longest precomputed length (None: exact word)."""
+    stem = stem_prefix(word, languages)
+    if stem is None:
+        return None
+    return stem[: max(n for n in PREFIX_LENGTHS if n <= len(stem))]
 
 
 # Every word reaching these builders is letters and digits only (bot.search_query guarantees it), so quoting is
-# enough to keep it a plain token.
-def _fts5_word(word: str, languages: Sequence[str] | None) -> str:
-    exact, prefix = _variants(word, languages)
-    if prefix is None:
-        return f'"{exact}"'
-    return f'"{prefix}"*'
-
-
+# enough to keep it a plain token. Exclusions use the exact word only: excluding by a shortened prefix would drop
+# stories that do match; the ranker removes inflected forms afterwards.
 def fts5_expression(query: ParsedQuery, languages: Sequence[str] | None = None) -> str:
-    positive = [_fts5_word(w, languages) for w in query.terms]
-    positive += ['"' + " ".join(p) + '"' for p in query.phrases]
+    def term(word: str) -> str:
+        prefix = index_prefix(word, languages)
+        return f'"{word}"' if prefix is None else f'"{prefix}"*'
+
+    positive = [term(w) for w in query.terms] + ['"' + " ".join(p) + '"' for p in query.phrases]
     expr = " AND ".join(positive)
     for words in query.excluded:
-        expr += " NOT " + (_fts5_word(words[0], languages) if len(words) == 1 else '"' + " ".join(words) + '"')
+        expr += ' NOT "' + " ".join(words) + '"'
     return expr
 
 
-def _ts_word(word: str, languages: Sequence[str] | None) -> str:
-    exact, prefix = _variants(word, languages)
-    return f"'{exact}'" if prefix is None else f"'{prefix}':*"
-
-
 def tsquery_expression(query: ParsedQuery, languages: Sequence[str] | None = None) -> str:
+    # GIN has no precomputed prefixes: the whole stem is the most selective prefix to ask for.
+    def term(word: str) -> str:
+        prefix = stem_prefix(word, languages)
+        return f"'{word}'" if prefix is None else f"'{prefix}':*"
+
     def phrase(words: Sequence[str]) -> str:
         return "(" + " <-> ".join(f"'{w}'" for w in words) + ")"
 
-    parts = [_ts_word(w, languages) for w in query.terms]
-    parts += [phrase(p) for p in query.phrases]
-    parts += ["!" + (_ts_word(w[0], languages) if len(w) == 1 else phrase(w)) for w in query.excluded]
+    parts = [term(w) for w in query.terms] + [phrase(p) for p in query.phrases]
+    parts += ["!" + phrase(w) for w in query.excluded]
     return " & ".join(parts)
 
 
@@ -148,71 +150,51 @@ async def search_stories(
             return SearchPage((), 0, False, offset, limit, tuple(notes))
         params["source_ids"] = ids
         binds.append(bindparam("source_ids", expanding=True, type_=Integer()))
-        filters.append("EXISTS (SELECT 1 FROM articles a WHERE a.story_id = s.id AND a.source_id IN :source_ids)")
+        filters.append("s.id IN (SELECT a.story_id FROM articles a WHERE a.source_id IN :source_ids)")
 
     where = "".join(f" AND {f}" for f in filters)
     if dialect == "sqlite":
         params["q"] = fts5_expression(query, languages)
-        # f.rowid is the story id: FTS5 walks its doclist newest first and stops after the window.
-        sql = f"""
-        WITH cand AS (
-            SELECT f.rowid AS id, bm25(story_fts, 4.0, 1.0, 0.5) AS score
-            FROM story_fts f JOIN stories s ON s.id = f.rowid
-            WHERE story_fts MATCH :q{where}
-            ORDER BY f.rowid DESC LIMIT :window)
-        SELECT s.id, s.title, s.summary, s.outlet_count, s.first_seen_at, s.language, s.categories,
-               -c.score AS score, (SELECT count(*) FROM cand) AS total
-        FROM cand c JOIN stories s ON s.id = c.id
-        ORDER BY c.score, s.id DESC LIMIT :limit OFFSET :offset"""
+        join = " JOIN stories s ON s.id = f.rowid" if filters else ""
+        # f.rowid is the story id: FTS5 walks its doclists newest first and stops after the window.
+        sql = f"""SELECT f.rowid AS id, f.title, f.body, f.outlets FROM story_fts f{join}
+                  WHERE story_fts MATCH :q{where} ORDER BY f.rowid DESC LIMIT :window"""
     else:
         params["q"] = tsquery_expression(query, languages)
         binds.append(bindparam("q", type_=String()))
         join = " JOIN stories s ON s.id = ss.story_id" if filters else ""
-        sql = f"""
-        WITH cand AS MATERIALIZED (
-            SELECT ss.story_id AS id, ss.tsv
-            FROM story_search ss{join}
-            WHERE ss.tsv @@ to_tsquery('{PG_CONFIG}', :q){where}
-            ORDER BY ss.story_id DESC LIMIT :window),
-        ranked AS (
-            SELECT id, ts_rank('{{0.1, 0.3, 0.5, 1.0}}', tsv, to_tsquery('{PG_CONFIG}', :q)) AS score,
-                   count(*) OVER () AS total
-            FROM cand)
-        SELECT s.id, s.title, s.summary, s.outlet_count, s.first_seen_at, s.language, s.categories,
-               r.score, r.total
-        FROM ranked r JOIN stories s ON s.id = r.id
-        ORDER BY r.score DESC, s.id DESC LIMIT :limit OFFSET :offset"""
-        # A generic plan cannot know how common the words are, and would pick the wrong index.
-        await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
-    stmt = (
-        text(sql)
-        .bindparams(*binds)
-        .columns(first_seen_at=UTCDateTime(), categories=JSONType)  # type: ignore[arg-type]
-    )
-    rows = (await session.execute(stmt, params)).all()
-    total = int(rows[0].total) if rows else await _count_beyond(session, stmt, params, offset)
+        sql = f"""SELECT ss.story_id AS id, ss.title, ss.body, ss.outlets FROM story_search ss{join}
+                  WHERE ss.tsv @@ to_tsquery('{PG_CONFIG}', :q){where}
+                  ORDER BY ss.story_id DESC LIMIT :window"""
+        # A generic plan cannot know how common the words are and would pick the wrong index; JIT compiling
+        # costs more than these short queries run.
+        await session.execute(
+            text("SELECT set_config('plan_cache_mode', 'force_custom_plan', true), set_config('jit', 'off', true)")
+        )
+    candidates = (await session.execute(text(sql).bindparams(*binds), params)).all()
+    ranker = Ranker(query, languages)
+    scored = [(score, int(c.id)) for c in candidates if (score := ranker.score(c.title, c.body, c.outlets)) is not None]
+    scored.sort(key=lambda pair: (-pair[0], -pair[1]))
+    page = scored[offset : offset + limit]
+    stories = {}
+    if page:
+        rows = await session.execute(select(Story).where(Story.id.in_([story_id for _, story_id in page])))
+        stories = {story.id: story for story in rows.scalars()}
     hits = tuple(
         SearchHit(
-            story_id=int(r.id),
-            headline=r.title,
-            outlet_count=int(r.outlet_count),
-            first_seen=r.first_seen_at,
-            summary_line=summary_line(r.summary),
-            language=r.language,
-            categories=tuple(r.categories or ()),
-            score=float(r.score),
+            story_id=story.id,
+            headline=story.title,
+            outlet_count=story.outlet_count,
+            first_seen=story.first_seen_at,
+            summary_line=summary_line(story.summary),
+            language=story.language,
+            categories=tuple(story.categories or ()),
+            score=score,
         )
-        for r in rows
+        for score, story_id in page
+        if (story := stories.get(story_id)) is not None
     )
-    return SearchPage(hits, total, total >= SEARCH_WINDOW, offset, limit, tuple(notes))
-
-
-async def _count_beyond(session: AsyncSession, stmt: Any, params: dict[str, Any], offset: int) -> int:
-    """The total when the page is empty: zero, unless the user paged past the end of a non-empty result."""
-    if offset == 0:
-        return 0
-    rows = (await session.execute(stmt, {**params, "offset": 0, "limit": 1})).all()
-    return int(rows[0].total) if rows else 0
+    return SearchPage(hits, len(scored), len(candidates) >= SEARCH_WINDOW, offset, limit, tuple(notes))
 
 
 async def category_choices(session: AsyncSession, prefix: str = "", limit: int = AUTOCOMPLETE_LIMIT) -> list[str]:
@@ -260,7 +242,8 @@ def _like_prefix(prefix: str) -> str:
     return escaped + "%"
 
 
-async def rebuild_search_index(session: AsyncSession) -> None:
-    """Re-index every story from scratch: after a bulk import with triggers off, or to repair the index."""
-    for statement in rebuild_statements(session.get_bind().dialect.name):
-        await session.execute(text(statement))
+async def rebuild_search_index(db: AsyncSession | AsyncConnection) -> None:
+    """Re-index every story from scratch: after a bulk import without the triggers, or to repair the index."""
+    dialect = db.dialect if isinstance(db, AsyncConnection) else db.get_bind().dialect
+    for statement in rebuild_statements(dialect.name):
+        await db.execute(text(statement))

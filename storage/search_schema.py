@@ -24,6 +24,8 @@ from sqlalchemy.engine import Connection
 SQLITE_TABLE = "story_fts"
 PG_TABLE = "story_search"
 PG_CONFIG = "bw_search"
+# FTS5 precomputes the doclists of every prefix of these lengths; storage.search cuts stem prefixes to one of them.
+PREFIX_LENGTHS = (4, 6, 8)
 
 # FTS5 creates shadow tables named story_fts_data, story_fts_idx, story_fts_content, story_fts_docsize, _config.
 _HIDDEN_PREFIXES = (SQLITE_TABLE, PG_TABLE)
@@ -58,14 +60,12 @@ def _sqlite_refresh(story_id: str) -> str:
 
 
 SQLITE_CREATE = [
-    f"CREATE VIRTUAL TABLE {SQLITE_TABLE} USING fts5(title, body, outlets, "
-    "tokenize = 'unicode61 remove_diacritics 2')",
+    f"CREATE VIRTUAL TABLE {SQLITE_TABLE} USING fts5(title, body, outlets, tokenize = 'unicode61 remove_diacritics 2')",
     "CREATE TRIGGER story_fts_stories_ai AFTER INSERT ON stories BEGIN " + _sqlite_refresh("new.id") + " END",
     "CREATE TRIGGER story_fts_stories_au AFTER UPDATE OF title, summary ON stories BEGIN "
     + _sqlite_refresh("new.id")
     + " END",
-    "CREATE TRIGGER story_fts_stories_ad AFTER DELETE ON stories BEGIN "
-    "DELETE FROM story_fts WHERE rowid = old.id; END",
+    "CREATE TRIGGER story_fts_stories_ad AFTER DELETE ON stories BEGIN DELETE FROM story_fts WHERE rowid = old.id; END",
     "CREATE TRIGGER story_fts_articles_ai AFTER INSERT ON articles WHEN new.story_id IS NOT NULL BEGIN "
     + _sqlite_refresh("new.story_id")
     + " END",
@@ -108,21 +108,31 @@ BEGIN
                  'WITH %s, simple', dict);
 END $$"""
 
-_PG_DOC = f"""
+_PG_TEXT = """
 SELECT s.id,
-       setweight(to_tsvector('{PG_CONFIG}', s.title || ' ' || coalesce((SELECT string_agg(a.title, ' ')
-           FROM articles a WHERE a.story_id = s.id AND a.title <> s.title), '')), 'A')
-    || setweight(to_tsvector('{PG_CONFIG}', s.summary || ' ' || coalesce((SELECT string_agg(a.summary, ' ')
-           FROM articles a WHERE a.story_id = s.id AND a.summary <> s.summary), '')), 'B')
-    || setweight(to_tsvector('{PG_CONFIG}', coalesce((SELECT string_agg(coalesce(a.outlet, src.name, ''), ' ')
-           FROM articles a LEFT JOIN sources src ON src.id = a.source_id WHERE a.story_id = s.id), '')), 'C')
+       s.title || ' ' || coalesce((SELECT string_agg(a.title, ' ')
+           FROM articles a WHERE a.story_id = s.id AND a.title <> s.title), '') AS title,
+       s.summary || ' ' || coalesce((SELECT string_agg(a.summary, ' ')
+           FROM articles a WHERE a.story_id = s.id AND a.summary <> s.summary), '') AS body,
+       coalesce((SELECT string_agg(coalesce(a.outlet, src.name, ''), ' ')
+           FROM articles a LEFT JOIN sources src ON src.id = a.source_id WHERE a.story_id = s.id), '') AS outlets
 FROM stories s"""
+
+# The text is kept beside the vector because the ranker (bot.search_rank) reads it, as it reads FTS5's columns.
+_PG_DOC = f"""
+SELECT d.id, d.title, d.body, d.outlets,
+       setweight(to_tsvector('{PG_CONFIG}', d.title), 'A') || setweight(to_tsvector('{PG_CONFIG}', d.body), 'B')
+       || setweight(to_tsvector('{PG_CONFIG}', d.outlets), 'C')
+FROM ({_PG_TEXT} {{where}}) d"""
 
 PG_CREATE = [
     _PG_EXTENSION,
     _PG_CONFIG,
     f"""CREATE TABLE {PG_TABLE} (
         story_id BIGINT PRIMARY KEY REFERENCES stories(id) ON DELETE CASCADE,
+        title TEXT NOT NULL,
+        body TEXT NOT NULL,
+        outlets TEXT NOT NULL,
         tsv TSVECTOR NOT NULL)""",
     f"CREATE INDEX {PG_TABLE}_tsv ON {PG_TABLE} USING gin (tsv)",
     # search_path is pinned so the trigger finds the config and tables whatever the writer's session uses.
@@ -130,8 +140,9 @@ PG_CREATE = [
         SET search_path FROM CURRENT AS $$
     BEGIN
       IF sid IS NULL THEN RETURN; END IF;
-      INSERT INTO {PG_TABLE}(story_id, tsv) {_PG_DOC} WHERE s.id = sid
-      ON CONFLICT (story_id) DO UPDATE SET tsv = EXCLUDED.tsv;
+      INSERT INTO {PG_TABLE}(story_id, title, body, outlets, tsv) {_PG_DOC.format(where="WHERE s.id = sid")}
+      ON CONFLICT (story_id) DO UPDATE
+        SET title = EXCLUDED.title, body = EXCLUDED.body, outlets = EXCLUDED.outlets, tsv = EXCLUDED.tsv;
     END $$""",
     """CREATE FUNCTION bw_stories_search_trigger() RETURNS trigger LANGUAGE plpgsql
         SET search_path FROM CURRENT AS $$
@@ -172,9 +183,10 @@ PG_DROP = [
 ]
 # Dropping the GIN index around the bulk insert builds it once, far faster than row by row.
 PG_REBUILD = [
+    "SELECT set_config('jit', 'off', true)",
     f"DROP INDEX IF EXISTS {PG_TABLE}_tsv",
     f"TRUNCATE {PG_TABLE}",
-    f"INSERT INTO {PG_TABLE}(story_id, tsv) {_PG_DOC}",
+    f"INSERT INTO {PG_TABLE}(story_id, title, body, outlets, tsv) {_PG_DOC.format(where='')}",
     f"CREATE INDEX {PG_TABLE}_tsv ON {PG_TABLE} USING gin (tsv)",
     f"ANALYZE {PG_TABLE}",
 ]

@@ -56,8 +56,8 @@ def test_absurd_queries_are_explained(text: str, fragment: str) -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        'NEAR(leak camera, 3)',
-        'title:leak OR summary:camera',
+        "NEAR(leak camera, 3)",
+        "title:leak OR summary:camera",
         'leak* "',
         "leak AND NOT camera",
         "'; DROP TABLE stories; --",

@@ -19,6 +19,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table('articles', schema=None) as batch_op:
+        batch_op.create_index('ix_articles_source_story', ['source_id', 'story_id'], unique=False)
     bind = op.get_bind()
     create_search_objects(bind)
     # Stories stored before this revision are indexed once here; triggers keep new writes current.
@@ -28,3 +30,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     drop_search_objects(op.get_bind())
+    with op.batch_alter_table('articles', schema=None) as batch_op:
+        batch_op.drop_index('ix_articles_source_story')
