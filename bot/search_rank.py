@@ -9,6 +9,7 @@ outlet names, with diminishing returns for repeats.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -23,10 +24,11 @@ class _Matcher:
     word: str
     prefix: str | None
 
-    def hits(self, field: Sequence[str]) -> int:
+    def hits(self, counts: Counter[str]) -> int:
         if self.prefix is None:
-            return sum(1 for w in field if w == self.word)
-        return sum(1 for w in field if w == self.word or w.startswith(self.prefix))
+            return counts.get(self.word, 0)
+        prefix = self.prefix  # a stem prefix always starts the word itself (see stem_prefix)
+        return sum(n for w, n in counts.items() if w.startswith(prefix))
 
 
 def _phrase_hits(phrase: Sequence[str], field: Sequence[str]) -> int:
@@ -45,21 +47,26 @@ class Ranker:
 
     def score(self, title: str, body: str, outlets: str) -> float | None:
         fields = [words(title), words(body), words(outlets)]
+        counts = [Counter(f) for f in fields]
         for matcher in self.excluded_words:
-            if any(matcher.hits(f) for f in fields):
+            if any(matcher.hits(c) for c in counts):
                 return None
         for phrase in self.excluded_phrases:
             if any(_phrase_hits(phrase, f) for f in fields):
                 return None
         total = 0.0
         for matcher in self.terms:
-            counts = [matcher.hits(f) for f in fields]
-            if not any(counts):
+            total += _weigh([matcher.hits(c) for c in counts])
+            if not total:
                 return None
-            total += sum(w * (1 + math.log(c)) for w, c in zip(FIELD_WEIGHTS, counts, strict=True) if c)
         for phrase in self.phrases:
-            counts = [_phrase_hits(phrase, f) for f in fields]
-            if not any(counts):
+            found = _weigh([_phrase_hits(phrase, f) for f in fields])
+            if not found:
                 return None
-            total += PHRASE_BONUS * sum(w * (1 + math.log(c)) for w, c in zip(FIELD_WEIGHTS, counts, strict=True) if c)
+            total += PHRASE_BONUS * found
         return round(total, 4)
+
+
+def _weigh(counts: Sequence[int]) -> float:
+    """0 when nothing was found; repeats count less and less (1 + ln n)."""
+    return sum(w * (1 + math.log(c)) for w, c in zip(FIELD_WEIGHTS, counts, strict=True) if c)

@@ -60,7 +60,8 @@ def _sqlite_refresh(story_id: str) -> str:
 
 
 SQLITE_CREATE = [
-    f"CREATE VIRTUAL TABLE {SQLITE_TABLE} USING fts5(title, body, outlets, tokenize = 'unicode61 remove_diacritics 2')",
+    f"CREATE VIRTUAL TABLE {SQLITE_TABLE} USING fts5(title, body, outlets, "
+    f"tokenize = 'unicode61 remove_diacritics 2', prefix = '{' '.join(map(str, PREFIX_LENGTHS))}')",
     "CREATE TRIGGER story_fts_stories_ai AFTER INSERT ON stories BEGIN " + _sqlite_refresh("new.id") + " END",
     "CREATE TRIGGER story_fts_stories_au AFTER UPDATE OF title, summary ON stories BEGIN "
     + _sqlite_refresh("new.id")
