@@ -73,7 +73,14 @@ def normalise(text: str) -> str:
 
 
 def words(text: str) -> list[str]:
-    return _WORD.findall(normalise(text))
+    """The words of `text`, normalised; accents are stripped word by word, as few words carry any."""
+    return [w if w.isascii() else _strip(w) for w in _WORD.findall(text.lower())]
+
+
+@lru_cache(maxsize=65536)
+def _strip(word: str) -> str:
+    # A letter NFKD turns into several (ligatures, ß stays) can only split into more letters, never separators.
+    return "".join(_WORD.findall(_MARKS.sub("", unicodedata.normalize("NFKD", word)))).lower()
 
 
 @lru_cache(maxsize=16)
