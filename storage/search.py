@@ -14,16 +14,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, String, bindparam, select, text
+from sqlalchemy import Integer, String, bindparam, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from bot.search_query import STEMMERS, ParsedQuery, stem_prefix
+from bot.search_query import STEMMERS, ParsedQuery, stem_prefix, words
 from bot.search_rank import Ranker
 from storage.models import Source, Story
 from storage.search_schema import PG_CONFIG, PREFIX_LENGTHS, rebuild_statements
 from storage.types import UTCDateTime
 
 SEARCH_WINDOW = 200
+PG_PROBE_ROWS = 20_000
 SUMMARY_LINE_CHARS = 160
 AUTOCOMPLETE_LIMIT = 25
 # Categories are read from this many newest stories: a scan of the whole archive would be too slow to autocomplete.
@@ -76,16 +77,27 @@ def index_prefix(word: str, languages: Sequence[str] | None) -> str | None:
 # Every word reaching these builders is letters and digits only (bot.search_query guarantees it), so quoting is
 # enough to keep it a plain token. Exclusions use the exact word only: excluding by a shortened prefix would drop
 # stories that do match; the ranker removes inflected forms afterwards.
-def fts5_expression(query: ParsedQuery, languages: Sequence[str] | None = None) -> str:
+def fts5_expression(
+    query: ParsedQuery, languages: Sequence[str] | None = None, *, tags: Sequence[Sequence[str]] = ()
+) -> str:
+    """The MATCH expression: the user's words in the text columns, and each tag alternative set in `tags`."""
+
     def term(word: str) -> str:
         prefix = index_prefix(word, languages)
         return f'"{word}"' if prefix is None else f'"{prefix}"*'
 
     positive = [term(w) for w in query.terms] + ['"' + " ".join(p) + '"' for p in query.phrases]
     expr = " AND ".join(positive)
-    for words in query.excluded:
-        expr += ' NOT "' + " ".join(words) + '"'
+    for excluded in query.excluded:
+        expr += ' NOT "' + " ".join(excluded) + '"'
+    expr = "{title body outlets} : (" + expr + ")"
+    for alternatives in tags:
+        expr += " AND tags : (" + " OR ".join(f'"{tag}"' for tag in alternatives) + ")"
     return expr
+
+
+def _tag(kind: str, value: str) -> str:
+    return " ".join(["zz" + kind, *words(value), "zzend"])
 
 
 def tsquery_expression(query: ParsedQuery, languages: Sequence[str] | None = None) -> str:
@@ -108,6 +120,15 @@ async def _source_ids(session: AsyncSession, source: str) -> list[int]:
     return [int(r) for r in rows.scalars()]
 
 
+@dataclass
+class _Filters:
+    category: str | None
+    language: str | None
+    cutoff: datetime | None
+    min_story_id: int | None  # no story below this id was first seen after the cutoff
+    source_ids: list[int] | None
+
+
 async def search_stories(
     session: AsyncSession,
     query: ParsedQuery,
@@ -124,54 +145,26 @@ async def search_stories(
     limit = max(1, min(limit, 50))
     offset = max(0, offset)
     notes = list(query.notes)
-    dialect = session.get_bind().dialect.name
-    filters: list[str] = []
-    params: dict[str, Any] = {"window": SEARCH_WINDOW, "limit": limit, "offset": offset}
-    binds: list[Any] = []
     languages = [language] if language in STEMMERS else None
-    if category:
-        params["category"] = category
-        filters.append(
-            "EXISTS (SELECT 1 FROM json_each(s.categories) j WHERE j.value = :category)"
-            if dialect == "sqlite"
-            else "s.categories ? :category"
-        )
-    if language:
-        params["language"] = language
-        filters.append("s.language = :language")
+    filters = _Filters(category or None, language or None, None, None, None)
     if days is not None:
-        params["cutoff"] = (now or datetime.now(UTC)) - timedelta(days=max(0, days))
-        binds.append(bindparam("cutoff", type_=UTCDateTime()))
-        filters.append("s.first_seen_at >= :cutoff")
+        filters.cutoff = (now or datetime.now(UTC)) - timedelta(days=max(0, days))
+        # Story ids grow with time: a lower bound on the id lets the index stop walking at the cutoff.
+        filters.min_story_id = await session.scalar(
+            select(func.min(Story.id)).where(Story.first_seen_at >= filters.cutoff)
+        )
+        if filters.min_story_id is None:
+            return SearchPage((), 0, False, offset, limit, tuple(notes))
     if source:
-        ids = await _source_ids(session, source)
-        if not ids:
+        filters.source_ids = await _source_ids(session, source)
+        if not filters.source_ids:
             notes.append(f"No source is called “{source}”; pick one from the list.")
             return SearchPage((), 0, False, offset, limit, tuple(notes))
-        params["source_ids"] = ids
-        binds.append(bindparam("source_ids", expanding=True, type_=Integer()))
-        filters.append("s.id IN (SELECT a.story_id FROM articles a WHERE a.source_id IN :source_ids)")
 
-    where = "".join(f" AND {f}" for f in filters)
-    if dialect == "sqlite":
-        params["q"] = fts5_expression(query, languages)
-        join = " JOIN stories s ON s.id = f.rowid" if filters else ""
-        # f.rowid is the story id: FTS5 walks its doclists newest first and stops after the window.
-        sql = f"""SELECT f.rowid AS id, f.title, f.body, f.outlets FROM story_fts f{join}
-                  WHERE story_fts MATCH :q{where} ORDER BY f.rowid DESC LIMIT :window"""
+    if session.get_bind().dialect.name == "sqlite":
+        candidates = await _sqlite_candidates(session, query, languages, filters)
     else:
-        params["q"] = tsquery_expression(query, languages)
-        binds.append(bindparam("q", type_=String()))
-        join = " JOIN stories s ON s.id = ss.story_id" if filters else ""
-        sql = f"""SELECT ss.story_id AS id, ss.title, ss.body, ss.outlets FROM story_search ss{join}
-                  WHERE ss.tsv @@ to_tsquery('{PG_CONFIG}', :q){where}
-                  ORDER BY ss.story_id DESC LIMIT :window"""
-        # A generic plan cannot know how common the words are and would pick the wrong index; JIT compiling
-        # costs more than these short queries run.
-        await session.execute(
-            text("SELECT set_config('plan_cache_mode', 'force_custom_plan', true), set_config('jit', 'off', true)")
-        )
-    candidates = (await session.execute(text(sql).bindparams(*binds), params)).all()
+        candidates = await _pg_candidates(session, query, languages, filters)
     ranker = Ranker(query, languages)
     scored = [(score, int(c.id)) for c in candidates if (score := ranker.score(c.title, c.body, c.outlets)) is not None]
     scored.sort(key=lambda pair: (-pair[0], -pair[1]))
@@ -195,6 +188,79 @@ async def search_stories(
         if (story := stories.get(story_id)) is not None
     )
     return SearchPage(hits, len(scored), len(candidates) >= SEARCH_WINDOW, offset, limit, tuple(notes))
+
+
+async def _sqlite_candidates(
+    session: AsyncSession, query: ParsedQuery, languages: Sequence[str] | None, filters: _Filters
+) -> Sequence[Any]:
+    tags: list[list[str]] = []
+    if filters.category:
+        tags.append([_tag("cat", filters.category)])
+    if filters.language:
+        tags.append([_tag("lang", filters.language)])
+    if filters.source_ids:
+        tags.append([f"zzsrc{i}" for i in filters.source_ids])
+    params: dict[str, Any] = {"q": fts5_expression(query, languages, tags=tags), "window": SEARCH_WINDOW}
+    join = where = ""
+    binds = []
+    if filters.cutoff is not None:
+        join = " JOIN stories s ON s.id = f.rowid"
+        where = " AND f.rowid >= :min_id AND s.first_seen_at >= :cutoff"
+        params.update(min_id=filters.min_story_id, cutoff=filters.cutoff)
+        binds.append(bindparam("cutoff", type_=UTCDateTime()))
+    # f.rowid is the story id: FTS5 walks its doclists newest first and stops after the window.
+    sql = f"""SELECT f.rowid AS id, f.title, f.body, f.outlets FROM story_fts f{join}
+              WHERE story_fts MATCH :q{where} ORDER BY f.rowid DESC LIMIT :window"""
+    return (await session.execute(text(sql).bindparams(*binds), params)).all()
+
+
+async def _pg_candidates(
+    session: AsyncSession, query: ParsedQuery, languages: Sequence[str] | None, filters: _Filters
+) -> Sequence[Any]:
+    """Newest matches first, in two steps, because a GIN bitmap cannot stop early.
+
+    First the newest PG_PROBE_ROWS index rows are read in id order and tested one by one: a common query fills the
+    window there in a few milliseconds. Only a query rarer than that goes to the GIN index, for the older rows.
+    """
+    params: dict[str, Any] = {"q": tsquery_expression(query, languages), "window": SEARCH_WINDOW}
+    binds: list[Any] = [bindparam("q", type_=String())]
+    conditions = []
+    if filters.category:
+        conditions.append("s.categories ? :category")
+        params["category"] = filters.category
+    if filters.language:
+        conditions.append("s.language = :language")
+        params["language"] = filters.language
+    if filters.cutoff is not None:
+        conditions.append("s.first_seen_at >= :cutoff AND ss.story_id >= :min_id")
+        params.update(cutoff=filters.cutoff, min_id=filters.min_story_id)
+        binds.append(bindparam("cutoff", type_=UTCDateTime()))
+    if filters.source_ids:
+        conditions.append("s.id IN (SELECT a.story_id FROM articles a WHERE a.source_id IN :source_ids)")
+        params["source_ids"] = filters.source_ids
+        binds.append(bindparam("source_ids", expanding=True, type_=Integer()))
+    join = " JOIN stories s ON s.id = ss.story_id" if conditions else ""
+    where = "".join(f" AND {c}" for c in conditions)
+    # A generic plan cannot know how common the words are and would pick the wrong index; JIT compiling
+    # costs more than these short queries run.
+    await session.execute(
+        text("SELECT set_config('plan_cache_mode', 'force_custom_plan', true), set_config('jit', 'off', true)")
+    )
+    columns = "ss.story_id AS id, ss.title, ss.body, ss.outlets"
+    match = f"ss.tsv @@ to_tsquery('{PG_CONFIG}', :q){where}"
+    probe = f"""SELECT {columns}
+                FROM (SELECT * FROM story_search ORDER BY story_id DESC LIMIT :probe) ss{join}
+                WHERE {match} ORDER BY ss.story_id DESC LIMIT :window"""
+    params["probe"] = PG_PROBE_ROWS
+    found = list((await session.execute(text(probe).bindparams(*binds), params)).all())
+    if len(found) >= SEARCH_WINDOW:
+        return found
+    older = f"""SELECT {columns} FROM story_search ss{join}
+                WHERE {match} AND ss.story_id < (SELECT story_id FROM story_search
+                                                 ORDER BY story_id DESC OFFSET :probe_last LIMIT 1)
+                ORDER BY ss.story_id DESC LIMIT :rest"""
+    params.update(probe_last=PG_PROBE_ROWS - 1, rest=SEARCH_WINDOW - len(found))
+    return found + list((await session.execute(text(older).bindparams(*binds), params)).all())
 
 
 async def category_choices(session: AsyncSession, prefix: str = "", limit: int = AUTOCOMPLETE_LIMIT) -> list[str]:

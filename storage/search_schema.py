@@ -43,15 +43,21 @@ def include_name(name: str | None, type_: str, parent_names: MutableMapping[Any,
 
 # --- SQLite -------------------------------------------------------------------------------------------------------
 
+# `tags` holds filter tokens (source ids, categories, language) so that filters are index look-ups too; user words
+# are confined to the other columns, and the zz prefixes keep tags apart from anything an outlet writes.
 _SQLITE_DOC = """
-INSERT INTO story_fts(rowid, title, body, outlets)
+INSERT INTO story_fts(rowid, title, body, outlets, tags)
 SELECT s.id,
        s.title || ' ' || coalesce((SELECT group_concat(a.title, ' ') FROM articles a
                                    WHERE a.story_id = s.id AND a.title <> s.title), ''),
        s.summary || ' ' || coalesce((SELECT group_concat(a.summary, ' ') FROM articles a
                                      WHERE a.story_id = s.id AND a.summary <> s.summary), ''),
        coalesce((SELECT group_concat(coalesce(a.outlet, src.name, ''), ' ') FROM articles a
-                 LEFT JOIN sources src ON src.id = a.source_id WHERE a.story_id = s.id), '')
+                 LEFT JOIN sources src ON src.id = a.source_id WHERE a.story_id = s.id), ''),
+       coalesce((SELECT group_concat('zzsrc' || a.source_id, ' ') FROM articles a WHERE a.story_id = s.id), '')
+       || ' ' || coalesce((SELECT group_concat('zzcat ' || j.value || ' zzend', ' ')
+                           FROM json_each(s.categories) j), '')
+       || ' zzlang ' || coalesce(s.language, '') || ' zzend'
 FROM stories s WHERE {where}"""
 
 
@@ -60,10 +66,10 @@ def _sqlite_refresh(story_id: str) -> str:
 
 
 SQLITE_CREATE = [
-    f"CREATE VIRTUAL TABLE {SQLITE_TABLE} USING fts5(title, body, outlets, "
+    f"CREATE VIRTUAL TABLE {SQLITE_TABLE} USING fts5(title, body, outlets, tags, "
     f"tokenize = 'unicode61 remove_diacritics 2', prefix = '{' '.join(map(str, PREFIX_LENGTHS))}')",
     "CREATE TRIGGER story_fts_stories_ai AFTER INSERT ON stories BEGIN " + _sqlite_refresh("new.id") + " END",
-    "CREATE TRIGGER story_fts_stories_au AFTER UPDATE OF title, summary ON stories BEGIN "
+    "CREATE TRIGGER story_fts_stories_au AFTER UPDATE OF title, summary, categories, language ON stories BEGIN "
     + _sqlite_refresh("new.id")
     + " END",
     "CREATE TRIGGER story_fts_stories_ad AFTER DELETE ON stories BEGIN DELETE FROM story_fts WHERE rowid = old.id; END",

@@ -310,3 +310,19 @@ async def test_source_autocomplete(sessions: Sessions) -> None:
         assert await source_choices(session, "guild", guild_id=7) == []
         assert [c.name for c in await source_choices(session, "guild", guild_id=42)] == ["Guild Only Feed"]
         assert await source_choices(session, "%_") == []
+
+
+async def test_probe_then_index_gives_the_same_answers(sessions: Sessions, monkeypatch: pytest.MonkeyPatch) -> None:
+    """PostgreSQL reads the newest rows first and the GIN index for the rest; a tiny probe exercises both."""
+    import storage.search
+
+    ids = await _corpus(sessions)
+    async with sessions() as session, session.begin():
+        for i in range(12):
+            await add_story(session, StorySpec(f"Spyware vendor breach number {i}", "Spyware logs leaked."))
+    full = [h.story_id for h in (await _search(sessions, "spyware", limit=50)).hits]
+    monkeypatch.setattr(storage.search, "PG_PROBE_ROWS", 3)
+    assert [h.story_id for h in (await _search(sessions, "spyware", limit=50)).hits] == full
+    assert len(full) == 12
+    assert await _ids(sessions, "fuite") == {ids["fr"]}  # only older than the probe
+    assert await _ids(sessions, "police", source="Mediapart") == {ids["fr"]}
