@@ -24,7 +24,10 @@ from storage.search_schema import PG_CONFIG, PREFIX_LENGTHS, rebuild_statements
 from storage.types import UTCDateTime
 
 SEARCH_WINDOW = 200
-PG_PROBE_ROWS = 20_000
+# PostgreSQL: rows read newest first before judging how common the query is, and how far walking may go on.
+PG_PROBE_ROWS = 4_000
+PG_WALK_LIMIT = 24_000
+_NO_CEILING = 2**62
 SUMMARY_LINE_CHARS = 160
 AUTOCOMPLETE_LIMIT = 25
 # Categories are read from this many newest stories: a scan of the whole archive would be too slow to autocomplete.
@@ -220,7 +223,8 @@ async def _pg_candidates(
     """Newest matches first, in two steps, because a GIN bitmap cannot stop early.
 
     First the newest PG_PROBE_ROWS index rows are read in id order and tested one by one: a common query fills the
-    window there in a few milliseconds. Only a query rarer than that goes to the GIN index, for the older rows.
+    window there in a few milliseconds. From the share that matched, walking on (up to PG_WALK_LIMIT rows) or asking
+    the GIN index for the older rows is chosen, whichever should read fewer rows.
     """
     params: dict[str, Any] = {"q": tsquery_expression(query, languages), "window": SEARCH_WINDOW}
     binds: list[Any] = [bindparam("q", type_=String())]
@@ -248,19 +252,46 @@ async def _pg_candidates(
     )
     columns = "ss.story_id AS id, ss.title, ss.body, ss.outlets"
     match = f"ss.tsv @@ to_tsquery('{PG_CONFIG}', :q){where}"
-    probe = f"""SELECT {columns}
-                FROM (SELECT * FROM story_search ORDER BY story_id DESC LIMIT :probe) ss{join}
-                WHERE {match} ORDER BY ss.story_id DESC LIMIT :window"""
-    params["probe"] = PG_PROBE_ROWS
-    found = list((await session.execute(text(probe).bindparams(*binds), params)).all())
-    if len(found) >= SEARCH_WINDOW:
+    # Step 1: the newest rows, walked in id order (the subquery's LIMIT keeps PostgreSQL from using GIN here).
+    walk = f"""SELECT {columns}
+               FROM (SELECT * FROM story_search WHERE story_id < :below ORDER BY story_id DESC LIMIT :rows) ss{join}
+               WHERE {match} ORDER BY ss.story_id DESC LIMIT :want"""
+    params.update(below=_NO_CEILING, rows=PG_PROBE_ROWS, want=SEARCH_WINDOW)
+    found = list((await session.execute(text(walk).bindparams(*binds), params)).all())
+    floor = await _walk_floor(session, _NO_CEILING, PG_PROBE_ROWS)
+    want = SEARCH_WINDOW - len(found)
+    if want <= 0 or floor is None:
         return found
-    older = f"""SELECT {columns} FROM story_search ss{join}
-                WHERE {match} AND ss.story_id < (SELECT story_id FROM story_search
-                                                 ORDER BY story_id DESC OFFSET :probe_last LIMIT 1)
-                ORDER BY ss.story_id DESC LIMIT :rest"""
-    params.update(probe_last=PG_PROBE_ROWS - 1, rest=SEARCH_WINDOW - len(found))
-    return found + list((await session.execute(text(older).bindparams(*binds), params)).all())
+    # Step 2: from the density seen, walk on if that is cheap, else ask GIN, which costs per match.
+    rows_needed = want * PG_PROBE_ROWS / max(len(found), 0.5)
+    if rows_needed <= PG_WALK_LIMIT:
+        params.update(below=floor, rows=PG_WALK_LIMIT, want=want)
+        found += (await session.execute(text(walk).bindparams(*binds), params)).all()
+        floor = await _walk_floor(session, floor, PG_WALK_LIMIT)
+        want = SEARCH_WINDOW - len(found)
+        if want <= 0 or floor is None:
+            return found
+    gin = f"""SELECT {columns} FROM story_search ss{join}
+              WHERE {match} AND ss.story_id < :below ORDER BY ss.story_id DESC LIMIT :want"""
+    params.update(below=floor, want=want)
+    return found + list((await session.execute(text(gin).bindparams(*binds), params)).all())
+
+
+async def _walk_floor(session: AsyncSession, below: int, rows: int) -> int | None:
+    """The smallest story id among the `rows` newest index rows under `below`; None when none are left under it."""
+    floor = await session.scalar(
+        text(
+            "SELECT min(story_id) FROM (SELECT story_id FROM story_search WHERE story_id < :below "
+            "ORDER BY story_id DESC LIMIT :rows) r"
+        ),
+        {"below": below, "rows": rows},
+    )
+    if floor is None:
+        return None
+    remaining = await session.scalar(
+        text("SELECT 1 FROM story_search WHERE story_id < :floor LIMIT 1"), {"floor": floor}
+    )
+    return int(floor) if remaining else None
 
 
 async def category_choices(session: AsyncSession, prefix: str = "", limit: int = AUTOCOMPLETE_LIMIT) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -312,8 +313,11 @@ async def test_source_autocomplete(sessions: Sessions) -> None:
         assert await source_choices(session, "%_") == []
 
 
-async def test_probe_then_index_gives_the_same_answers(sessions: Sessions, monkeypatch: pytest.MonkeyPatch) -> None:
-    """PostgreSQL reads the newest rows first and the GIN index for the rest; a tiny probe exercises both."""
+@pytest.mark.parametrize("walk_limit", [4, 1000])
+async def test_walk_then_index_gives_the_same_answers(
+    sessions: Sessions, monkeypatch: pytest.MonkeyPatch, walk_limit: int
+) -> None:
+    """PostgreSQL walks the newest rows, then walks on or asks GIN; tiny sizes exercise every step."""
     import storage.search
 
     ids = await _corpus(sessions)
@@ -321,8 +325,11 @@ async def test_probe_then_index_gives_the_same_answers(sessions: Sessions, monke
         for i in range(12):
             await add_story(session, StorySpec(f"Spyware vendor breach number {i}", "Spyware logs leaked."))
     full = [h.story_id for h in (await _search(sessions, "spyware", limit=50)).hits]
+    before = {q: await _ids(sessions, q) for q in ["fuite", "alpr -test", "leaked"]}
     monkeypatch.setattr(storage.search, "PG_PROBE_ROWS", 3)
+    monkeypatch.setattr(storage.search, "PG_WALK_LIMIT", walk_limit)
     assert [h.story_id for h in (await _search(sessions, "spyware", limit=50)).hits] == full
     assert len(full) == 12
-    assert await _ids(sessions, "fuite") == {ids["fr"]}  # only older than the probe
+    assert {q: await _ids(sessions, q) for q in before} == before
+    assert before["fuite"] == {ids["fr"]}
     assert await _ids(sessions, "police", source="Mediapart") == {ids["fr"]}
