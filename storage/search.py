@@ -119,7 +119,9 @@ def tsquery_expression(query: ParsedQuery, languages: Sequence[str] | None = Non
 
 async def _source_ids(session: AsyncSession, source: str) -> list[int]:
     wanted = source.strip()
-    rows = await session.execute(select(Source.id).where((Source.url == wanted) | (Source.name.ilike(wanted))))
+    rows = await session.execute(
+        select(Source.id).where((Source.url == wanted) | (func.lower(Source.name) == wanted.lower()))
+    )
     return [int(r) for r in rows.scalars()]
 
 
@@ -128,7 +130,7 @@ class _Filters:
     category: str | None
     language: str | None
     cutoff: datetime | None
-    min_story_id: int | None  # no story below this id was first seen after the cutoff
+    min_story_id: int | None  # stories below this id were first seen before the cutoff
     source_ids: list[int] | None
 
 
@@ -152,12 +154,17 @@ async def search_stories(
     filters = _Filters(category or None, language or None, None, None, None)
     if days is not None:
         filters.cutoff = (now or datetime.now(UTC)) - timedelta(days=max(0, days))
-        # Story ids grow with time: a lower bound on the id lets the index stop walking at the cutoff.
-        filters.min_story_id = await session.scalar(
-            select(func.min(Story.id)).where(Story.first_seen_at >= filters.cutoff)
-        )
-        if filters.min_story_id is None:
+        if await session.scalar(select(Story.id).where(Story.first_seen_at >= filters.cutoff).limit(1)) is None:
             return SearchPage((), 0, False, offset, limit, tuple(notes))
+        # Story ids grow with first_seen (a story is stored when first seen), so an id bound lets the index stop
+        # walking at the cutoff. It is taken a day early: only a story stored over a day after it was first seen
+        # (a bulk import) could fall outside it. The exact first_seen test still applies.
+        filters.min_story_id = await session.scalar(
+            select(Story.id)
+            .where(Story.first_seen_at >= filters.cutoff - timedelta(days=1))
+            .order_by(Story.first_seen_at, Story.id)
+            .limit(1)
+        )
     if source:
         filters.source_ids = await _source_ids(session, source)
         if not filters.source_ids:
