@@ -391,8 +391,9 @@ async def main() -> None:
         "sqlite_p95_ms": round(sqlite["p95"], 2),
         "pg_p50_ms": round(pg["p50"], 2),
         "pg_p95_ms": round(pg["p95"], 2),
-        "sqlite_load_s": round(sqlite["load_s"], 1),
-        "pg_load_s": round(pg["load_s"], 1),
+        # None when --reuse found the databases already loaded.
+        "sqlite_load_s": round(sqlite["load_s"], 1) or None,
+        "pg_load_s": round(pg["load_s"], 1) or None,
         "target_p95_ms": 50,
     }
     print(json.dumps(result))

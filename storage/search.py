@@ -246,10 +246,6 @@ async def _pg_candidates(
         conditions.append("s.first_seen_at >= :cutoff AND ss.story_id >= :min_id")
         params.update(cutoff=filters.cutoff, min_id=filters.min_story_id)
         binds.append(bindparam("cutoff", type_=UTCDateTime()))
-    if filters.source_ids:
-        conditions.append("s.id IN (SELECT a.story_id FROM articles a WHERE a.source_id IN :source_ids)")
-        params["source_ids"] = filters.source_ids
-        binds.append(bindparam("source_ids", expanding=True, type_=Integer()))
     join = " JOIN stories s ON s.id = ss.story_id" if conditions else ""
     where = "".join(f" AND {c}" for c in conditions)
     # A generic plan cannot know how common the words are and would pick the wrong index; JIT compiling
@@ -259,6 +255,17 @@ async def _pg_candidates(
     )
     columns = "ss.story_id AS id, ss.title, ss.body, ss.outlets"
     match = f"ss.tsv @@ to_tsquery('{PG_CONFIG}', :q){where}"
+    if filters.source_ids:
+        # A source carries a small share of the archive: walk its stories newest first through the
+        # (source_id, story_id) index rather than every match of the words.
+        params["source_ids"] = filters.source_ids
+        binds.append(bindparam("source_ids", expanding=True, type_=Integer()))
+        by_source = f"""SELECT {columns}
+            FROM (SELECT DISTINCT a.story_id FROM articles a
+                  WHERE a.source_id IN :source_ids AND a.story_id IS NOT NULL ORDER BY a.story_id DESC) src
+            JOIN story_search ss ON ss.story_id = src.story_id{join}
+            WHERE {match} ORDER BY ss.story_id DESC LIMIT :window"""
+        return (await session.execute(text(by_source).bindparams(*binds), params)).all()
     # Step 1: the newest rows, walked in id order (the subquery's LIMIT keeps PostgreSQL from using GIN here).
     walk = f"""SELECT {columns}
                FROM (SELECT * FROM story_search WHERE story_id < :below ORDER BY story_id DESC LIMIT :rows) ss{join}
