@@ -5,6 +5,11 @@ bulk-loaded with the search triggers removed, then indexed in one pass (storage.
 is how a large import should be done too. SQLite goes to a temporary file (or --sqlite PATH), PostgreSQL to the
 schema `bench_search` of the test database (BREACHWATCH_TEST_PG_* variables, as in tests/pg.py).
 
+The corpus: per language about 25 topical words in several inflected forms and 30 filler words; a topical word is
+drawn for about a third of each story's ~40 words, so topical words appear in a large share of stories (a worst
+case for common words). Each story also names a made-up entity (one of ~10,000), has one article from one of 200
+outlets, two of eight categories, and first_seen spread over three years in id order.
+
 The last line is one JSON object: stories, sqlite_p50_ms, sqlite_p95_ms, pg_p50_ms, pg_p95_ms (and load times).
 """
 

@@ -1,8 +1,11 @@
 """The full-text index's DDL: an FTS5 table on SQLite, a tsvector table with a GIN index on PostgreSQL.
 
-Each story is indexed as three weighted fields: title (story title plus its articles' other titles), body (summaries)
-and outlets (article outlets, else source names). Triggers on `stories` and `articles` keep the index current
-whatever code writes those rows (ORM or not), so ingestion needs no explicit index calls.
+Each story is indexed as three fields: title (story title plus its articles' other titles), body (summaries) and
+outlets (article outlets, else source names); PostgreSQL weighs them A, B, C and keeps the texts beside the vector
+for the ranker, FTS5 stores them anyway. FTS5 also gets a `tags` column of filter tokens (source ids, categories,
+language) and prefix indexes (PREFIX_LENGTHS). Triggers on `stories` and `articles` keep the index current whatever
+code writes those rows (ORM or not), so ingestion needs no explicit index calls; renaming a source does not re-index
+its stories' outlet names (run `breachwatch reindex`).
 
 The index lives in tables the models do not declare (an FTS5 virtual table has no ORM equivalent, and a tsvector
 column on `stories` would need PostgreSQL-only model code), so `include_name` hides them from Alembic's
@@ -10,7 +13,8 @@ autogenerate comparison; storage/migrations/env.py and tests/test_migrations.py 
 
 SQLite caveat for later migrations: a batch ("move and copy") alteration of `stories`, `articles` or `sources`
 drops the triggers on that table and fails on the triggers that name it. Such a migration must call
-`drop_search_objects(bind)` first and `create_search_objects(bind)` plus `rebuild_sql` statements after.
+`drop_search_objects(bind)` first, then `create_search_objects(bind)` and run `rebuild_statements(dialect)`
+(tests/test_search_schema.py shows it).
 """
 
 from __future__ import annotations
