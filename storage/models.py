@@ -103,6 +103,8 @@ class Article(Base):
         Index("ix_articles_story", "story_id"),
         Index("ix_articles_unprocessed", "processed_at"),
         Index("ix_articles_first_seen", "first_seen_at"),
+        # `/search source:` starts from a source's stories.
+        Index("ix_articles_source_story", "source_id", "story_id"),
     )
 
     id: Mapped[int] = mapped_column(PK, primary_key=True, autoincrement=True)

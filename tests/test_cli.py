@@ -89,3 +89,16 @@ def test_console_run_migrates_and_stops_within_two_seconds(tmp_path: Path) -> No
         assert elapsed < 2.0, f"shutdown took {elapsed:.2f}s"
         assert proc.stderr is not None
         assert "stopped cleanly" in proc.stderr.read()
+
+
+def test_search_and_reindex_commands(tmp_path: Path) -> None:
+    assert _cli(tmp_path, "db", "upgrade").returncode == 0
+    reindex = _cli(tmp_path, "reindex")
+    assert reindex.returncode == 0, reindex.stderr
+    assert "rebuilt" in reindex.stdout
+    found = _cli(tmp_path, "search", "fuites", "--language", "fr", "--days", "7")
+    assert found.returncode == 0, found.stderr
+    assert "0 stories match “fuites”" in found.stdout
+    refused = _cli(tmp_path, "search", "--", "-test")
+    assert refused.returncode == 1
+    assert "not only what to leave out" in refused.stdout

@@ -12,10 +12,11 @@ from sqlalchemy.engine import Connection
 from storage.engine import create_engine
 from storage.migrate import current, downgrade, head, upgrade
 from storage.models import Base
+from storage.search_schema import include_name
 
 
 def _diff(conn: Connection) -> list[Any]:
-    ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+    ctx = MigrationContext.configure(conn, opts={"compare_type": True, "include_name": include_name})
     return list(compare_metadata(ctx, Base.metadata))
 
 

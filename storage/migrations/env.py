@@ -9,6 +9,7 @@ from sqlalchemy.engine import Connection
 
 from storage.engine import create_engine
 from storage.models import Base
+from storage.search_schema import include_name
 
 config = context.config
 target_metadata = Base.metadata
@@ -20,6 +21,8 @@ def _run(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        # The full-text index's tables are raw SQL, not models (see storage/search_schema.py).
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -1,0 +1,360 @@
+"""`/search`: ranked full-text search over stories, on SQLite FTS5 or PostgreSQL full text, behind one function.
+
+Two steps. The index returns the newest SEARCH_WINDOW candidate stories that may match (and pass the filters):
+terms become stem prefixes shortened to a length the index has precomputed (PREFIX_LENGTHS), so even a word found
+in half the archive costs a short index walk, not a merge of every posting. Then bot.search_rank checks each
+candidate exactly and scores it (title over summary over outlets), identically on both databases. Bounding the
+ranked set keeps a common word fast on a million stories; a query that matches more says so with `total_capped`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Integer, String, bindparam, func, select, text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from bot.search_query import STEMMERS, ParsedQuery, stem_prefix, words
+from bot.search_rank import Ranker
+from storage.models import Source, Story
+from storage.search_schema import PG_CONFIG, PREFIX_LENGTHS, rebuild_statements
+from storage.types import UTCDateTime
+
+SEARCH_WINDOW = 200
+# PostgreSQL: rows read newest first before judging how common the query is, and how far walking may go on.
+PG_PROBE_ROWS = 4_000
+PG_WALK_LIMIT = 24_000
+_NO_CEILING = 2**62
+SUMMARY_LINE_CHARS = 160
+AUTOCOMPLETE_LIMIT = 25
+# Categories are read from this many newest stories: a scan of the whole archive would be too slow to autocomplete.
+CATEGORY_SCAN = 20_000
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    story_id: int
+    headline: str
+    outlet_count: int
+    first_seen: datetime
+    summary_line: str
+    language: str | None
+    categories: tuple[str, ...]
+    score: float
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    hits: tuple[SearchHit, ...]
+    total: int  # matching stories among the ranked ones, at most SEARCH_WINDOW
+    total_capped: bool  # more stories may match than were ranked: add filters or words to reach older ones
+    offset: int
+    limit: int
+    notes: tuple[str, ...] = ()
+
+    @property
+    def has_previous(self) -> bool:
+        return self.offset > 0
+
+    @property
+    def has_more(self) -> bool:
+        return self.offset + len(self.hits) < self.total
+
+
+def summary_line(summary: str, limit: int = SUMMARY_LINE_CHARS) -> str:
+    line = " ".join(summary.split())
+    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
+
+
+def index_prefix(word: str, languages: Sequence[str] | None) -> str | None:
+    """The prefix the index is asked for: the stem cut to the longest precomputed length (None: exact word)."""
+    stem = stem_prefix(word, languages)
+    if stem is None:
+        return None
+    return stem[: max(n for n in PREFIX_LENGTHS if n <= len(stem))]
+
+
+# Every word reaching these builders is letters and digits only (bot.search_query guarantees it), so quoting is
+# enough to keep it a plain token. Exclusions use the exact word only: excluding by a shortened prefix would drop
+# stories that do match; the ranker removes inflected forms afterwards.
+def fts5_expression(
+    query: ParsedQuery, languages: Sequence[str] | None = None, *, tags: Sequence[Sequence[str]] = ()
+) -> str:
+    """The MATCH expression: the user's words in the text columns, and each tag alternative set in `tags`."""
+
+    def term(word: str) -> str:
+        prefix = index_prefix(word, languages)
+        return f'"{word}"' if prefix is None else f'"{prefix}"*'
+
+    positive = [term(w) for w in query.terms] + ['"' + " ".join(p) + '"' for p in query.phrases]
+    expr = " AND ".join(positive)
+    for excluded in query.excluded:
+        expr += ' NOT "' + " ".join(excluded) + '"'
+    expr = "{title body outlets} : (" + expr + ")"
+    for alternatives in tags:
+        expr += " AND tags : (" + " OR ".join(f'"{tag}"' for tag in alternatives) + ")"
+    return expr
+
+
+def _tag(kind: str, value: str) -> str:
+    return " ".join(["zz" + kind, *words(value), "zzend"])
+
+
+def tsquery_expression(query: ParsedQuery, languages: Sequence[str] | None = None) -> str:
+    # GIN has no precomputed prefixes: the whole stem is the most selective prefix to ask for.
+    def term(word: str) -> str:
+        prefix = stem_prefix(word, languages)
+        return f"'{word}'" if prefix is None else f"'{prefix}':*"
+
+    def phrase(words: Sequence[str]) -> str:
+        return "(" + " <-> ".join(f"'{w}'" for w in words) + ")"
+
+    parts = [term(w) for w in query.terms] + [phrase(p) for p in query.phrases]
+    parts += ["!" + phrase(w) for w in query.excluded]
+    return " & ".join(parts)
+
+
+async def _source_ids(session: AsyncSession, source: str) -> list[int]:
+    wanted = source.strip()
+    rows = await session.execute(
+        select(Source.id).where((Source.url == wanted) | (func.lower(Source.name) == wanted.lower()))
+    )
+    return [int(r) for r in rows.scalars()]
+
+
+@dataclass
+class _Filters:
+    category: str | None
+    language: str | None
+    cutoff: datetime | None
+    min_story_id: int | None  # stories below this id were first seen before the cutoff
+    source_ids: list[int] | None
+
+
+async def search_stories(
+    session: AsyncSession,
+    query: ParsedQuery,
+    *,
+    category: str | None = None,
+    language: str | None = None,
+    days: int | None = None,
+    source: str | None = None,
+    limit: int = 10,
+    offset: int = 0,
+    now: datetime | None = None,
+) -> SearchPage:
+    """One page of stories matching `query` and the filters, best first (see the module docstring for ranking)."""
+    limit = max(1, min(limit, 50))
+    offset = max(0, offset)
+    notes = list(query.notes)
+    languages = [language] if language in STEMMERS else None
+    filters = _Filters(category or None, language or None, None, None, None)
+    if days is not None:
+        filters.cutoff = (now or datetime.now(UTC)) - timedelta(days=max(0, days))
+        if await session.scalar(select(Story.id).where(Story.first_seen_at >= filters.cutoff).limit(1)) is None:
+            return SearchPage((), 0, False, offset, limit, tuple(notes))
+        # Story ids grow with first_seen (a story is stored when first seen), so an id bound lets the index stop
+        # walking at the cutoff. It is taken a day early: only a story stored over a day after it was first seen
+        # (a bulk import) could fall outside it. The exact first_seen test still applies.
+        filters.min_story_id = await session.scalar(
+            select(Story.id)
+            .where(Story.first_seen_at >= filters.cutoff - timedelta(days=1))
+            .order_by(Story.first_seen_at, Story.id)
+            .limit(1)
+        )
+    if source:
+        filters.source_ids = await _source_ids(session, source)
+        if not filters.source_ids:
+            notes.append(f"No source is called “{source}”; pick one from the list.")
+            return SearchPage((), 0, False, offset, limit, tuple(notes))
+
+    if session.get_bind().dialect.name == "sqlite":
+        candidates = await _sqlite_candidates(session, query, languages, filters)
+    else:
+        candidates = await _pg_candidates(session, query, languages, filters)
+    ranker = Ranker(query, languages)
+    scored = [(score, int(c.id)) for c in candidates if (score := ranker.score(c.title, c.body, c.outlets)) is not None]
+    scored.sort(key=lambda pair: (-pair[0], -pair[1]))
+    page = scored[offset : offset + limit]
+    stories = {}
+    if page:
+        rows = await session.execute(select(Story).where(Story.id.in_([story_id for _, story_id in page])))
+        stories = {story.id: story for story in rows.scalars()}
+    hits = tuple(
+        SearchHit(
+            story_id=story.id,
+            headline=story.title,
+            outlet_count=story.outlet_count,
+            first_seen=story.first_seen_at,
+            summary_line=summary_line(story.summary),
+            language=story.language,
+            categories=tuple(story.categories or ()),
+            score=score,
+        )
+        for score, story_id in page
+        if (story := stories.get(story_id)) is not None
+    )
+    return SearchPage(hits, len(scored), len(candidates) >= SEARCH_WINDOW, offset, limit, tuple(notes))
+
+
+async def _sqlite_candidates(
+    session: AsyncSession, query: ParsedQuery, languages: Sequence[str] | None, filters: _Filters
+) -> Sequence[Any]:
+    tags: list[list[str]] = []
+    if filters.category:
+        tags.append([_tag("cat", filters.category)])
+    if filters.language:
+        tags.append([_tag("lang", filters.language)])
+    if filters.source_ids:
+        tags.append([f"zzsrc{i}" for i in filters.source_ids])
+    params: dict[str, Any] = {"q": fts5_expression(query, languages, tags=tags), "window": SEARCH_WINDOW}
+    join = where = ""
+    binds = []
+    if filters.cutoff is not None:
+        join = " JOIN stories s ON s.id = f.rowid"
+        where = " AND f.rowid >= :min_id AND s.first_seen_at >= :cutoff"
+        params.update(min_id=filters.min_story_id, cutoff=filters.cutoff)
+        binds.append(bindparam("cutoff", type_=UTCDateTime()))
+    # f.rowid is the story id: FTS5 walks its doclists newest first and stops after the window.
+    sql = f"""SELECT f.rowid AS id, f.title, f.body, f.outlets FROM story_fts f{join}
+              WHERE story_fts MATCH :q{where} ORDER BY f.rowid DESC LIMIT :window"""
+    return (await session.execute(text(sql).bindparams(*binds), params)).all()
+
+
+async def _pg_candidates(
+    session: AsyncSession, query: ParsedQuery, languages: Sequence[str] | None, filters: _Filters
+) -> Sequence[Any]:
+    """Newest matches first, in two steps, because a GIN bitmap cannot stop early.
+
+    First the newest PG_PROBE_ROWS index rows are read in id order and tested one by one: a common query fills the
+    window there in a few milliseconds. From the share that matched, walking on (up to PG_WALK_LIMIT rows) or asking
+    the GIN index for the older rows is chosen, whichever should read fewer rows.
+    """
+    params: dict[str, Any] = {"q": tsquery_expression(query, languages), "window": SEARCH_WINDOW}
+    binds: list[Any] = [bindparam("q", type_=String())]
+    conditions = []
+    if filters.category:
+        conditions.append("s.categories ? :category")
+        params["category"] = filters.category
+    if filters.language:
+        conditions.append("s.language = :language")
+        params["language"] = filters.language
+    if filters.cutoff is not None:
+        conditions.append("s.first_seen_at >= :cutoff AND ss.story_id >= :min_id")
+        params.update(cutoff=filters.cutoff, min_id=filters.min_story_id)
+        binds.append(bindparam("cutoff", type_=UTCDateTime()))
+    join = " JOIN stories s ON s.id = ss.story_id" if conditions else ""
+    where = "".join(f" AND {c}" for c in conditions)
+    # A generic plan cannot know how common the words are and would pick the wrong index; JIT compiling
+    # costs more than these short queries run.
+    await session.execute(
+        text("SELECT set_config('plan_cache_mode', 'force_custom_plan', true), set_config('jit', 'off', true)")
+    )
+    columns = "ss.story_id AS id, ss.title, ss.body, ss.outlets"
+    match = f"ss.tsv @@ to_tsquery('{PG_CONFIG}', :q){where}"
+    if filters.source_ids:
+        # A source carries a small share of the archive: walk its stories newest first through the
+        # (source_id, story_id) index rather than every match of the words.
+        params["source_ids"] = filters.source_ids
+        binds.append(bindparam("source_ids", expanding=True, type_=Integer()))
+        by_source = f"""SELECT {columns}
+            FROM (SELECT DISTINCT a.story_id FROM articles a
+                  WHERE a.source_id IN :source_ids AND a.story_id IS NOT NULL ORDER BY a.story_id DESC) src
+            JOIN story_search ss ON ss.story_id = src.story_id{join}
+            WHERE {match} ORDER BY ss.story_id DESC LIMIT :window"""
+        return (await session.execute(text(by_source).bindparams(*binds), params)).all()
+    # Step 1: the newest rows, walked in id order (the subquery's LIMIT keeps PostgreSQL from using GIN here).
+    walk = f"""SELECT {columns}
+               FROM (SELECT * FROM story_search WHERE story_id < :below ORDER BY story_id DESC LIMIT :rows) ss{join}
+               WHERE {match} ORDER BY ss.story_id DESC LIMIT :want"""
+    params.update(below=_NO_CEILING, rows=PG_PROBE_ROWS, want=SEARCH_WINDOW)
+    found = list((await session.execute(text(walk).bindparams(*binds), params)).all())
+    floor = await _walk_floor(session, _NO_CEILING, PG_PROBE_ROWS)
+    want = SEARCH_WINDOW - len(found)
+    if want <= 0 or floor is None:
+        return found
+    # Step 2: from the density seen, walk on if that is cheap, else ask GIN, which costs per match.
+    rows_needed = want * PG_PROBE_ROWS / max(len(found), 0.5)
+    if rows_needed <= PG_WALK_LIMIT:
+        params.update(below=floor, rows=PG_WALK_LIMIT, want=want)
+        found += (await session.execute(text(walk).bindparams(*binds), params)).all()
+        floor = await _walk_floor(session, floor, PG_WALK_LIMIT)
+        want = SEARCH_WINDOW - len(found)
+        if want <= 0 or floor is None:
+            return found
+    gin = f"""SELECT {columns} FROM story_search ss{join}
+              WHERE {match} AND ss.story_id < :below ORDER BY ss.story_id DESC LIMIT :want"""
+    params.update(below=floor, want=want)
+    return found + list((await session.execute(text(gin).bindparams(*binds), params)).all())
+
+
+async def _walk_floor(session: AsyncSession, below: int, rows: int) -> int | None:
+    """The smallest story id among the `rows` newest index rows under `below`; None when none are left under it."""
+    floor = await session.scalar(
+        text(
+            "SELECT min(story_id) FROM (SELECT story_id FROM story_search WHERE story_id < :below "
+            "ORDER BY story_id DESC LIMIT :rows) r"
+        ),
+        {"below": below, "rows": rows},
+    )
+    if floor is None:
+        return None
+    remaining = await session.scalar(
+        text("SELECT 1 FROM story_search WHERE story_id < :floor LIMIT 1"), {"floor": floor}
+    )
+    return int(floor) if remaining else None
+
+
+async def category_choices(session: AsyncSession, prefix: str = "", limit: int = AUTOCOMPLETE_LIMIT) -> list[str]:
+    """Distinct categories of recent stories that start with `prefix` (case-insensitive), for autocomplete."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        sql = """SELECT DISTINCT j.value AS category
+                 FROM (SELECT categories FROM stories ORDER BY id DESC LIMIT :scan) s, json_each(s.categories) j
+                 WHERE lower(j.value) LIKE :prefix ESCAPE '\\' ORDER BY 1 LIMIT :limit"""
+    else:
+        sql = """SELECT DISTINCT c AS category
+                 FROM (SELECT categories FROM stories ORDER BY id DESC LIMIT :scan) s,
+                      jsonb_array_elements_text(s.categories) c
+                 WHERE lower(c) LIKE :prefix ESCAPE '\\' ORDER BY 1 LIMIT :limit"""
+    params = {"scan": CATEGORY_SCAN, "prefix": _like_prefix(prefix), "limit": min(limit, AUTOCOMPLETE_LIMIT)}
+    return [str(r) for r in (await session.execute(text(sql), params)).scalars()]
+
+
+@dataclass(frozen=True)
+class SourceChoice:
+    name: str
+    url: str
+
+
+async def source_choices(
+    session: AsyncSession, prefix: str = "", *, guild_id: int | None = None, limit: int = AUTOCOMPLETE_LIMIT
+) -> list[SourceChoice]:
+    """Sources whose name starts with, or whose URL contains, `prefix`; a guild sees global ones and its own."""
+    needle = prefix.strip().lower()
+    stmt = select(Source.name, Source.url).distinct()
+    if needle:
+        escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        stmt = stmt.where(
+            Source.name.ilike(escaped + "%", escape="\\") | Source.url.ilike("%" + escaped + "%", escape="\\")
+        )
+    if guild_id is not None:
+        stmt = stmt.where(Source.guild_id.in_([0, guild_id]))
+    stmt = stmt.order_by(Source.name, Source.url).limit(min(limit, AUTOCOMPLETE_LIMIT))
+    rows = (await session.execute(stmt)).all()
+    return [SourceChoice(name=name or url, url=url) for name, url in rows]
+
+
+def _like_prefix(prefix: str) -> str:
+    escaped = prefix.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped + "%"
+
+
+async def rebuild_search_index(db: AsyncSession | AsyncConnection) -> None:
+    """Re-index every story from scratch: after a bulk import without the triggers, or to repair the index."""
+    dialect = db.dialect if isinstance(db, AsyncConnection) else db.get_bind().dialect
+    for statement in rebuild_statements(dialect.name):
+        await db.execute(text(statement))

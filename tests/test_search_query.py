@@ -1,0 +1,113 @@
+"""The `/search` query parser: words, phrases, exclusions, and helpful refusals; no syntax passes through."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.search_query import MAX_QUERY_CHARS, QueryError, normalise, parse_query, stem_prefix
+
+
+def test_words_are_normalised() -> None:
+    q = parse_query("Fuite de DONNÉES Überwachungskameras")
+    assert q.terms == ("fuite", "de", "donnees", "uberwachungskameras")
+    assert q.phrases == () and q.excluded == ()
+
+
+def test_phrases_and_exclusions() -> None:
+    q = parse_query('"reconnaissance faciale" police -test -"exercice simulé"')
+    assert q.phrases == (("reconnaissance", "faciale"),)
+    assert q.terms == ("police",)
+    assert q.excluded == (("test",), ("exercice", "simule"))
+    assert q.describe() == 'police "reconnaissance faciale" -test -"exercice simule"'
+
+
+def test_unclosed_quote_reads_rest_as_phrase() -> None:
+    q = parse_query('leak "face recognition')
+    assert q.terms == ("leak",)
+    assert q.phrases == (("face", "recognition"),)
+    assert any("not closed" in n for n in q.notes)
+
+
+def test_hyphenated_word_is_a_phrase_and_elisions_drop_the_article() -> None:
+    q = parse_query("e-mail l'armée")
+    assert q.phrases == (("e", "mail"),)
+    assert q.terms == ("armee",)
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("", "at least one word"),
+        ("   ", "at least one word"),
+        ("?!… --- *** ()", "at least one word"),
+        ('""', "at least one word"),
+        ("-test -exercise", "not only what to leave out"),
+        ("x" * 500, "characters long"),
+        ("a b c d e f g h i j k", "at most"),
+        ("y" * 80, "too long to be a word"),
+    ],
+)
+def test_absurd_queries_are_explained(text: str, fragment: str) -> None:
+    with pytest.raises(QueryError) as err:
+        parse_query(text)
+    assert fragment in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "NEAR(leak camera, 3)",
+        "title:leak OR summary:camera",
+        'leak* "',
+        "leak AND NOT camera",
+        "'; DROP TABLE stories; --",
+        "leak) OR (1=1",
+        "leak & !camera | x:*",
+        "{title body}: leak ^camera",
+    ],
+)
+def test_syntax_is_never_passed_through(text: str) -> None:
+    q = parse_query(text)
+    every = list(q.terms) + [w for p in q.phrases for w in p] + [w for p in q.excluded for w in p]
+    assert every, text
+    assert all(w.isalnum() for w in every), every
+
+
+def test_operators_and_wildcards_get_notes() -> None:
+    q = parse_query("leak OR camera*")
+    assert q.terms == ("leak", "camera")
+    assert len(q.notes) == 2
+
+
+def test_length_limit_is_exactly_the_documented_one() -> None:
+    longest = ("x" * 59 + " ") * (MAX_QUERY_CHARS // 60)
+    assert len(longest) == MAX_QUERY_CHARS
+    assert len(parse_query(longest).terms) == 1  # the same word five times
+    with pytest.raises(QueryError):
+        parse_query(longest + "y")
+
+
+@pytest.mark.parametrize(
+    ("query_word", "stored_word"),
+    [
+        ("fuites", "fuite"),
+        ("fuite", "fuites"),
+        ("uberwachungskameras", "uberwachungskamera"),
+        ("uberwachungskamera", "uberwachungskameras"),
+        ("filtraciones", "filtracion"),
+        ("violazioni", "violazione"),
+        ("vazamentos", "vazamento"),
+        ("datalekken", "datalek"),
+        ("breaches", "breach"),
+        ("donnees", "donnee"),
+    ],
+)
+def test_stem_prefix_covers_inflections(query_word: str, stored_word: str) -> None:
+    prefix = stem_prefix(query_word)
+    assert prefix is not None and stored_word.startswith(prefix) and query_word.startswith(prefix)
+
+
+def test_short_words_are_matched_exactly() -> None:
+    assert stem_prefix("fbi") is None
+    assert stem_prefix("cameras", ["fr"]) is None  # French "cam" would match far too much
+    assert normalise("Ærø Straße") == "ærø straße"
