@@ -18,7 +18,7 @@ from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = ("cogs.alerts", "cogs.feedback", "cogs.keywords", "cogs.sources")
+EXTENSIONS = ("cogs.alerts", "cogs.feedback", "cogs.keywords", "cogs.search", "cogs.sources", "cogs.status")
 
 
 class BreachwatchBot(commands.AutoShardedBot):

@@ -1,7 +1,7 @@
 """full-text search index over stories (FTS5 on SQLite, tsvector + GIN with unaccent on PostgreSQL)
 
-Revision ID: 0002_search
-Revises: 0001_initial
+Revision ID: 0003_search
+Revises: 0002_story_band_lookup
 Create Date: 2026-11-28 12:00:00
 """
 
@@ -12,8 +12,8 @@ from sqlalchemy import text
 
 from storage.search_schema import create_search_objects, drop_search_objects, rebuild_statements
 
-revision: str = '0002_search'
-down_revision: str | None = '0001_initial'
+revision: str = '0003_search'
+down_revision: str | None = '0002_story_band_lookup'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,148 @@
+"""`/search` and `/story`: anyone looks through the archive of stories."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.alerts.render import CATEGORY_COLOURS, CATEGORY_LABELS, DEFAULT_COLOUR, discord_timestamp, fact_fields
+from bot.alerts.text import cut, safe
+from bot.discord_app.client import BreachwatchBot
+from bot.discord_app.errors import UserError
+from bot.discord_app.paging import PageSource, send_pages
+from bot.search_query import QueryError, parse_query
+from storage import search as search_store
+from storage.story_detail import StoryDetail, get_story_detail
+
+PAGE_SIZE = 5
+LANGUAGES = ["en", "fr", "de", "es", "it", "pt", "nl"]
+
+
+def render_hit(hit: search_store.SearchHit) -> str:
+    outlets = f" · {hit.outlet_count} outlets" if hit.outlet_count > 1 else ""
+    head = f"**#{hit.story_id}** {cut(safe(hit.headline), 150)}"
+    meta = f"{discord_timestamp(hit.first_seen, 'd')}{outlets} · {hit.language or '?'}"
+    return f"{head}\n{meta}\n> {cut(safe(hit.summary_line), 200)}"
+
+
+def render_story(detail: StoryDetail) -> dict[str, Any]:
+    """The whole story as one embed dict, within Discord's limits."""
+    outlets = [f"[{cut(safe(a.outlet), 40)}]({a.url}) ({a.language or '?'})" for a in detail.articles]
+    fields = [{"name": n, "value": v, "inline": True} for n, v in fact_fields(detail.facts)]
+    if detail.categories:
+        labels = ", ".join(CATEGORY_LABELS.get(c, c) for c in detail.categories)
+        fields.append({"name": "Categories", "value": cut(labels, 1024), "inline": True})
+    fields.append({"name": "First seen", "value": discord_timestamp(detail.first_seen), "inline": True})
+    fields.append(
+        {
+            "name": "Feedback",
+            "inline": True,
+            "value": f"{detail.relevant_votes} relevant · {detail.not_relevant_votes} not relevant",
+        }
+    )
+    fields.append(
+        {
+            "name": f"Reported by {len(detail.articles)} article(s)",
+            "value": cut(" · ".join(outlets) or "none stored", 1024),
+            "inline": False,
+        }
+    )
+    colour = CATEGORY_COLOURS.get(detail.categories[0], DEFAULT_COLOUR) if detail.categories else DEFAULT_COLOUR
+    embed: dict[str, Any] = {
+        "title": cut(f"#{detail.story_id} " + safe(detail.title or "Untitled story"), 256),
+        "description": cut(safe(detail.summary), 3000) or "No summary.",
+        "color": colour,
+        "fields": fields,
+    }
+    if detail.articles and detail.articles[0].url.startswith(("https://", "http://")):
+        embed["url"] = detail.articles[0].url
+    return embed
+
+
+class Search(commands.Cog):
+    def __init__(self, bot: BreachwatchBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="search", description="Search the archive of breach stories")
+    @app_commands.describe(
+        query='Words to find; "exact phrase", -word to exclude',
+        category="Only this category",
+        language="Only stories in this language",
+        days="Only the last N days",
+        source="Only stories from this source",
+    )
+    @app_commands.choices(language=[app_commands.Choice(name=code, value=code) for code in LANGUAGES])
+    @app_commands.checks.cooldown(4, 20.0, key=lambda i: i.user.id)
+    async def search(
+        self,
+        interaction: discord.Interaction[Any],
+        query: app_commands.Range[str, 1, 300],
+        category: str | None = None,
+        language: str | None = None,
+        days: app_commands.Range[int, 1, 3650] | None = None,
+        source: str | None = None,
+    ) -> None:
+        try:
+            parsed = parse_query(query)
+        except QueryError as exc:
+            raise UserError(str(exc)) from None
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        sessions = self.bot.services.sessions
+
+        async def page(number: int) -> tuple[str, bool]:
+            async with sessions() as session:
+                result = await search_store.search_stories(
+                    session,
+                    parsed,
+                    category=category,
+                    language=language,
+                    days=days,
+                    source=source,
+                    limit=PAGE_SIZE,
+                    offset=number * PAGE_SIZE,
+                )
+            head = f"Results for {cut(safe(parsed.describe()), 100)}"
+            if not result.hits:
+                tips = "Try fewer words, another spelling or language, or drop a filter."
+                return "\n".join([f"No story matches {cut(safe(parsed.describe()), 100)}.", *result.notes, tips]), False
+            more = "+" if result.total_capped else ""
+            lines = [f"{head} ({result.total}{more}), page {number + 1}:", *result.notes]
+            lines += [render_hit(h) for h in result.hits]
+            lines.append("Use /story id for the whole story.")
+            return cut("\n".join(lines), 1950), result.has_more
+
+        source_fn: PageSource = page
+        await send_pages(interaction, source_fn)
+
+    @search.autocomplete("category")
+    async def category_autocomplete(self, _: discord.Interaction[Any], current: str) -> list[app_commands.Choice[str]]:
+        async with self.bot.services.sessions() as session:
+            found = await search_store.category_choices(session, current)
+        known = [c for c in CATEGORY_LABELS if c.startswith(current.lower())]
+        values = list(dict.fromkeys([*found, *known]))[:25]
+        return [app_commands.Choice(name=CATEGORY_LABELS.get(v, v), value=v) for v in values]
+
+    @search.autocomplete("source")
+    async def source_autocomplete(
+        self, interaction: discord.Interaction[Any], current: str
+    ) -> list[app_commands.Choice[str]]:
+        async with self.bot.services.sessions() as session:
+            found = await search_store.source_choices(session, current, guild_id=interaction.guild_id)
+        return [app_commands.Choice(name=cut(c.name, 100), value=c.url[:100]) for c in found]
+
+    @app_commands.command(name="story", description="Show one story in full: summary, facts, every outlet")
+    @app_commands.describe(id="The story number shown by /search and in alerts")
+    async def story(self, interaction: discord.Interaction[Any], id: app_commands.Range[int, 1, 2**62]) -> None:
+        async with self.bot.services.sessions() as session:
+            detail = await get_story_detail(session, id)
+        if detail is None:
+            raise UserError(f"There is no story #{id}. /search finds stories by words.")
+        await interaction.response.send_message(embed=discord.Embed.from_dict(render_story(detail)), ephemeral=True)
+
+
+async def setup(bot: commands.Bot) -> None:
+    assert isinstance(bot, BreachwatchBot)
+    await bot.add_cog(Search(bot))
