@@ -41,7 +41,7 @@ async def test_french_story_found_with_and_without_accents_and_inflected(emulato
 async def test_pages_through_thirty_results(emulator: Emulator, bw: TestBot) -> None:
     for i in range(30):
         await new_story(bw.services, title=f"Camera archive leaked, case {i}", summary="Footage exposed online.")
-    inv, answer = await _search(emulator, query="camera leaked")
+    _, answer = await _search(emulator, query="camera leaked")
     assert "(30)" in answer["content"]
     seen = set(_ids(answer["content"]))
     message = answer
