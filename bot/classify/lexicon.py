@@ -74,7 +74,7 @@ WEAK_BREACH: frozenset[str] = frozenset({"access"})
 
 
 class LexiconError(ValueError):
-    pass
+    """A lexicon file or term that cannot be compiled."""
 
 
 @dataclass(frozen=True, slots=True)
