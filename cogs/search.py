@@ -13,12 +13,12 @@ from bot.alerts.text import cut, safe
 from bot.discord_app.client import BreachwatchBot
 from bot.discord_app.errors import UserError
 from bot.discord_app.paging import PageSource, send_pages
+from bot.languages import LANGUAGES
 from bot.search_query import QueryError, parse_query
 from storage import search as search_store
 from storage.story_detail import StoryDetail, get_story_detail
 
 PAGE_SIZE = 5
-LANGUAGES = ["en", "fr", "de", "es", "it", "pt", "nl"]
 
 
 def render_hit(hit: search_store.SearchHit) -> str:

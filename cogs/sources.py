@@ -18,12 +18,11 @@ from bot.feeds.parse import ParsedFeed
 from bot.feeds.poller import PollConfig, Poller
 from bot.feeds.sources_file import validate_feed_url
 from bot.feeds.workers import ParsePool
+from bot.languages import LANGUAGES
 from bot.services import guard_for
 from storage import sources as source_store
 from storage.models import GLOBAL_SCOPE, Source
 from storage.types import utcnow
-
-LANGUAGES = ["en", "fr", "de", "es", "it", "pt", "nl"]
 
 
 def health(row: Source) -> str:
