@@ -60,7 +60,7 @@ feed_hits: dict[int, list[float]] = {}
 async def _after_second_poll(items: list[Item], timeout: float = 60) -> None:
     """Polls of one source are sequential, so a second request means the first poll (the baseline) is stored."""
     async with asyncio.timeout(timeout):
-        while len(feed_hits[id(items)]) < 2:
+        while len(feed_hits[id(items)]) < 2:  # noqa: ASYNC110 - the server is another task's; polling is simplest
             await asyncio.sleep(0.1)
 
 
@@ -134,7 +134,7 @@ async def test_console_mode_prints_the_alert(tmp_path: Path, feed: tuple[str, li
         log = await _stop(proc)
     assert "ALERT -> channel 0" in out
     assert "Council approves" not in out
-    assert proc.returncode == 0, log
+    assert proc.returncode == 0, f"exit {proc.returncode}:\n" + "\n".join(log.splitlines()[-30:])
 
 
 async def test_discord_mode_end_to_end(tmp_path: Path, feed: tuple[str, list[Item]], emulator: Emulator) -> None:
@@ -165,5 +165,5 @@ async def test_discord_mode_end_to_end(tmp_path: Path, feed: tuple[str, list[Ite
     assert "Vigilex" in alert["embeds"][0]["title"]
     assert alert["mention_everyone"] is False
     assert len([m for m in emulator.messages(emulator.channel) if m.get("embeds")]) == 1
-    assert proc.returncode == 0, log
+    assert proc.returncode == 0, f"exit {proc.returncode}:\n" + "\n".join(log.splitlines()[-30:])
     assert "emulator.bot.token" not in log and emulator.token not in log
