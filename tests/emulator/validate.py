@@ -35,7 +35,8 @@ AUTHOR_NAME = 256
 EMBED_TOTAL = 6000
 NONCE_MAX = 25
 
-_COMMAND_NAME = re.compile(r"^[-_'\w]{1,32}$")
+# Discord: ^[-_\p{L}\p{N}\p{sc=Deva}\p{sc=Thai}]{1,32}$; the script ranges admit their combining vowel signs.
+_COMMAND_NAME = re.compile(r"^[-_'\w\u0900-\u097f\u0e00-\u0e7f]{1,32}$")
 
 
 def error(code: int, message: str, errors: Json | None = None) -> Json:
