@@ -19,6 +19,8 @@ from functools import lru_cache
 
 import snowballstemmer
 
+from bot.languages import STEMMERS
+
 MAX_QUERY_CHARS = 300
 MAX_PARTS = 10
 MAX_WORD_CHARS = 60
@@ -26,15 +28,6 @@ MAX_WORD_CHARS = 60
 MIN_PREFIX_CHARS = 4
 MIN_PREFIX_SHARE = 0.6
 
-STEMMERS = {
-    "en": "english",
-    "fr": "french",
-    "de": "german",
-    "es": "spanish",
-    "it": "italian",
-    "pt": "portuguese",
-    "nl": "dutch",
-}
 
 # Letters and digits only: underscores and everything else separate words, as in both full-text tokenisers.
 _WORD = re.compile(r"[^\W_]+")

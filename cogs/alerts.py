@@ -15,10 +15,10 @@ from bot.alerts.text import cut
 from bot.discord_app.checks import member_has
 from bot.discord_app.client import BreachwatchBot
 from bot.discord_app.errors import MissingBotPermissions, UserError
+from bot.languages import LANGUAGES
 from storage import alert_views, subscriptions
 from storage.subscriptions import SubscriptionFilters
 
-LANGUAGES = ("en", "fr", "de", "es", "it", "pt", "nl")
 Mode = Literal["instant", "daily", "weekly"]
 
 

@@ -17,7 +17,8 @@ from typing import Any
 from sqlalchemy import Integer, String, bindparam, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from bot.search_query import STEMMERS, ParsedQuery, stem_prefix, words
+from bot.languages import STEMMERS
+from bot.search_query import ParsedQuery, stem_prefix, words
 from bot.search_rank import Ranker
 from storage.models import Source, Story
 from storage.search_schema import PG_CONFIG, PREFIX_LENGTHS, rebuild_statements

@@ -212,7 +212,7 @@ def _statements(dialect: str, sqlite: list[str], pg: list[str]) -> list[str]:
         return sqlite
     if dialect == "postgresql":
         return pg
-    raise NotImplementedError(f"no full-text index for {dialect}")
+    raise ValueError(f"no full-text index for {dialect}: breachwatch runs on SQLite or PostgreSQL")
 
 
 def create_search_objects(bind: Connection) -> None:

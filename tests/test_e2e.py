@@ -38,17 +38,30 @@ BREACH = Item(
 @pytest.fixture
 async def feed() -> AsyncIterator[tuple[str, list[Item]]]:
     items = [OLD]
+    hits: list[float] = []
 
     async def serve(_request: web.Request) -> web.Response:
         # No Cache-Control: the test polls every second and the server must not ask for longer.
+        hits.append(asyncio.get_running_loop().time())
         return web.Response(body=rss(items), content_type="application/rss+xml")
 
     app = web.Application()
     app.router.add_get("/feed", serve)
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
+    feed_hits[id(items)] = hits
     yield str(server.make_url("/feed")), items
     await server.close()
+
+
+feed_hits: dict[int, list[float]] = {}
+
+
+async def _after_second_poll(items: list[Item], timeout: float = 60) -> None:
+    """Polls of one source are sequential, so a second request means the first poll (the baseline) is stored."""
+    async with asyncio.timeout(timeout):
+        while len(feed_hits[id(items)]) < 2:
+            await asyncio.sleep(0.1)
 
 
 def _env(tmp_path: Path, feed_url: str, **extra: str) -> dict[str, str]:
@@ -114,7 +127,7 @@ async def test_console_mode_prints_the_alert(tmp_path: Path, feed: tuple[str, li
     try:
         # The first poll stores the old entry as seen; only what appears after it may alert.
         await _read_until(proc.stderr, "scheduler started", 30)
-        await asyncio.sleep(3)
+        await _after_second_poll(items)
         items.append(BREACH.__class__(**{**BREACH.__dict__, "published": datetime.now(UTC)}))
         out = await _read_until(proc.stdout, "Vigilex", 60)
     finally:
@@ -144,7 +157,7 @@ async def test_discord_mode_end_to_end(tmp_path: Path, feed: tuple[str, list[Ite
         inv = await emulator.invoke("alerts", {"channel": emulator.channel}, subcommand="subscribe")
         answer = await inv.wait_message(timeout=10)
         assert "Subscribed" in answer["content"]
-        await asyncio.sleep(2)
+        await _after_second_poll(items)
         items.append(BREACH.__class__(**{**BREACH.__dict__, "published": datetime.now(UTC)}))
         alert = await emulator.wait_message(lambda m: bool(m.get("embeds")), channel=emulator.channel, timeout=60)
     finally:

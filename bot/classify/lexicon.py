@@ -13,7 +13,8 @@ from enum import StrEnum
 from functools import cache, lru_cache
 from importlib import resources
 
-LANGUAGES: tuple[str, ...] = ("en", "fr", "de", "es", "it", "pt", "nl")
+from bot.languages import LANGUAGES
+
 SHARED = "shared"  # names of vendors, systems and loanwords used by the press of every language
 ANY_LANG = "*"  # a guild's own terms apply whatever the story's language
 
@@ -74,7 +75,7 @@ WEAK_BREACH: frozenset[str] = frozenset({"access"})
 
 
 class LexiconError(ValueError):
-    pass
+    """A lexicon file or term that cannot be compiled."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 
 import ahocorasick
 
-from bot.classify.lexicon import ANY_LANG, LANGUAGES, SHARED, Kind, LexiconError, TermSpec
+from bot.classify.lexicon import ANY_LANG, SHARED, Kind, LexiconError, TermSpec
 from bot.classify.normalize import words
+from bot.languages import LANGUAGES
 
 # Inner wildcards multiply patterns; a term exploding past this is a lexicon mistake.
 _MAX_VARIANTS = 512

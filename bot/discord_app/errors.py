@@ -20,7 +20,7 @@ class UserError(app_commands.AppCommandError):
 
 
 class MissingBotPermissions(UserError):
-    pass
+    """The bot itself lacks a permission it needs in the chosen channel."""
 
 
 def _message(error: app_commands.AppCommandError) -> tuple[str, bool]:

@@ -45,7 +45,7 @@ async def group_items(items: Sequence[dict[str, Any]], window_days: float = 7.0)
             async with sessions() as session, session.begin():
                 article_ids = await articles_batch.insert_items(session, items, parse_date)
             while await process_pending(sessions, _no_classify, window_days=window_days, batch=500):
-                pass
+                continue
             async with sessions() as session:
                 story_of = await articles_batch.story_ids(session, article_ids)
         finally:

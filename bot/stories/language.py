@@ -8,16 +8,7 @@ import snowballstemmer
 from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
 from wordfreq import zipf_frequency
 
-LANGUAGES = ("en", "fr", "de", "es", "it", "pt", "nl")
-_STEMMERS = {
-    "en": "english",
-    "fr": "french",
-    "de": "german",
-    "es": "spanish",
-    "it": "italian",
-    "pt": "portuguese",
-    "nl": "dutch",
-}
+from bot.languages import LANGUAGES, STEMMERS
 
 
 @cache
@@ -50,7 +41,7 @@ def zipf(word: str, lang: str) -> float:
 
 @cache
 def _stemmer(lang: str) -> snowballstemmer.Stemmer:
-    return snowballstemmer.stemmer(_STEMMERS.get(lang, "english"))
+    return snowballstemmer.stemmer(STEMMERS.get(lang, "english"))
 
 
 @lru_cache(maxsize=200_000)
