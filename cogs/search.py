@@ -14,7 +14,6 @@ from bot.discord_app.choices import language_choices
 from bot.discord_app.client import BreachwatchBot
 from bot.discord_app.errors import UserError
 from bot.discord_app.paging import PageSource, send_pages
-from bot.languages import LANGUAGES
 from bot.search_query import QueryError, parse_query
 from storage import search as search_store
 from storage.story_detail import StoryDetail, get_story_detail

@@ -19,7 +19,6 @@ from bot.feeds.parse import ParsedFeed
 from bot.feeds.poller import PollConfig, Poller
 from bot.feeds.sources_file import validate_feed_url
 from bot.feeds.workers import ParsePool
-from bot.languages import LANGUAGES
 from bot.services import guard_for
 from storage import sources as source_store
 from storage.models import GLOBAL_SCOPE, Source

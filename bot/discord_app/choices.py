@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from discord import app_commands
 
-# The languages the pipeline reads; choice values are the codes stored on stories and sources.
-LANGUAGE_NAMES = {
+from bot.languages import LANGUAGES
+
+# English names of the languages the pipeline reads; a language added to bot.languages needs one here.
+_NAMES = {
     "en": "English",
     "fr": "French",
     "de": "German",
@@ -14,7 +16,9 @@ LANGUAGE_NAMES = {
     "pt": "Portuguese",
     "nl": "Dutch",
 }
+LANGUAGE_NAMES = {code: _NAMES[code] for code in LANGUAGES}
 
 
 def language_choices() -> list[app_commands.Choice[str]]:
+    """Values are the codes stored on stories and sources."""
     return [app_commands.Choice(name=name, value=code) for code, name in LANGUAGE_NAMES.items()]
