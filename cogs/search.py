@@ -10,10 +10,10 @@ from discord.ext import commands
 
 from bot.alerts.render import CATEGORY_COLOURS, CATEGORY_LABELS, DEFAULT_COLOUR, discord_timestamp, fact_fields
 from bot.alerts.text import cut, safe
+from bot.discord_app.choices import language_choices
 from bot.discord_app.client import BreachwatchBot
 from bot.discord_app.errors import UserError
 from bot.discord_app.paging import PageSource, send_pages
-from bot.languages import LANGUAGES
 from bot.search_query import QueryError, parse_query
 from storage import search as search_store
 from storage.story_detail import StoryDetail, get_story_detail
@@ -74,7 +74,7 @@ class Search(commands.Cog):
         days="Only the last N days",
         source="Only stories from this source",
     )
-    @app_commands.choices(language=[app_commands.Choice(name=code, value=code) for code in LANGUAGES])
+    @app_commands.choices(language=language_choices())
     @app_commands.checks.cooldown(4, 20.0, key=lambda i: i.user.id)
     async def search(
         self,

@@ -11,6 +11,7 @@ from discord.ext import commands
 from bot.alerts.render import discord_timestamp
 from bot.alerts.text import cut, safe
 from bot.discord_app.checks import member_has
+from bot.discord_app.choices import language_choices
 from bot.discord_app.client import BreachwatchBot
 from bot.discord_app.errors import UserError
 from bot.discord_app.paging import list_source, send_pages, static_pages
@@ -18,7 +19,6 @@ from bot.feeds.parse import ParsedFeed
 from bot.feeds.poller import PollConfig, Poller
 from bot.feeds.sources_file import validate_feed_url
 from bot.feeds.workers import ParsePool
-from bot.languages import LANGUAGES
 from bot.services import guard_for
 from storage import sources as source_store
 from storage.models import GLOBAL_SCOPE, Source
@@ -86,7 +86,7 @@ class Sources(commands.GroupCog, group_name="sources", group_description="The ne
         name="A display name (default: the feed's)",
         language="The feed's language (default: detected)",
     )
-    @app_commands.choices(language=[app_commands.Choice(name=code, value=code) for code in LANGUAGES])
+    @app_commands.choices(language=language_choices())
     @member_has(manage_guild=True)
     async def add(
         self,

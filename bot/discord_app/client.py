@@ -12,6 +12,7 @@ from bot.alerts import jobs as alert_jobs
 from bot.discord_app.errors import on_app_command_error
 from bot.discord_app.sender import DiscordSender
 from bot.discord_app.sync import sync_if_changed
+from bot.discord_app.translator import TomlTranslator
 from bot.services import Services
 from storage.deliveries import ShardFilter
 from storage.types import utcnow
@@ -60,6 +61,8 @@ class BreachwatchBot(commands.AutoShardedBot):
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         self.tree.on_error = on_app_command_error  # type: ignore[method-assign]
+        # Before the sync: the synced payload (and its hash) carries the French, German and Spanish names.
+        await self.tree.set_translator(TomlTranslator())
         if self.sync_commands:
             await sync_if_changed(self.tree, self.services.sessions, self.application_id)
         if self.background:

@@ -46,3 +46,12 @@ INTENT_GUILD_MESSAGES = 1 << 9
 GUILD_TEXT = 0
 GUILD_CATEGORY = 4
 GUILD_NEWS = 5
+
+# Locales Discord accepts as keys of name_localizations / description_localizations.
+LOCALES = frozenset(
+    {
+        *("id", "da", "de", "en-GB", "en-US", "es-ES", "es-419", "fr", "hr", "it", "lt", "hu", "nl", "no", "pl"),
+        *("pt-BR", "ro", "fi", "sv-SE", "vi", "tr", "cs", "el", "bg", "ru", "uk", "hi", "th", "zh-CN", "ja", "zh-TW"),
+        "ko",
+    }
+)

@@ -209,6 +209,16 @@ def build_options(
     return out
 
 
+def shown_name(node: Json, locale: str) -> str:
+    """The name a client in `locale` shows for a command, subcommand or option."""
+    return str((node.get("name_localizations") or {}).get(locale, node["name"]))
+
+
+def _canonical(schema: list[Json], name: str, locale: str) -> str:
+    """Discord always sends the default name, whatever name the member's client showed."""
+    return next((o["name"] for o in schema if name in (o["name"], shown_name(o, locale))), name)
+
+
 def command_options(
     state: State,
     guild: Guild,
@@ -220,8 +230,10 @@ def command_options(
     values: dict[str, Any],
     resolved: Json,
     focused: str | None = None,
+    locale: str = "en-US",
 ) -> list[Json]:
-    """Nest options under subcommand group / subcommand exactly as Discord does."""
+    """Nest options under subcommand group / subcommand exactly as Discord does. Names may be given as a
+    client in `locale` shows them; the interaction carries the default names."""
     schema: list[Json] = command.get("options") or []
     path = [s for s in (group, subcommand) if s]
     has_subs = any(o["type"] in (1, 2) for o in schema)
@@ -229,11 +241,13 @@ def command_options(
         raise InteractionRefused(f"/{command['name']} needs a subcommand")
     chain: list[Json] = []
     for part in path:
-        match = next((o for o in schema if o["name"] == part and o["type"] in (1, 2)), None)
+        match = next((o for o in schema if part in (o["name"], shown_name(o, locale)) and o["type"] in (1, 2)), None)
         if match is None:
             raise InteractionRefused(f"/{command['name']} has no subcommand {part!r}")
         chain.append(match)
         schema = match.get("options") or []
+    values = {_canonical(schema, k, locale): v for k, v in values.items()}
+    focused = _canonical(schema, focused, locale) if focused else None
     leaf = build_options(state, guild, invoker, schema, values, resolved, focused)
     for node in reversed(chain):
         leaf = [{"name": node["name"], "type": node["type"], "options": leaf}]

@@ -266,6 +266,7 @@ def interaction(
     app_permissions: int,
     data: Json | None = None,
     message_payload: Json | None = None,
+    locale: str = "en-US",
 ) -> Json:
     """INTERACTION_CREATE. kind: 2 application command, 3 component, 4 autocomplete."""
     payload: Json = {
@@ -280,7 +281,7 @@ def interaction(
         "channel": channel,
         "member": member_payload,
         "app_permissions": str(app_permissions),
-        "locale": "en-US",
+        "locale": locale,
         "guild_locale": "en-US",
         "entitlements": [],
         "entitlement_sku_ids": [],

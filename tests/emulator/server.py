@@ -240,9 +240,10 @@ class Emulator:
         channel: Channel,
         admin_override: bool | None,
         focused: str | None = None,
+        locale: str = "en-US",
     ) -> tuple[Json, Json]:
         g = self.state.guilds[channel.guild_id]
-        command = self.state.find_command(g.id, name)
+        command = self.state.find_command(g.id, name, locale=locale)
         if command is None:
             raise InteractionRefused(f"/{name} is not synced (global or for guild {g.id})")
         override = self.admin_override if admin_override is None else admin_override
@@ -259,6 +260,7 @@ class Emulator:
             values=dict(options or {}),
             resolved=resolved,
             focused=focused,
+            locale=locale,
         )
         return command, p.command_data(
             command, opts, resolved, target_guild=int(command["guild_id"]) if command.get("guild_id") else None
@@ -274,13 +276,17 @@ class Emulator:
         member: Member | None = None,
         channel: Channel | None = None,
         admin_override: bool | None = None,
+        locale: str = "en-US",
     ) -> Invocation:
         """Run a slash command as `member` (default: the moderator) in `channel` (default: general).
+        With `locale`, names may be given as that client shows them (e.g. "rechercher" for fr).
         Raises InteractionRefused when Discord would not deliver it."""
         member = member or self.moderator
         channel = channel or self.channel
-        _, data = self._command_payload(name, options, subcommand, group, member, channel, admin_override)
-        return self._deliver(APPLICATION_COMMAND, name, member, channel, data=data)
+        command, data = self._command_payload(
+            name, options, subcommand, group, member, channel, admin_override, locale=locale
+        )
+        return self._deliver(APPLICATION_COMMAND, command["name"], member, channel, data=data, locale=locale)
 
     async def autocomplete(
         self,
@@ -293,14 +299,17 @@ class Emulator:
         group: str | None = None,
         member: Member | None = None,
         channel: Channel | None = None,
+        locale: str = "en-US",
     ) -> Invocation:
         """An autocomplete interaction for option `focused` typed as `value`; read `.choices` after
         `await inv.wait_response()`."""
         member = member or self.moderator
         channel = channel or self.channel
         values = {**(options or {}), focused: value}
-        _, data = self._command_payload(name, values, subcommand, group, member, channel, None, focused)
-        return self._deliver(AUTOCOMPLETE, name, member, channel, data=data)
+        command, data = self._command_payload(
+            name, values, subcommand, group, member, channel, None, focused, locale=locale
+        )
+        return self._deliver(AUTOCOMPLETE, command["name"], member, channel, data=data, locale=locale)
 
     async def click(
         self, message: Json | int, custom_id: str, *, member: Member | None = None, values: list[str] | None = None

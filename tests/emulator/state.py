@@ -234,10 +234,11 @@ class State:
         self.changes.notify()
         return stored
 
-    def find_command(self, guild_id: int, name: str, kind: int = 1) -> Json | None:
+    def find_command(self, guild_id: int, name: str, kind: int = 1, locale: str = "en-US") -> Json | None:
         for scope in (guild_id, None):
             for c in self.commands.get(scope, []):
-                if c["name"] == name and c.get("type", 1) == kind:
+                shown = (c.get("name_localizations") or {}).get(locale)
+                if name in (c["name"], shown) and c.get("type", 1) == kind:
                     return c
         return None
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from .constants import LOCALES
 from .payloads import Json
 
 UNKNOWN_APPLICATION = 10002
@@ -34,7 +35,8 @@ AUTHOR_NAME = 256
 EMBED_TOTAL = 6000
 NONCE_MAX = 25
 
-_COMMAND_NAME = re.compile(r"^[-_'\w]{1,32}$")
+# Discord: ^[-_\p{L}\p{N}\p{sc=Deva}\p{sc=Thai}]{1,32}$; the script ranges admit their combining vowel signs.
+_COMMAND_NAME = re.compile(r"^[-_'\w\u0900-\u097f\u0e00-\u0e7f]{1,32}$")
 
 
 def error(code: int, message: str, errors: Json | None = None) -> Json:
@@ -175,6 +177,44 @@ def validate_message(body: Json, *, creating: bool) -> None:
         raise ApiError(400, EMPTY_MESSAGE, "Cannot send an empty message")
 
 
+def _valid_name(name: Any) -> bool:
+    return isinstance(name, str) and bool(_COMMAND_NAME.match(name)) and name == name.lower()
+
+
+def _localizations(node: Json, field: str, at: str, *, is_name: bool) -> None:
+    """Per-locale variants follow the rules of the field they localise, under known locale keys only."""
+    values = node.get(field)
+    if values is None:
+        return
+    if not isinstance(values, dict):
+        raise form_error(f"{at}{field}", "DICT_TYPE_CONVERT", "Only dictionaries may be used in a DictType")
+    for locale, text in values.items():
+        here = f"{at}{field}.{locale}"
+        if locale not in LOCALES:
+            raise form_error(here, "LOCALE_INVALID", f"Invalid locale: {locale}")
+        if is_name:
+            if not _valid_name(text):
+                raise form_error(here, "APPLICATION_COMMAND_INVALID_NAME", "Command name is invalid")
+        elif not isinstance(text, str) or not 1 <= len(text) <= 100:
+            raise form_error(here, "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length.")
+
+
+def _validate_localized(node: Json, at: str) -> None:
+    _localizations(node, "name_localizations", at, is_name=True)
+    _localizations(node, "description_localizations", at, is_name=False)
+
+
+def _validate_choices(choices: list[Json], at: str) -> None:
+    if len(choices) > 25:
+        raise form_error(f"{at}choices", "BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length.")
+    for j, choice in enumerate(choices):
+        here = f"{at}choices.{j}."
+        if not 1 <= len(str(choice.get("name", ""))) <= 100:
+            raise form_error(f"{here}name", "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length.")
+        # A choice's name is display text, so its variants are checked like descriptions.
+        _localizations(choice, "name_localizations", here, is_name=False)
+
+
 def _validate_options(options: list[Json], at: str) -> None:
     if len(options) > 25:
         raise form_error(f"{at}options", "BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length.")
@@ -192,8 +232,8 @@ def _validate_options(options: list[Json], at: str) -> None:
         names.add(name)
         if not 1 <= len(o.get("description", "")) <= 100:
             raise form_error(f"{here}description", "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length.")
-        if len(o.get("choices") or []) > 25:
-            raise form_error(f"{here}choices", "BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length.")
+        _validate_localized(o, here)
+        _validate_choices(o.get("choices") or [], here)
         if o.get("type") in (1, 2):
             _validate_options(o.get("options") or [], here)
             continue
@@ -227,4 +267,5 @@ def validate_commands(commands: list[Json]) -> None:
                 raise form_error(f"{i}.name", "APPLICATION_COMMAND_INVALID_NAME", "Command name is invalid")
             if not 1 <= len(c.get("description", "")) <= 100:
                 raise form_error(f"{i}.description", "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length.")
+            _validate_localized(c, f"{i}.")
             _validate_options(c.get("options") or [], f"{i}.")
