@@ -107,3 +107,14 @@ async def digest_due(session: AsyncSession, now: datetime) -> list[Subscription]
 
 async def count_active(session: AsyncSession) -> int:
     return int((await session.execute(select(func.count()).where(Subscription.active.is_(True)))).scalar_one())
+
+
+async def notice_channel(session: AsyncSession, guild_id: int) -> int | None:
+    """Where a guild's notices go first: one of its active alert channels (else Discord's system channel)."""
+    query = (
+        select(Subscription.channel_id)
+        .where(Subscription.guild_id == guild_id, Subscription.active.is_(True))
+        .order_by(Subscription.created_at, Subscription.id)
+        .limit(1)
+    )
+    return (await session.execute(query)).scalar_one_or_none()

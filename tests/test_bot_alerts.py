@@ -220,3 +220,25 @@ async def test_category_autocomplete(emulator: Emulator, bw: TestBot) -> None:
     inv = await emulator.autocomplete("alerts", "categories", "alpr,fac", subcommand="subscribe")
     await inv.wait_response()
     assert [c["value"] for c in inv.choices] == ["alpr,facial_recognition"]
+
+
+async def test_source_disabled_notice_goes_to_the_alert_channel_once(emulator: Emulator, bw: TestBot) -> None:
+    from storage import notices
+
+    alerts = emulator.add_channel("alerts")
+    await subscribe(emulator, alerts)
+    for _ in range(2):  # raised twice (two failing polls), recorded once
+        async with bw.services.sessions.begin() as s:
+            await notices.add(
+                s,
+                emulator.guild.id,
+                "source-disabled:7",
+                "source_disabled",
+                "Your source https://feed.example/x was disabled after failing for 3 days.",
+            )
+    w = worker(bw)
+    await w.run_once()
+    await w.run_once()
+    posted = [m for m in emulator.messages(alerts) if "was disabled" in m["content"]]
+    assert len(posted) == 1
+    assert posted[0]["mention_everyone"] is False

@@ -205,8 +205,12 @@ class DeliveryWorker:
             pending = await notices.pending(session, shards=self.shards)
         posted = 0
         for notice in pending:
+            channel = notice.channel_id
+            if channel is None:
+                async with self.sessions() as session:
+                    channel = await subscriptions.notice_channel(session, notice.guild_id)
             try:
-                delivered = await self.sender.notify(notice.guild_id, notice.channel_id, notice.message)
+                delivered = await self.sender.notify(notice.guild_id, channel, notice.message)
             except SendError as exc:
                 log.warning("notice %s for guild %s not posted yet: %s", notice.id, notice.guild_id, exc)
                 continue
