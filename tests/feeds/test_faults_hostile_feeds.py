@@ -3,6 +3,7 @@ the good sources keep their schedule. The clock is injected; only the hostile fe
 
 from __future__ import annotations
 
+import itertools
 import random
 from datetime import UTC, datetime, timedelta
 
@@ -71,7 +72,7 @@ async def test_hostile_feeds_for_an_hour_do_not_delay_the_others(
         times.setdefault(row.source_id, []).append(row.started_at)
     for url in good:
         fetched = times[ids[url]]
-        gaps = [(b - a).total_seconds() for a, b in zip(fetched, fetched[1:], strict=False)]
+        gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(fetched)]
         # Every interval plus jitter, rounded up to the next tick: never skipped, never late by more than a tick.
         assert all(INTERVAL <= gap <= INTERVAL * 1.1 + TICK.total_seconds() for gap in gaps), (url, gaps)
         assert (fetched[0] - start).total_seconds() == 0 and len(fetched) >= 9
