@@ -15,5 +15,7 @@ DELIVERY_FAILURES = Counter(
 )
 RATE_LIMITED = Counter("breachwatch_rate_limited", "429 answers met while delivering", registry=REGISTRY)
 DELIVERIES = Gauge("breachwatch_deliveries", "Delivery rows by status", ["status"], registry=REGISTRY)
-LAST_POLL = Gauge("breachwatch_last_poll_timestamp_seconds", "When the last poll cycle ended", registry=REGISTRY)
+LAST_POLL = Gauge(
+    "breachwatch_last_poll_timestamp_seconds", "When a poll cycle that fetched something last ended", registry=REGISTRY
+)
 LOOP_LAG = Gauge("breachwatch_event_loop_lag_seconds", "How late a 1 s event-loop timer fired", registry=REGISTRY)

@@ -55,6 +55,10 @@ class Settings(BaseSettings):
     edit_min_interval: float = Field(default=3600.0, ge=0, description="Seconds between counted edits of an entry.")
     parse_workers: int = Field(default=2, ge=0, description="Parser processes; 0 parses in a thread instead.")
     parse_timeout: float = Field(default=30.0, gt=0, description="Seconds one feed may take to parse.")
+    poll_lease: float | None = Field(
+        default=None, gt=0, description="Seconds a poller holds a claimed source; default fetch + parse timeouts + 120."
+    )
+    delivery_lease: float = Field(default=120.0, gt=0, description="Seconds a bot holds a claimed delivery row.")
     parse_memory_mb: int = Field(default=1024, ge=0, description="Address-space limit of a parser process; 0: none.")
 
     @field_validator("log_level", mode="before")

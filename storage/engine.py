@@ -39,10 +39,14 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     kwargs.setdefault("pool_pre_ping", True)
     parsed = make_url(url)
     schema = parsed.query.get("schema")
+    server_settings = kwargs.setdefault("connect_args", {}).setdefault("server_settings", {})
+    # Named in pg_stat_activity, so an operator (or a fault test) can tell breachwatch's connections apart.
+    server_settings.setdefault(
+        "application_name", f"breachwatch/{schema}"[:63] if isinstance(schema, str) else "breachwatch"
+    )
     if isinstance(schema, str):
         # `?schema=NAME` puts every table in that schema (public stays on the path for extensions).
-        connect_args = kwargs.setdefault("connect_args", {})
-        connect_args.setdefault("server_settings", {})["search_path"] = f"{schema},public"
+        server_settings["search_path"] = f"{schema},public"
         return create_async_engine(parsed.difference_update_query(["schema"]), **kwargs)
     return create_async_engine(url, **kwargs)
 

@@ -194,14 +194,22 @@ async def claim_sources(
     limit: int = 10_000,
     force: bool = False,
     urls: Sequence[str] | None = None,
+    due_by: datetime | None = None,
+    exclude: Sequence[int] = (),
 ) -> list[SourceState]:
-    """Lease the enabled sources that are due (or all, with `force`) so no other poller fetches them meanwhile."""
+    """Lease the enabled sources that are due (or all, with `force`) so no other poller fetches them meanwhile.
+
+    `due_by` (default `now`) is the cut-off for "due": a cycle claiming in chunks passes its start time so a source
+    it has already fetched (and rescheduled) is never taken twice in the same cycle, while leases run from `now`.
+    """
     free = or_(Source.lease_expires_at.is_(None), Source.lease_expires_at < now)
     pick = select(Source.id).where(Source.enabled.is_(True), free)
     if not force:
-        pick = pick.where(Source.next_fetch_at <= now)
+        pick = pick.where(Source.next_fetch_at <= (now if due_by is None else due_by))
     if urls is not None:
         pick = pick.where(Source.url.in_(list(urls)))
+    if exclude:
+        pick = pick.where(Source.id.not_in(list(exclude)))
     # SKIP LOCKED (PostgreSQL; SQLite serialises writers anyway) lets concurrent pollers split the due set.
     pick = pick.order_by(Source.next_fetch_at, Source.id).limit(limit).with_for_update(skip_locked=True)
     expires = now + lease

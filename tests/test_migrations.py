@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import sys
+from pathlib import Path
 from typing import Any
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
@@ -13,6 +17,8 @@ from storage.engine import create_engine
 from storage.migrate import current, downgrade, head, upgrade
 from storage.models import Base
 from storage.search_schema import include_name
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def _diff(conn: Connection) -> list[Any]:
@@ -56,4 +62,19 @@ async def test_downgrade_then_upgrade(empty_db_url: str) -> None:
 async def test_upgrade_is_idempotent(empty_db_url: str) -> None:
     await upgrade(empty_db_url)
     await upgrade(empty_db_url)
+    assert await current(empty_db_url) == head()
+
+
+async def test_concurrent_start_ups_migrate_once(empty_db_url: str, db_kind: str) -> None:
+    if db_kind != "postgresql":
+        pytest.skip("several processes on one database is the PostgreSQL deployment; SQLite is single-process")
+    # Scaled out, every poller and bot process migrates at start; they must not trip over each other. Separate
+    # processes, as in production (alembic's context is process-global, so threads would not be a fair test).
+    code = f"import asyncio; from storage.migrate import upgrade; asyncio.run(upgrade({empty_db_url!r}))"
+    procs = [
+        await asyncio.create_subprocess_exec(sys.executable, "-c", code, cwd=REPO, stderr=asyncio.subprocess.PIPE)
+        for _ in range(3)
+    ]
+    results = [(await p.wait(), (await p.stderr.read()).decode()[-2000:]) for p in procs if p.stderr]
+    assert all(code == 0 for code, _ in results), results
     assert await current(empty_db_url) == head()

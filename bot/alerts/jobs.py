@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+from datetime import timedelta
 
 from bot.alerts.digest import send_due_digests
 from bot.alerts.sender import Sender
@@ -35,7 +36,8 @@ async def ensure_console_subscription(services: Services) -> None:
 
 
 def install(services: Services, sender: Sender, shards: ShardFilter | None = None) -> None:
-    worker = DeliveryWorker(services.sessions, sender, owner=worker_name(), shards=shards)
+    lease = timedelta(seconds=services.settings.delivery_lease)
+    worker = DeliveryWorker(services.sessions, sender, owner=worker_name(), shards=shards, lease=lease)
 
     async def deliver(_: Services) -> None:
         stats = await worker.run_once()

@@ -54,6 +54,7 @@ class DeliveryWorker:
         shards: ShardFilter | None = None,
         batch: int = 500,
         channel_concurrency: int = 64,
+        lease: timedelta = timedelta(seconds=120),
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.sessions = sessions
@@ -65,13 +66,16 @@ class DeliveryWorker:
         self.batch = batch
         self.channel_limit = asyncio.Semaphore(channel_concurrency)
         self.clock = clock
+        self.lease = lease
 
     async def run_once(self) -> DeliveryStats:
         """Claim what is due, send it, and repeat until nothing is due; returns what happened."""
         stats = DeliveryStats()
         while True:
             async with self.sessions.begin() as session:
-                jobs = await deliveries.claim(session, self.owner, self.clock(), limit=self.batch, shards=self.shards)
+                jobs = await deliveries.claim(
+                    session, self.owner, self.clock(), limit=self.batch, lease=self.lease, shards=self.shards
+                )
                 views = await alert_views.load(session, {j.story_id for j in jobs})
             if not jobs:
                 break

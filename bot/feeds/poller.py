@@ -10,6 +10,7 @@ import logging
 import os
 import random
 import socket
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from urllib.parse import urlsplit
 import aiohttp
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import metrics
 from bot.feeds.fetch import FetchLimits, FetchResult, fetch_feed
 from bot.feeds.netguard import AddressGuard
 from bot.feeds.parse import FeedParseError, ParsedFeed
@@ -62,7 +64,7 @@ class PollConfig:
             per_host=settings.per_host_concurrency,
             alert_max_age=timedelta(hours=settings.alert_max_age_hours),
             edit_interval=timedelta(seconds=settings.edit_min_interval),
-            lease=timedelta(seconds=settings.fetch_timeout + settings.parse_timeout + 120),
+            lease=timedelta(seconds=settings.poll_lease or settings.fetch_timeout + settings.parse_timeout + 120),
         )
 
 
@@ -168,32 +170,70 @@ class Poller:
         progress: Callable[[SourceOutcome], None] | None = None,
         on_claimed: Callable[[int], None] | None = None,
     ) -> list[SourceOutcome]:
-        """Poll every due source (every enabled one with `force`, or only `urls`) once."""
-        now = self.clock()
+        """Poll every due source (every enabled one with `force`, or only `urls`) once.
+
+        The scheduled cycle claims in small chunks as fetch slots free up, rather than everything at once, so that
+        N pollers share the due set between them and each lease starts close to its fetch (a lease taken for a
+        whole cycle of thousands of feeds would expire before the last of them is reached).
+        """
+        start = self.clock()
         async with self.sessions.begin() as session:
-            rows = await source_store.claim_sources(
-                session, now, self.owner, lease=self.config.lease, force=force, urls=urls
-            )
-            await source_store.prune_fetch_log(session, now - timedelta(days=FETCH_LOG_DAYS))
-        groups: dict[str, list[SourceState]] = defaultdict(list)
-        for row in rows:
-            groups[row.url].append(row)
-        if on_claimed is not None:
-            on_claimed(len(groups))
-        if not groups:
-            return []
+            await source_store.prune_fetch_log(session, start - timedelta(days=FETCH_LOG_DAYS))
         queue: asyncio.Queue[Fetched | None] = asyncio.Queue()
         outcomes: list[SourceOutcome] = []
         writer = asyncio.create_task(self._writer(queue, outcomes, progress))
         overall = asyncio.Semaphore(self.config.concurrency)
         per_host: dict[str, asyncio.Semaphore] = defaultdict(lambda: asyncio.Semaphore(self.config.per_host))
+        chunked = not force and urls is None
+        in_flight = 0
+        room = asyncio.Event()
+        claimed = 0
+
+        def finished(_: asyncio.Task[None]) -> None:
+            nonlocal in_flight
+            in_flight -= 1
+            if in_flight <= self.config.concurrency:
+                room.set()
+
         try:
             async with asyncio.TaskGroup() as tasks:
-                for url, group in groups.items():
-                    tasks.create_task(self._one(url, group, overall, per_host[_host(url)], queue))
+                while True:
+                    limit = max(1, 2 * self.config.concurrency - in_flight) if chunked else 100_000
+                    async with self.sessions.begin() as session:
+                        rows = await source_store.claim_sources(
+                            session,
+                            self.clock(),
+                            self.owner,
+                            lease=self.config.lease,
+                            limit=limit,
+                            force=force,
+                            urls=urls,
+                            due_by=start,
+                        )
+                    groups: dict[str, list[SourceState]] = defaultdict(list)
+                    for row in rows:
+                        groups[row.url].append(row)
+                    claimed += len(groups)
+                    if not chunked and on_claimed is not None:
+                        on_claimed(claimed)
+                    for url, group in groups.items():
+                        in_flight += 1
+                        task = tasks.create_task(self._one(url, group, overall, per_host[_host(url)], queue))
+                        task.add_done_callback(finished)
+                    if not chunked or not rows:
+                        break
+                    # Claim the next chunk once half the slots are free, so fetches never wait on the database.
+                    room.clear()
+                    if in_flight > self.config.concurrency:
+                        await room.wait()
         finally:
             await queue.put(None)
             await writer
+        if chunked and on_claimed is not None:
+            on_claimed(claimed)
+        if not outcomes:
+            return []
+        metrics.LAST_POLL.set(time.time())
         log.info(
             "poll cycle: %d feeds, %d ok, %d not modified, %d failed, %d new entries",
             len(outcomes),
@@ -265,6 +305,9 @@ class Poller:
                     stored.append(await self._store_alone(fetched))
             for outcome in stored:
                 outcomes.append(outcome)
+                metrics.POLLS.labels(outcome.status).inc()
+                if outcome.error_kind is not None:
+                    metrics.FETCH_ERRORS.labels(outcome.error_kind).inc()
                 if progress is not None:
                     progress(outcome)
 

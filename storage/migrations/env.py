@@ -13,6 +13,7 @@ from storage.search_schema import include_name
 
 config = context.config
 target_metadata = Base.metadata
+MIGRATION_LOCK = 0x6277_6D69  # any fixed 64-bit key, shared by every breachwatch process
 
 
 def _run(connection: Connection) -> None:
@@ -25,6 +26,10 @@ def _run(connection: Connection) -> None:
         include_name=include_name,
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # Several processes (pollers, bot shards) start together against one database and each migrates at
+            # start-up: the first takes this lock and migrates, the others wait and then find nothing to do.
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
         context.run_migrations()
 
 
