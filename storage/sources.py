@@ -236,6 +236,17 @@ async def release_sources(session: AsyncSession, source_ids: Sequence[int], owne
     )
 
 
+async def release_all(session: AsyncSession, owner: str) -> int:
+    """Give up every lease `owner` still holds (a cycle that failed half-way), so no source waits out its lease."""
+    result = await session.execute(
+        update(Source)
+        .where(Source.lease_owner == owner)
+        .values(lease_owner=None, lease_expires_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    return rowcount(result)
+
+
 async def record_fetch(session: AsyncSession, source_id: int, rec: FetchRecord, *, baseline: bool = False) -> None:
     """One fetch's outcome: a fetch-log row, the source's new schedule and health, and its lease released.
 

@@ -207,9 +207,14 @@ async def test_database_connections_killed_mid_cycle(tmp_path: Path, pg_url: str
             await asyncio.sleep(1.5)
         after_faults = time.monotonic()
         # Going on: every feed fetched (and recorded) again after the last fault.
-        await eventually(
-            lambda: _async(all(farm.hits[n][-1] > after_faults for n in range(FEEDS))), 40, "a full cycle after"
-        )
+        try:
+            await eventually(
+                lambda: _async(all(farm.hits[n][-1] > after_faults for n in range(FEEDS))), 40, "a full cycle after"
+            )
+        except AssertionError as exc:
+            stale = [n for n in range(FEEDS) if farm.hits[n][-1] <= after_faults]
+            tail = "".join(p.log() for p in procs)[-4000:]
+            raise AssertionError(f"{exc}; feeds not fetched again: {stale}\n{tail}") from None
         await eventually(lambda: _processed(db), 60, "every article processed")
         await asyncio.sleep(interval / 2)
     finally:

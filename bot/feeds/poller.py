@@ -229,6 +229,7 @@ class Poller:
         finally:
             await queue.put(None)
             await writer
+            await self._release_leftovers()
         if chunked and on_claimed is not None:
             on_claimed(claimed)
         if not outcomes:
@@ -243,6 +244,21 @@ class Poller:
             sum(o.new for o in outcomes),
         )
         return outcomes
+
+    async def _release_leftovers(self) -> None:
+        """Leases still held after a cycle belong to fetches that never got recorded (the cycle failed, or a commit
+        was lost with its connection): release them so those sources come due again now, not when leases expire."""
+        for attempt in range(3):
+            try:
+                async with self.sessions.begin() as session:
+                    released = await source_store.release_all(session, self.owner)
+            except Exception as exc:
+                log.warning("could not release leftover leases (try %d): %s", attempt + 1, exc)
+                await asyncio.sleep(0.5 * (attempt + 1))
+                continue
+            if released:
+                log.warning("released %d leases of sources this cycle did not finish", released)
+            return
 
     async def _one(
         self,
