@@ -61,3 +61,7 @@ def configure(level: str = "INFO", as_json: bool = False) -> None:
     # discord.py and aiohttp are chatty at DEBUG; keep them at INFO unless asked for.
     for noisy in ("discord.gateway", "discord.http", "aiosqlite", "asyncio"):
         logging.getLogger(noisy).setLevel(max(logging.INFO, logging.getLevelName(level)))
+    # APScheduler logs every run of every job at INFO (several a second); its warnings and errors still show.
+    if level != "DEBUG":
+        for chatty in ("apscheduler.executors", "apscheduler.scheduler"):
+            logging.getLogger(chatty).setLevel(logging.WARNING)
