@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -12,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage.engine import create_engine, session_factory
 from storage.migrate import upgrade
-from tests.pg import PG_ADMIN_URL, pg_available, schema_url
+from tests.pg import pg_available, pg_schema
 
 pytest_plugins = ["tests.emulator.fixtures", "tests.botfixtures"]
 
@@ -52,16 +51,8 @@ async def empty_db_url(db_kind: str, tmp_path: Path) -> AsyncIterator[str]:
     if db_kind == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
         return
-    import asyncpg
-
-    schema = f"t_{uuid.uuid4().hex[:16]}"
-    admin = await asyncpg.connect(PG_ADMIN_URL)
-    try:
-        await admin.execute(f'CREATE SCHEMA "{schema}"')
-        yield schema_url(schema)
-    finally:
-        await admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        await admin.close()
+    async for url in pg_schema(migrate=False):
+        yield url
 
 
 @pytest.fixture
@@ -89,3 +80,18 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
         if key.startswith("BREACHWATCH_") or key == "DISCORD_TOKEN":
             monkeypatch.delenv(key)
     yield monkeypatch
+
+
+@pytest.fixture
+async def pg_url() -> AsyncIterator[str]:
+    """A migrated PostgreSQL schema that several processes of one test share (the multi-process fault tests)."""
+    require_postgres()
+    async for url in pg_schema():
+        yield url
+
+
+@pytest.fixture
+async def pg_db(pg_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(pg_url)
+    yield engine
+    await engine.dispose()

@@ -11,14 +11,12 @@ import os
 import re
 import signal
 import sys
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import asyncpg
 
-from storage.migrate import upgrade
-from tests.pg import PG_ADMIN_URL, schema_url
+from tests.pg import PG_ADMIN_URL
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -100,21 +98,6 @@ async def start(name: str, workdir: Path, env: dict[str, str], *args: str) -> Pr
             sys.executable, "-m", "bot", "run", *args, cwd=workdir, env=env, stdout=out, stderr=out
         )
     return Proc(name, proc, log)
-
-
-async def pg_schema(migrate: bool = True) -> AsyncIterator[str]:
-    """A throw-away PostgreSQL schema for processes to share; every process gets the same `?schema=` URL."""
-    schema = f"t_{uuid.uuid4().hex[:16]}"
-    admin = await asyncpg.connect(PG_ADMIN_URL)
-    try:
-        await admin.execute(f'CREATE SCHEMA "{schema}"')
-        url = schema_url(schema)
-        if migrate:
-            await upgrade(url)
-        yield url
-    finally:
-        await admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        await admin.close()
 
 
 async def terminate_backends(url: str) -> int:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -18,33 +17,18 @@ from bot.alerts.fanout import fan_out
 from bot.alerts.pacing import Pacer
 from bot.services import Services
 from storage import subscriptions
-from storage.engine import create_engine, session_factory
+from storage.engine import session_factory
 from storage.models import Delivery
 from storage.subscriptions import SubscriptionFilters
 from storage.types import utcnow
 from tests.botfixtures import make_bot, worker
-from tests.conftest import require_postgres
 from tests.emulator.server import Emulator
 from tests.emulator.state import Channel
 from tests.factories import make_source, make_story
-from tests.procs import Proc, eventually, pg_schema, product_env, start
+from tests.procs import Proc, eventually, product_env, start
 
 pytestmark = pytest.mark.faults
 Sessions = async_sessionmaker[AsyncSession]
-
-
-@pytest.fixture
-async def pg_url() -> AsyncIterator[str]:
-    require_postgres()
-    async for url in pg_schema():
-        yield url
-
-
-@pytest.fixture
-async def db(pg_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(pg_url)
-    yield engine
-    await engine.dispose()
 
 
 def shard_of(guild_id: int, count: int = 2) -> int:
@@ -122,9 +106,9 @@ async def _stop(procs: list[Proc]) -> None:
 
 @pytest.mark.emulator(shard_count=2)
 async def test_two_sharded_bots_sigkill_mid_fanout(
-    tmp_path: Path, pg_url: str, db: AsyncEngine, emulator: Emulator
+    tmp_path: Path, pg_url: str, pg_db: AsyncEngine, emulator: Emulator
 ) -> None:
-    sessions = session_factory(db)
+    sessions = session_factory(pg_db)
     channels = channels_on_shards(emulator, per_shard_guilds=2, per_guild=8)
     shard1 = [c for c in channels if shard_of(c.guild_id) == 1]
     await subscribe_all(sessions, channels)
@@ -139,7 +123,7 @@ async def test_two_sharded_bots_sigkill_mid_fanout(
         await procs[1].proc.wait()
         killed_with = posted_on(emulator, shard1)
         procs.append(await start("shard1-again", tmp_path, env, *args, "1"))
-        await eventually(lambda: _all_sent(db, total), 90, "every delivery sent")
+        await eventually(lambda: _all_sent(pg_db, total), 90, "every delivery sent")
     finally:
         await _stop(procs)
     assert killed_with < len(shard1) * len(titles)  # it really died mid-fan-out
@@ -150,9 +134,9 @@ async def test_two_sharded_bots_sigkill_mid_fanout(
 
 @pytest.mark.emulator(shard_count=1)
 async def test_sigterm_during_fanout_loses_and_doubles_nothing(
-    tmp_path: Path, pg_url: str, db: AsyncEngine, emulator: Emulator
+    tmp_path: Path, pg_url: str, pg_db: AsyncEngine, emulator: Emulator
 ) -> None:
-    sessions = session_factory(db)
+    sessions = session_factory(pg_db)
     channels = [emulator.channel] + [emulator.add_channel(f"alerts-{i}") for i in range(29)]
     await subscribe_all(sessions, channels)
     titles = await queue_stories(sessions, 5)
@@ -167,7 +151,7 @@ async def test_sigterm_during_fanout_loses_and_doubles_nothing(
         assert code == 0, first.log()[-3000:]
         assert "stopped cleanly" in first.log()
         procs.append(await start("bot-again", tmp_path, env, "--role", "bot"))
-        await eventually(lambda: _all_sent(db, total), 90, "every delivery sent")
+        await eventually(lambda: _all_sent(pg_db, total), 90, "every delivery sent")
     finally:
         await _stop(procs)
     assert stopped_with < total

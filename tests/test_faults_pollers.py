@@ -18,11 +18,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.feeds.poller import WRITE_BATCH
-from storage.engine import create_engine
 from storage.models import Article, FetchLog, Source, Story
-from tests.conftest import require_postgres
 from tests.feedserver import Item, rss
-from tests.procs import Proc, eventually, pg_schema, product_env, start, terminate_backends, write_sources
+from tests.procs import Proc, eventually, product_env, start, terminate_backends, write_sources
 
 pytestmark = pytest.mark.faults
 
@@ -92,20 +90,6 @@ async def farm() -> AsyncIterator[Farm]:
     await server.close()
 
 
-@pytest.fixture
-async def pg_url() -> AsyncIterator[str]:
-    require_postgres()
-    async for url in pg_schema():
-        yield url
-
-
-@pytest.fixture
-async def db(pg_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(pg_url)
-    yield engine
-    await engine.dispose()
-
-
 async def _count(engine: AsyncEngine, model: type, *where: object) -> int:
     async with engine.connect() as conn:
         return int((await conn.execute(select(func.count()).select_from(model).where(*where))).scalar_one())  # type: ignore[arg-type]
@@ -138,7 +122,7 @@ def _fetched_feeds(procs: list[Proc]) -> list[int]:
 
 
 async def test_two_pollers_fetch_each_feed_once_per_cycle(
-    tmp_path: Path, pg_url: str, db: AsyncEngine, farm: Farm
+    tmp_path: Path, pg_url: str, pg_db: AsyncEngine, farm: Farm
 ) -> None:
     interval = 8.0
     procs = await _pollers(tmp_path, pg_url, farm, BREACHWATCH_POLL_INTERVAL=str(interval))
@@ -146,7 +130,7 @@ async def test_two_pollers_fetch_each_feed_once_per_cycle(
         await eventually(
             lambda: _async(all(len(farm.hits[n]) >= 2 for n in range(FEEDS))), 60, "two cycles of every feed"
         )
-        await eventually(lambda: _processed(db), 60, "every article processed")
+        await eventually(lambda: _processed(pg_db), 60, "every article processed")
         await asyncio.sleep(1)  # let the last fetches of the cycle be recorded
     finally:
         await _stop_all(procs)
@@ -156,13 +140,13 @@ async def test_two_pollers_fetch_each_feed_once_per_cycle(
         assert all(gap > interval * 0.8 for gap in gaps), (n, gaps)
     per_process = _fetched_feeds(procs)
     assert all(count > 0 for count in per_process), per_process  # both pollers did a share of the work
-    assert await _count(db, FetchLog) == farm.total  # every request recorded, once
-    assert await _count(db, Article) == FEEDS + len(BREACHES)  # nothing stored twice
-    await _assert_stories(db)
+    assert await _count(pg_db, FetchLog) == farm.total  # every request recorded, once
+    assert await _count(pg_db, Article) == FEEDS + len(BREACHES)  # nothing stored twice
+    await _assert_stories(pg_db)
 
 
 async def test_sigkill_one_poller_mid_cycle_the_other_takes_over(
-    tmp_path: Path, pg_url: str, db: AsyncEngine, farm: Farm
+    tmp_path: Path, pg_url: str, pg_db: AsyncEngine, farm: Farm
 ) -> None:
     farm.delay = 0.15  # ~2 s of fetching per poller per cycle, so there is a middle to kill it in
     # Long enough for one chunk to be fetched and recorded on a loaded 2-core machine, short enough for a test.
@@ -173,7 +157,7 @@ async def test_sigkill_one_poller_mid_cycle_the_other_takes_over(
         await eventually(lambda: _async(len(victim_hits(farm)) >= 0 and farm.total >= 40), 60, "the cycle under way")
         victim.kill()
         killed_at = time.monotonic()
-        await eventually(lambda: _has(db, Source, FEEDS, Source.last_fetch_at.is_not(None)), 60, "every source done")
+        await eventually(lambda: _has(pg_db, Source, FEEDS, Source.last_fetch_at.is_not(None)), 60, "every source done")
         done_at = time.monotonic()
         await asyncio.sleep(1.5)  # a second chance to double-fetch, which must not be taken
     finally:
@@ -185,8 +169,8 @@ async def test_sigkill_one_poller_mid_cycle_the_other_takes_over(
     # it had fetched but its writer had not yet recorded (at most one write batch).
     assert all(len(farm.hits[n]) == 2 for n in refetched)
     assert len(refetched) <= 2 * 10 + WRITE_BATCH, refetched
-    assert await _count(db, FetchLog) == FEEDS  # each source's fetch recorded exactly once
-    assert await _count(db, Article) == FEEDS + len(BREACHES)
+    assert await _count(pg_db, FetchLog) == FEEDS  # each source's fetch recorded exactly once
+    assert await _count(pg_db, Article) == FEEDS + len(BREACHES)
     assert done_at - killed_at < 30
     if refetched:
         # The survivor waited for the leases to run out before taking the dead poller's sources.
@@ -198,7 +182,9 @@ def victim_hits(farm: Farm) -> list[int]:
     return [n for n, hits in farm.hits.items() if hits]
 
 
-async def test_database_connections_killed_mid_cycle(tmp_path: Path, pg_url: str, db: AsyncEngine, farm: Farm) -> None:
+async def test_database_connections_killed_mid_cycle(
+    tmp_path: Path, pg_url: str, pg_db: AsyncEngine, farm: Farm
+) -> None:
     farm.delay = 0.02
     interval = 4.0
     procs = await _pollers(tmp_path, pg_url, farm, BREACHWATCH_POLL_INTERVAL=str(interval))
@@ -218,7 +204,7 @@ async def test_database_connections_killed_mid_cycle(tmp_path: Path, pg_url: str
             stale = [n for n in range(FEEDS) if farm.hits[n][-1] <= after_faults]
             tail = "".join(p.log() for p in procs)[-4000:]
             raise AssertionError(f"{exc}; feeds not fetched again: {stale}\n{tail}") from None
-        await eventually(lambda: _processed(db), 60, "every article processed")
+        await eventually(lambda: _processed(pg_db), 60, "every article processed")
         await asyncio.sleep(interval / 2)
     finally:
         await _stop_all(procs)
@@ -226,10 +212,10 @@ async def test_database_connections_killed_mid_cycle(tmp_path: Path, pg_url: str
     logs = "".join(p.log() for p in procs)
     assert "connection" in logs.lower()  # the failure was logged, not swallowed
     assert all(p.proc.returncode == 0 for p in procs)  # and neither process died of it
-    assert await _count(db, Article) == FEEDS + len(BREACHES)
-    await _assert_stories(db)
+    assert await _count(pg_db, Article) == FEEDS + len(BREACHES)
+    await _assert_stories(pg_db)
     # Nothing lost: every source has a recorded fetch after the faults and none is stuck with a stale lease.
-    assert await _count(db, Source, Source.last_success_at.is_not(None)) == FEEDS
+    assert await _count(pg_db, Source, Source.last_success_at.is_not(None)) == FEEDS
 
 
 async def _processed(engine: AsyncEngine) -> bool:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.feeds.parse import ParsedEntry as Entry
 from storage.articles import store_entries
 from storage.models import GLOBAL_SCOPE, Article, FeedEntry, FetchLog, Notice, Source
 from storage.sources import (
@@ -26,20 +27,6 @@ from storage.sources import (
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 MAX_AGE = timedelta(hours=48)
 EDIT = timedelta(hours=1)
-
-
-@dataclass(frozen=True)
-class Entry:
-    entry_id: str
-    entry_key: str
-    url: str | None
-    canonical_url: str | None
-    title: str
-    summary: str
-    content: str | None
-    language: str | None
-    published_at: datetime | None
-    content_hash: str
 
 
 def entry(n: int, *, published: datetime | None = NOW, title: str | None = None, chash: str | None = None) -> Entry:
