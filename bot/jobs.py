@@ -48,9 +48,8 @@ def add_interval_job(
     )
 
 
-def install(services: Services) -> list[str]:
-    """Schedule the pipeline's jobs; returns their names for the start-up log."""
+def install(services: Services) -> None:
+    """Schedule the poll job (the processing job is bot.pipeline's, delivery's bot.alerts.jobs')."""
     # The poll job syncs the sources file on its first run, right at start, then polls what is due each tick.
     tick = min(services.settings.poll_tick, services.settings.poll_interval)
     add_interval_job(services, "poll_feeds", PollJob(), tick, first_run=datetime.now(UTC))
-    return [job.id for job in services.scheduler.get_jobs()]

@@ -38,8 +38,8 @@ async def test_install_schedules_the_poll_job(
 ) -> None:  # fmt: skip
     services = _services(tmp_path, [feed_server.url("/feed")], engine, sessions)
     try:
-        names = jobs.install(services)
-        assert names == ["poll_feeds"]
+        jobs.install(services)
+        assert [job.id for job in services.scheduler.get_jobs()] == ["poll_feeds"]
         job = services.scheduler.get_job("poll_feeds")
         assert job is not None and job.next_run_time is not None  # scheduled, not paused
         services.scheduler.start()
