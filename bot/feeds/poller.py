@@ -34,6 +34,7 @@ from storage.sources import FetchRecord, SourceState
 
 log = logging.getLogger(__name__)
 WRITE_BATCH = 50
+QUEUE_FEEDS = WRITE_BATCH
 FETCH_LOG_DAYS = 14
 
 
@@ -124,6 +125,21 @@ def _host(url: str) -> str:
         return ""
 
 
+async def _hand_over(queue: asyncio.Queue[Fetched | None], item: Fetched | None, writer: asyncio.Task[None]) -> None:
+    """Queue `item` for the writer; if the writer has stopped (it failed), give up rather than wait forever."""
+    if writer.done():
+        return
+    try:
+        queue.put_nowait(item)
+        return
+    except asyncio.QueueFull:
+        pass
+    put = asyncio.ensure_future(queue.put(item))
+    await asyncio.wait({put, writer}, return_when=asyncio.FIRST_COMPLETED)
+    if not put.done():
+        put.cancel()
+
+
 class Poller:
     def __init__(
         self,
@@ -179,7 +195,9 @@ class Poller:
         start = self.clock()
         async with self.sessions.begin() as session:
             await source_store.prune_fetch_log(session, start - timedelta(days=FETCH_LOG_DAYS))
-        queue: asyncio.Queue[Fetched | None] = asyncio.Queue()
+        # Bounded, so parsed feeds never pile up in memory faster than the single writer stores them: a full
+        # queue holds the fetch slot, and fetching waits for the database rather than the other way round.
+        queue: asyncio.Queue[Fetched | None] = asyncio.Queue(maxsize=QUEUE_FEEDS)
         outcomes: list[SourceOutcome] = []
         writer = asyncio.create_task(self._writer(queue, outcomes, progress))
         overall = asyncio.Semaphore(self.config.concurrency)
@@ -218,7 +236,7 @@ class Poller:
                         on_claimed(claimed)
                     for url, group in groups.items():
                         in_flight += 1
-                        task = tasks.create_task(self._one(url, group, overall, per_host[_host(url)], queue))
+                        task = tasks.create_task(self._one(url, group, overall, per_host[_host(url)], queue, writer))
                         task.add_done_callback(finished)
                     if not chunked or not rows:
                         break
@@ -227,9 +245,11 @@ class Poller:
                     if in_flight > self.config.concurrency:
                         await room.wait()
         finally:
-            await queue.put(None)
-            await writer
-            await self._release_leftovers()
+            try:
+                await _hand_over(queue, None, writer)
+                await writer
+            finally:
+                await self._release_leftovers()
         if chunked and on_claimed is not None:
             on_claimed(claimed)
         if not outcomes:
@@ -267,6 +287,7 @@ class Poller:
         overall: asyncio.Semaphore,
         host: asyncio.Semaphore,
         queue: asyncio.Queue[Fetched | None],
+        writer: asyncio.Task[None],
     ) -> None:
         # Validators are sent only when every scope sharing the URL agrees; a new scope needs the full body.
         etag = rows[0].etag if all(r.etag == rows[0].etag for r in rows) else None
@@ -290,7 +311,7 @@ class Poller:
                 log.exception("polling %s failed unexpectedly", url)
                 result = FetchResult(url=url, final_url=url, status="error", error_kind="internal", error=repr(exc))
                 fetched = Fetched(url, rows, started, result)
-        await queue.put(fetched)
+            await _hand_over(queue, fetched, writer)
 
     async def _writer(
         self,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -11,8 +12,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+import bot.feeds.poller as poller_module
 from bot.feeds.netguard import AddressGuard
-from bot.feeds.poller import PollConfig, Poller
+from bot.feeds.poller import Fetched, PollConfig, Poller, SourceOutcome
 from bot.feeds.schedule import Policy
 from bot.feeds.workers import ParsePool
 from storage.models import Article, FetchLog, Notice, Source
@@ -166,3 +168,60 @@ async def test_check_stores_nothing(
     async with sessions() as session:
         assert await session.scalar(select(func.count()).select_from(Source)) == 0
         assert await session.scalar(select(func.count()).select_from(Article)) == 0
+
+
+class SlowWriterPoller(Poller):
+    """A database that stores slower than the feeds arrive."""
+
+    async def _store(self, session: AsyncSession, fetched: Fetched) -> SourceOutcome:
+        await asyncio.sleep(0.02)
+        return await super()._store(session, fetched)
+
+
+async def test_fetching_waits_for_a_slow_writer(
+    poller: Poller,
+    feed_server: FeedServer,
+    sessions: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Parsed feeds must not pile up in memory when storing is the bottleneck: a fetch waits for room.
+    monkeypatch.setattr(poller_module, "QUEUE_FEEDS", 2)
+    monkeypatch.setattr(poller_module, "WRITE_BATCH", 2)
+    for n in range(30):
+        await _add(sessions, feed_server.url(f"/feed?n={n}"), clock.now)
+    slow = SlowWriterPoller(poller.sessions, poller.http, poller.parser, poller.config, poller.guard, clock=clock)
+    ahead: list[int] = []
+    stored = 0
+
+    def progress(_outcome: SourceOutcome) -> None:
+        nonlocal stored
+        stored += 1
+        ahead.append(feed_server.state.requests - stored)
+
+    outcomes = await slow.run_cycle(progress=progress)
+    assert len(outcomes) == 30 and all(o.status == "ok" for o in outcomes)
+    # At most: the queue, one batch being stored, and one feed per fetch slot.
+    bound = 2 + 2 + poller.config.concurrency
+    assert max(ahead) <= bound, ahead
+    assert max(ahead) >= poller.config.concurrency  # fetching did run ahead of the writer, up to the bound
+
+
+async def test_a_failed_writer_ends_the_cycle_instead_of_hanging(
+    poller: Poller,
+    feed_server: FeedServer,
+    sessions: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(poller_module, "QUEUE_FEEDS", 1)
+    for n in range(12):
+        await _add(sessions, feed_server.url(f"/feed?n={n}"), clock.now)
+
+    def progress(_outcome: SourceOutcome) -> None:
+        raise RuntimeError("progress display broke")
+
+    with pytest.raises(RuntimeError, match="progress display broke"):
+        await asyncio.wait_for(poller.run_cycle(progress=progress), timeout=20)
+    async with sessions() as session:  # no source stays leased until its lease runs out
+        assert await session.scalar(select(func.count()).where(Source.lease_owner.is_not(None))) == 0
