@@ -1,18 +1,15 @@
-"""An entry's language: what the entry or feed declares, else what py3langid detects in its text."""
+"""An entry's language: what the entry or feed declares, else what is detected in its text."""
 
 from __future__ import annotations
 
 import re
-import threading
-from typing import Any
+
+from bot.language_id import ranked
 
 # Below this many letters detection is a guess; the source's configured language is the better fallback.
 MIN_DETECT_CHARS = 20
 MIN_CONFIDENCE = 0.6
 _TAG = re.compile(r"^\s*([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]{1,8})*\s*$")
-
-_identifier: Any = None
-_lock = threading.Lock()
 
 
 def normalise_language(tag: str | None) -> str | None:
@@ -26,23 +23,15 @@ def normalise_language(tag: str | None) -> str | None:
     return None if code in {"und", "mul", "zxx", "xx"} else code
 
 
-def load_model() -> Any:
-    """The model, loaded once per process (numpy comes in only here, so parse workers can set limits first)."""
-    global _identifier
-    with _lock:
-        if _identifier is None:
-            from py3langid.langid import MODEL_FILE, LanguageIdentifier
-
-            _identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-        return _identifier
-
-
 def detect_language(text: str) -> str | None:
     """The detected language, or None when the text is too short or the model unsure."""
     if sum(ch.isalpha() for ch in text[:2000]) < MIN_DETECT_CHARS:
         return None
-    code, confidence = load_model().classify(text[:2000])
-    return str(code) if confidence >= MIN_CONFIDENCE and code != "und" else None
+    best = ranked(text)
+    if not best:
+        return None
+    code, confidence = best[0]
+    return normalise_language(code) if confidence >= MIN_CONFIDENCE else None
 
 
 def choose_language(

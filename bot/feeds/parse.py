@@ -186,7 +186,7 @@ def _entry(
 
 
 def fill_languages(feed: ParsedFeed, fallback: str | None) -> ParsedFeed:
-    """Detect the language of entries that declare none (kept out of parse workers: the model is ~100 MB)."""
+    """Detect the language of entries that declare none (in the main process, so parse workers never load the model)."""
     default = normalise_language(fallback)
     entries = [
         e if e.language else replace(e, language=detect_language(f"{e.title}. {e.summary}") or default)

@@ -5,23 +5,21 @@ from __future__ import annotations
 from functools import cache, lru_cache
 
 import snowballstemmer
-from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
 from wordfreq import zipf_frequency
 
+from bot.language_id import ranked
 from bot.languages import LANGUAGES, STEMMERS
 
-
-@cache
-def _identifier() -> LanguageIdentifier:
-    # Our own identifier: py3langid's module-level one is shared state other code may restrict differently.
-    ident = LanguageIdentifier.from_modelpath(MODEL_DIR / MODEL_FILE, norm_probs=True)
-    ident.set_languages(list(LANGUAGES))
-    return ident
+# How far down the detector's ranking to look for one of the seven (a Catalan text may still be mostly Spanish).
+RANK_DEPTH = 10
 
 
 def detect_language(text: str) -> str:
-    lang, _prob = _identifier().classify(text)
-    return str(lang)
+    """The likeliest of the seven supported languages; English when none of them is plausible at all."""
+    for code, _probability in ranked(text, RANK_DEPTH):
+        if code in LANGUAGES:
+            return code
+    return "en"
 
 
 def normalise_language(lang: str | None, text: str) -> str:

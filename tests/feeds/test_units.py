@@ -118,6 +118,22 @@ def test_language_declared_first_then_detected() -> None:
     assert choose_language(None, None, "ok", fallback="nl") == "nl"
     assert detect_language("Datenleck bei der Polizei: Kennzeichenerfassung offen im Netz") == "de"
     assert detect_language("short") is None
+    # Languages beyond the seven keep their own code, so the classifier treats them as unknown (every lexicon).
+    assert detect_language("Dane biometryczne milionów obywateli wyciekły z serwera policji") == "pl"
+    assert detect_language("   \n\t  ") is None
+
+
+def test_story_language_is_one_of_the_seven() -> None:
+    from bot.languages import LANGUAGES
+    from bot.stories.language import detect_language as story_language
+    from bot.stories.language import normalise_language as story_normalise
+
+    assert story_language("Imagens de matrículas roubadas de uma empresa contratada pela polícia de fronteira") == "pt"
+    assert story_language("Gegevens van camera's lekten uit een politiedatabase van de gemeente") == "nl"
+    # A language outside the seven still maps to the nearest of them rather than failing.
+    assert story_language("Les dades biomètriques de la policia s'han filtrat a internet") in LANGUAGES
+    assert story_normalise("pt-BR", "whatever the text says") == "pt"
+    assert story_normalise("pl", "Immagini delle targhe rubate a un fornitore della polizia") == "it"
 
 
 POLICY = Policy(poll_interval=600, disable_after_days=3, disable_min_failures=5)
