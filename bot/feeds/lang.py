@@ -25,13 +25,22 @@ def normalise_language(tag: str | None) -> str | None:
 
 def detect_language(text: str) -> str | None:
     """The detected language, or None when the text is too short or the model unsure."""
-    if sum(ch.isalpha() for ch in text[:2000]) < MIN_DETECT_CHARS:
+    if not _has_letters(text, MIN_DETECT_CHARS):
         return None
     best = ranked(text)
     if not best:
         return None
     code, confidence = best[0]
     return normalise_language(code) if confidence >= MIN_CONFIDENCE else None
+
+
+def _has_letters(text: str, wanted: int) -> bool:
+    for ch in text:
+        if ch.isalpha():
+            wanted -= 1
+            if wanted == 0:
+                return True
+    return False
 
 
 def choose_language(

@@ -121,6 +121,8 @@ def test_language_declared_first_then_detected() -> None:
     # Languages beyond the seven keep their own code, so the classifier treats them as unknown (every lexicon).
     assert detect_language("Dane biometryczne milionów obywateli wyciekły z serwera policji") == "pl"
     assert detect_language("   \n\t  ") is None
+    # Headlines in capitals: read as written, fastText takes this one for Spanish at 49%.
+    assert detect_language("LA POLICE A PERDU LES IMAGES DE SURVEILLANCE DE MILLIERS DE VOYAGEURS") == "fr"
 
 
 def test_story_language_is_one_of_the_seven() -> None:
