@@ -134,9 +134,11 @@ async def _insert_new(
             }
             for url, entry in batch
         ]
-        # One cached statement run "executemany" style (SQLAlchemy batches it into multi-row INSERTs).
-        stmt = insert_for(session, Article).on_conflict_do_nothing(index_elements=["canonical_url"])
-        stmt = stmt.returning(Article.id, Article.canonical_url, Article.alertable)
+        # One cached statement run "executemany" style (SQLAlchemy batches it into multi-row INSERTs), on the
+        # Core table: the ORM's bulk-insert layer added ~12% to the CPU time of storing a feed, for nothing here.
+        table = Article.__table__
+        stmt = insert_for(session, table).on_conflict_do_nothing(index_elements=["canonical_url"])
+        stmt = stmt.returning(table.c.id, table.c.canonical_url, table.c.alertable)
         for article_id, url, flag in await session.execute(stmt, rows):
             ids[url] = article_id
             if flag:
@@ -163,8 +165,9 @@ async def _insert_new(
     ]
     new_keys: set[str] = set()
     for batch in chunks(feed_rows, BATCH):
-        stmt = insert_for(session, FeedEntry).on_conflict_do_nothing(index_elements=["source_id", "entry_key"])
-        new_keys.update(key for (key,) in await session.execute(stmt.returning(FeedEntry.entry_key), batch))
+        entries = FeedEntry.__table__
+        stmt = insert_for(session, entries).on_conflict_do_nothing(index_elements=["source_id", "entry_key"])
+        new_keys.update(key for (key,) in await session.execute(stmt.returning(entries.c.entry_key), batch))
     alertable = sum(1 for e in fresh if e.entry_key in new_keys and article_key(source_id, e) in inserted_alertable)
     return len(new_keys), alertable
 
