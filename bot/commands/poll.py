@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import sys
 from typing import Any, TextIO
 
@@ -31,18 +32,37 @@ def format_outcome(outcome: SourceOutcome) -> str:
     return line
 
 
+class _AboveTheBar:
+    """A stream for log handlers while the bar is shown: each line is printed above the bar, not through it."""
+
+    def write(self, text: str) -> None:
+        from tqdm import tqdm
+
+        if text.strip():
+            tqdm.write(text.rstrip("\n"), file=sys.stderr)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 class _Progress:
     """A tqdm bar on a terminal; nothing when output is piped or JSON."""
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
         self.bar: Any = None
+        self._redirected: list[logging.StreamHandler[Any]] = []
 
     def start(self, total: int) -> None:
         if self.enabled and total:
             from tqdm import tqdm
 
             self.bar = tqdm(total=total, unit="feed", file=sys.stderr, leave=False)
+            # The handlers keep their formatter and secret-scrubbing filter; only where they write changes.
+            for handler in logging.getLogger().handlers:
+                if isinstance(handler, logging.StreamHandler) and handler.stream is sys.stderr:
+                    handler.setStream(_AboveTheBar())
+                    self._redirected.append(handler)
 
     def step(self) -> None:
         if self.bar is not None:
@@ -51,6 +71,9 @@ class _Progress:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
+        for handler in self._redirected:
+            handler.setStream(sys.stderr)
+        self._redirected.clear()
 
 
 async def _poll(settings: Settings, urls: list[str], as_json: bool, out: TextIO) -> list[SourceOutcome]:

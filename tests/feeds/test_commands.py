@@ -8,9 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import io
 import json
 import os
+import pty
+import struct
+import sys
+import termios
 from pathlib import Path
 from unittest import mock
 
@@ -111,3 +116,49 @@ async def test_check_refuses_private_without_allow(allow: str, feed_server: Feed
     code, out, _ = await _cli(env, "sources", "check", feed_server.url("/feed"))
     assert code == 1 and "private_address" in out
     assert feed_server.state.requests == 0  # refused before connecting
+
+
+def _read_all(fd: int) -> bytes:
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:  # EIO: the terminal's other end is closed and everything has been read
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+async def test_progress_bar_only_on_a_terminal_and_never_with_json(
+    as_json: bool, feed_server: FeedServer, tmp_path: Path
+) -> None:
+    env = _env(tmp_path, [feed_server.url("/feed"), feed_server.url("/status/404")])
+    env["BREACHWATCH_LOG_LEVEL"] = "INFO"
+    master, slave = pty.openpty()
+    # A terminal 100 columns wide: a fresh pty is 0 x 0, which tqdm draws as an empty bar.
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+    args = ["-m", "bot", "poll", "--once", *(["--json"] if as_json else [])]
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, *args, env=env, stdout=asyncio.subprocess.PIPE, stderr=slave
+    )
+    os.close(slave)
+    try:
+        # Read while it runs: what is left unread when the terminal's last writer exits can be lost.
+        reader = asyncio.create_task(asyncio.to_thread(_read_all, master))
+        out, _ = await asyncio.wait_for(proc.communicate(), timeout=60)
+        terminal = await asyncio.wait_for(reader, timeout=10)
+    finally:
+        os.close(master)
+    assert proc.returncode == 0, terminal
+    if as_json:
+        assert b"feed/s" not in terminal and b"\r" not in terminal
+        assert len(out.splitlines()) == 2
+    else:
+        assert b"/2 [" in terminal and b"\r" in terminal, terminal  # tqdm's bar: "0/2 [00:00<?, ?feed/s]"
+        # Log lines print above the bar, each on a line of its own, never glued to the bar's text.
+        logged = [line for line in terminal.split(b"\n") if b"poll cycle:" in line]
+        assert len(logged) == 1 and logged[0].rstrip(b"\r").split(b"\r")[-1].startswith(b"20"), logged
+        assert b"ok" in out and b"http_4xx" in out
