@@ -257,3 +257,20 @@ def test_insider_actor_turns_a_lookup_into_abuse() -> None:
 def test_html_entities_and_feed_junk_do_not_break_matching() -> None:
     v = classify("Drivers&#8217; plate images stolen &mdash; read more&hellip;", "<p>Continue reading</p>", lang="en")
     assert v.match
+
+
+@pytest.mark.parametrize(
+    ("lang", "title", "summary", "label"),
+    [
+        ("en", "Officers viewed CCTV footage of the robbery", "Detectives said it showed two men fleeing.", False),
+        ("fr", "Les gendarmes ont consulté les images de vidéosurveillance", "Deux suspects sont recherchés.", False),
+        ("de", "Polizisten sichteten die Aufnahmen der Überwachungskameras", "Die Täter sind noch flüchtig.", False),
+        ("en", "Border agent queried TECS to track down his ex-girlfriend", "He was charged on Monday.", True),
+        ("en", "Officer searched the police database for details on his neighbour", "He faces dismissal.", True),
+    ],
+)
+def test_an_insider_viewing_is_abuse_for_records_not_for_camera_footage(
+    lang: str, title: str, summary: str, label: bool
+) -> None:
+    # Police reviewing footage of a crime is their job; an officer looking someone up is the insider-abuse story.
+    assert classify(title, summary, lang=lang).match is label

@@ -31,6 +31,10 @@ _NO_EXPLOIT_PULL = 0.75
 _REAL_BREACH = 0.7
 # An actor (criminal, insider) promotes a weak access verb only when this close to it.
 _ACTOR_REACH = 0.85
+# An insider's plain "viewed" or "searched" is abuse only against the records insiders are trusted with (a
+# database look-up); officers who "viewed CCTV footage of the robbery" were doing their job.
+_INSIDER = "insider_actor"
+_INSIDER_RECORDS = frozenset({"police_db"})
 
 _BREACH = Kind.BREACH
 _SURVEILLANCE = Kind.SURVEILLANCE
@@ -123,7 +127,7 @@ def score_hits(hits: Sequence[Hit], layout: Layout, threshold: float, lang: str 
     breaches: list[tuple[int, int, float, bool]] = []
     surveillance: list[tuple[int, float, str]] = []
     modals: list[tuple[int, int, int, float]] = []
-    actors: list[tuple[int, float]] = []
+    actors: list[tuple[int, float, bool]] = []
     negative: list[tuple[int, str, float]] = []
     vulnerability: list[tuple[int, str, float]] = []
     no_exploit: list[tuple[int, str, float]] = []
@@ -143,7 +147,7 @@ def score_hits(hits: Sequence[Hit], layout: Layout, threshold: float, lang: str 
         elif kind is _VULNERABILITY:
             vulnerability.append((bisect_right(marks, start), term.display, term.weight))
         elif kind is _ACTOR:
-            actors.append((bisect_right(marks, start), term.weight))
+            actors.append((bisect_right(marks, start), term.weight, term.concept == _INSIDER))
         elif kind is _HYPOTHETICAL:
             modals.append((bisect_right(marks, start), start, end, term.weight))
         elif kind is _NO_EXPLOITATION:
@@ -187,7 +191,7 @@ def score_matches(
     breaches: list[tuple[int, int, float, bool]] = []
     surveillance: list[tuple[int, float, str]] = []
     modals: list[tuple[int, int, int, float]] = []
-    actors: list[tuple[int, float]] = []
+    actors: list[tuple[int, float, bool]] = []
     negative: list[tuple[int, str, float]] = []
     vulnerability: list[tuple[int, str, float]] = []
     no_exploit: list[tuple[int, str, float]] = []
@@ -214,7 +218,7 @@ def score_matches(
             elif kind is _VULNERABILITY:
                 vulnerability.append((sent, term.display, term.weight))
             elif kind is _ACTOR:
-                actors.append((sent, term.weight))
+                actors.append((sent, term.weight, term.concept == _INSIDER))
             elif kind is _HYPOTHETICAL:
                 modals.append((sent, start, end + 1 - trail, term.weight))
             elif kind is _NO_EXPLOITATION:
@@ -243,7 +247,7 @@ def _judge(
     breaches: list[tuple[int, int, float, bool]],
     surveillance: list[tuple[int, float, str]],
     modals: list[tuple[int, int, int, float]],
-    actors: list[tuple[int, float]],
+    actors: list[tuple[int, float, bool]],
     negative: list[tuple[int, str, float]],
     vulnerability: list[tuple[int, str, float]],
     no_exploit: list[tuple[int, str, float]],
@@ -256,6 +260,7 @@ def _judge(
     actor, (sentence, display, weight) per cue, and the words shown per concept."""
     proximity = layout.proximity
     b_weight: list[float] = []
+    b_outsider: list[float] = []  # the same, promoted by illicit actors only
     real = 0.0
     tie_concepts: dict[str, float] = {}
     if breaches:
@@ -264,30 +269,39 @@ def _judge(
             for m_sent, m_start, m_end, m_weight in modals:
                 if m_sent == sent and m_start <= b_start and b_start - m_end <= _MODAL_REACH:
                     weight = min(weight, base * (1.0 - m_weight))
+            outsider = weight
             if weak:
-                for a_sent, a_weight in actors:
+                for a_sent, a_weight, insider in actors:
                     reach = proximity(a_sent, sent)
-                    if reach >= _ACTOR_REACH and a_weight * reach > weight:
-                        weight = a_weight * reach
+                    if reach >= _ACTOR_REACH:
+                        if a_weight * reach > weight:
+                            weight = a_weight * reach
+                        if not insider and a_weight * reach > outsider:
+                            outsider = a_weight * reach
             elif weight > real:
                 real = weight
             b_weight.append(weight)
+            b_outsider.append(outsider)
         # Closeness depends on sentences only, so the strongest breach per sentence is all a tie needs, and each
-        # sentence of surveillance terms needs its best tie computed once.
+        # sentence of surveillance terms needs its best tie computed once (per kind of record: see _INSIDER_RECORDS).
         strongest: dict[int, float] = {}
-        for (sent, _, _, _), weight in zip(breaches, b_weight, strict=True):
+        strongest_outsider: dict[int, float] = {}
+        for (sent, _, _, _), weight, outsider in zip(breaches, b_weight, b_outsider, strict=True):
             if weight > strongest.get(sent, -1.0):
                 strongest[sent] = weight
-        best_by_sent: dict[int, float] = {}
+            if outsider > strongest_outsider.get(sent, -1.0):
+                strongest_outsider[sent] = outsider
+        best_by_sent: dict[tuple[int, bool], float] = {}
         for s_sent, s_weight, concept in surveillance:
-            best = best_by_sent.get(s_sent)
+            records = concept in _INSIDER_RECORDS
+            best = best_by_sent.get((s_sent, records))
             if best is None:
                 best = 0.0
-                for sent, weight in strongest.items():
+                for sent, weight in (strongest if records else strongest_outsider).items():
                     v = weight * (1.0 if sent == s_sent else proximity(s_sent, sent))
                     if v > best:
                         best = v
-                best_by_sent[s_sent] = best
+                best_by_sent[(s_sent, records)] = best
             tie = s_weight * best
             if tie > tie_concepts.get(concept, 0.0):
                 tie_concepts[concept] = tie
