@@ -22,13 +22,11 @@ FIXTURE = Path(__file__).parent / "fixtures" / "probes2_en_fr_de_nl.jsonl"
 
 # id -> why the lexicon cannot fix it
 KNOWN_CODE_GAPS = {
-    # A court defeat of a spyware maker: the hack it must answer for is a strong breach term in the summary and the
-    # appeal cue in the headline only pulls the score down by a fraction.
-    "p2-fr-n06": "appeal lost by NSO; 'piratages' in the summary outweighs 'débouté en appel'",
+    # A court defeat of a spyware maker: since a headline cue with the breach only in the summary no longer lets the
+    # breach blunt the cue, the French one passes; the Dutch cue 'hoger beroep' is too weak to pull enough.
     "p2-nl-n03": "appeal lost by NSO; 'de hack van' in the summary outweighs 'hoger beroep'",
     # A data broker sued over its business: the same 'sold data' wording reports an insider selling police files.
     "p2-fr-n07": "data broker sued for selling location data; 'vendu des données' is also the insider-sale wording",
-    "p2-nl-n09": "data broker taken to court over resold locations; 'doorverkocht' is also the insider-sale wording",
 }
 
 

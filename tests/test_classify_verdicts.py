@@ -274,3 +274,19 @@ def test_an_insider_viewing_is_abuse_for_records_not_for_camera_footage(
 ) -> None:
     # Police reviewing footage of a crime is their job; an officer looking someone up is the insider-abuse story.
     assert classify(title, summary, lang=lang).match is label
+
+
+def test_a_ruling_in_the_headline_is_not_blunted_by_the_breach_it_concerns() -> None:
+    # The story is the ruling; the summary only recalls the old hack it was about.
+    ruling = classify(
+        "Spyware maker loses appeal in WhatsApp lawsuit",
+        "The court upheld the ruling over the hack of 1,400 phones in 2019.",
+        lang="en",
+    )
+    assert not ruling.match
+    breach = classify(
+        "Spyware maker hacked, lawsuit expected",
+        "Data on 1,400 phones its customers infected was leaked online.",
+        lang="en",
+    )
+    assert breach.match

@@ -309,6 +309,14 @@ def _judge(
 
     top_breach = max(b_weight) if b_weight else 0.0
     real = real if real >= _REAL_BREACH else 0.0
+    if real and negative:
+        # A headline about a ruling, fine or ban with the breach only in the summary is news about that ruling
+        # ("NSO loses appeal", then what the hacks were): the breach wording then does not blunt the cue.
+        titles = layout.title_count
+        if any(sent < titles for sent, _, _ in negative) and not any(
+            sent < titles and weight >= 0.5 for (sent, _, _, _), weight in zip(breaches, b_weight, strict=True)
+        ):
+            real = 0.0
     neg = _cue_strength(negative, layout) if negative else 0.0
     vuln = _cue_strength(vulnerability, layout) if vulnerability else 0.0
 
