@@ -76,3 +76,22 @@ def test_jsonl_end_to_end_as_a_subprocess() -> None:
     out = [json.loads(line) for line in proc.stdout.splitlines()]
     assert [o["id"] for o in out] == ["a", 2, "c"]
     assert out[0]["match"] and not out[2]["match"]
+
+
+def test_a_reader_that_stops_early_ends_the_command_quietly(tmp_path: Path) -> None:
+    # `breachwatch classify --jsonl big.jsonl | head -1`: no traceback, no error message, the usual SIGPIPE status.
+    big = tmp_path / "big.jsonl"
+    big.write_text("".join(json.dumps({**ITEMS[0], "id": i}) + "\n" for i in range(5000)), encoding="utf-8")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "classify", "--jsonl", str(big)],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    first = proc.stdout.readline()
+    proc.stdout.close()
+    err = proc.stderr.read()
+    assert proc.wait(timeout=60) == 141
+    assert json.loads(first)["id"] == 0
+    assert err == b"", err

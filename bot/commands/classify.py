@@ -81,6 +81,8 @@ def _handle(args: argparse.Namespace) -> int:
     if args.jsonl is not None:
         try:
             return _run_jsonl(args.jsonl, sys.stdout)
+        except BrokenPipeError:
+            raise  # the reader stopped reading: not an error of the input file (see bot.cli)
         except OSError as exc:
             print(f"breachwatch classify: {exc}", file=sys.stderr)
             return 2
