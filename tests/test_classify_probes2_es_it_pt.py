@@ -24,9 +24,6 @@ KNOWN_GAPS: dict[tuple[str, bool], str] = {
     # story) is a sure spyware name, and the lexicon has no way to say "both present".
     ("pt2-p07", True): "vendor + product pair (Paragon, Graphite) should count as a strong spyware name",
     ("pt2-p07", False): "vendor + product pair (Paragon, Graphite) should count as a strong spyware name",
-    # With the language unknown the English "hacking" is read inside the name "Hacking Team"; a breach word wholly
-    # inside a longer name of another concept should not count.
-    ("it2-n03", False): "English 'hacking' inside the vendor name 'Hacking Team'",
 }
 
 

@@ -290,3 +290,11 @@ def test_a_ruling_in_the_headline_is_not_blunted_by_the_breach_it_concerns() -> 
         lang="en",
     )
     assert breach.match
+
+
+def test_a_vendor_named_after_a_breach_word_is_a_name_not_a_breach() -> None:
+    # The mask "hacking team" hides the breach reading of "hacking" but keeps the spyware vendor's name.
+    news = classify("Memento Labs, heir of Hacking Team, seeks new investors", "", lang=None)
+    assert not news.match and "spyware" in news.evidence and "hack" not in news.evidence
+    leak = classify("Hacking Team's customer files leaked online", "Emails and invoices were published.", lang=None)
+    assert leak.match and leak.categories[0] == "spyware"

@@ -46,8 +46,7 @@ _VULNERABILITY = Kind.VULNERABILITY
 _NO_EXPLOITATION = Kind.NO_EXPLOITATION
 _BLOCK = Kind.BLOCK
 _FORCE = Kind.FORCE
-# A mask hides breach and surveillance readings of its words; a flaw it contains still counts as a flaw.
-_MASKABLE = frozenset({_BREACH, _SURVEILLANCE})
+# A mask hides breach and surveillance readings of its words (see _hidden); a flaw it contains still counts.
 # Enum members are looked up through a descriptor on every access; module constants are plain loads.
 _BLOCKED_BY_RULE = Reason.BLOCKED_BY_RULE
 _VULNERABILITY_NO_EXPOSURE = Reason.VULNERABILITY_NO_EXPOSURE
@@ -112,13 +111,19 @@ def _cue_strength(items: list[tuple[int, str, float]], layout: Layout) -> float:
     return _combine(list(best.values())) if best else 0.0
 
 
+def _hidden(start: int, end: int, kind: Kind, masks: list[tuple[int, int]]) -> bool:
+    """A mask hides breach and surveillance readings inside it, and a breach reading of exactly its words; a
+    surveillance name spelled exactly like a mask is that name ("Hacking Team" masks "hacking", not the vendor)."""
+    if kind is _BREACH:
+        return any(a <= start and end <= b for a, b in masks)
+    if kind is _SURVEILLANCE:
+        return any(a <= start and end <= b and end - start < b - a for a, b in masks)
+    return False
+
+
 def _unmasked(hits: Sequence[Hit], masks: list[tuple[int, int]]) -> list[Hit]:
     """The hits a mask does not hide ("credit monitoring" hides "monitoring"), masks themselves dropped."""
-    return [
-        h
-        for h in hits
-        if h[2].kind is not _MASK and not (h[2].kind in _MASKABLE and any(a <= h[0] and h[1] <= b for a, b in masks))
-    ]
+    return [h for h in hits if h[2].kind is not _MASK and not _hidden(h[0], h[1], h[2].kind, masks)]
 
 
 def score_hits(hits: Sequence[Hit], layout: Layout, threshold: float, lang: str | None, text: str = "") -> Verdict:
