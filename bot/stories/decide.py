@@ -102,6 +102,8 @@ def agreement(article: Signature, story: Signature) -> Agreement:
     words = _words(article, story)
     dup = _near_duplicate(article, story)
     kinds = len(set(article.data_types) & set(story.data_types))
+    if names == 0.0 and numbers == 0.0:
+        words = 0.0  # only corroborates: alone it is the vocabulary of a kind of breach, not of one incident
     score = names + numbers + 2.0 * words + min(kinds, 2) * 0.1
     if dup >= NEAR_DUPLICATE:
         score = max(score, THRESHOLD + dup)
