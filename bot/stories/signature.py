@@ -99,13 +99,21 @@ def _token_parts(token: str) -> list[str]:
     return [p for p in re.split(r"[-–/]", token) if p]
 
 
-def _reporter_tokens(text: str) -> set[str]:
-    """Words of outlet and researcher names in the text: who told the story, not which incident it is."""
+# How much a name counts when it belongs to an organisation of this role (organisations.toml): outlets and
+# researchers say who told the story, agencies whose data it was; the same agency holds the data of many incidents.
+ROLE_WEIGHTS = {"reporter": 0.25, "agency": 0.5}
+
+
+def _role_tokens(text: str) -> dict[str, float]:
+    """Words of outlet, researcher and agency names in the text, with the factor their weight is scaled by."""
     orgs = lexicon.organisations()
-    tokens: set[str] = set()
+    tokens: dict[str, float] = {}
     for match in orgs.pattern.finditer(fold(text)):
-        if orgs.roles[match.group(0)] == "reporter":
-            tokens.update(WORD.findall(match.group(0)))
+        factor = ROLE_WEIGHTS.get(orgs.roles[match.group(0)])
+        if factor is None:
+            continue
+        for token in WORD.findall(match.group(0)):
+            tokens[token] = min(tokens.get(token, 1.0), factor)
     return tokens
 
 
@@ -159,7 +167,7 @@ def _german_name(part: str) -> bool:
     return z_de < 2.0 and z_en < 2.5 and not _is_compound(part)
 
 
-def _entity_weight(part: str, shape: str, lang: str, reporter_tokens: set[str]) -> float:
+def _entity_weight(part: str, shape: str, lang: str, role_tokens: dict[str, float]) -> float:
     key = fold(part)
     if not key.replace(".", "").replace("&", "").isalnum() or not re.search(r"[^\W\d]", key):
         z = 3.0  # "AT&T", "38C3": the word lists would split them
@@ -168,8 +176,7 @@ def _entity_weight(part: str, shape: str, lang: str, reporter_tokens: set[str]) 
     weight = _name_rarity(z)
     if shape == "acronym" and len(key) <= 2:
         weight *= 0.5
-    if key in reporter_tokens:
-        weight *= 0.25
+    weight *= role_tokens.get(key, 1.0)
     if key in lexicon.months():
         return 0.0
     return weight
@@ -184,7 +191,7 @@ def _entities(title: str, sentences: list[str], lang: str) -> tuple[dict[str, fl
     found: dict[str, float] = {}
     weak: dict[str, float] = {}
     in_title: set[str] = set()
-    reporters = _reporter_tokens(" ".join([title, *sentences]))
+    roles = _role_tokens(" ".join([title, *sentences]))
     title_case = _is_title_case(title)
     seen_mid_sentence: set[str] = set()
     units: list[tuple[str, bool]] = [(title, True)] + [(s, False) for s in sentences]
@@ -212,7 +219,7 @@ def _entities(title: str, sentences: list[str], lang: str) -> tuple[dict[str, fl
                             continue
                         if (initial or (is_title and title_case)) and part not in seen_mid_sentence:
                             target = weak  # perhaps a name, perhaps just the first word
-                    weight = _entity_weight(part, shape, lang, reporters)
+                    weight = _entity_weight(part, shape, lang, roles)
                     if weight <= 0.05:
                         continue
                     key = fold(part)[:36]
