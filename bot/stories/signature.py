@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from bot.stories import lexicon, minhash
@@ -231,12 +232,20 @@ def _entities(title: str, sentences: list[str], lang: str) -> tuple[dict[str, fl
     return found, weak, in_title
 
 
+@cache
+def _generic_stems(lang: str) -> frozenset[str]:
+    return frozenset(stem(term, lang) for term in lexicon.generic_terms())
+
+
 def _terms(text: str, lang: str) -> tuple[dict[str, float], list[str]]:
     """Distinctive word stems with weights, and the stem sequence for shingling.
 
     German glues nouns together, so one outlet's "Zulassungsstellen" and another's "Kfz-Zulassungen" share a
     word only once compounds are split: their distinctive parts count as words too (shingles keep the whole).
+    Words of breach reporting itself (generic_terms.toml: "ransomware", "cyberattaque") tell the kind of story,
+    not the incident, so they get no weight.
     """
+    generic = _generic_stems(lang)
     weights: dict[str, float] = {}
     sequence: list[str] = []
     for token in WORD.findall(text):
@@ -247,13 +256,13 @@ def _terms(text: str, lang: str) -> tuple[dict[str, float], list[str]]:
             key = stem(fold(low), lang)
             sequence.append(key)
             weight = _rarity(zipf(low, lang))
-            if weight >= 0.2:
+            if weight >= 0.2 and key not in generic:
                 weights[key] = max(weights.get(key, 0.0), round(weight, 3))
             pieces = split_compound(low) if lang == "de" and len(low) >= 9 else None
             for piece in pieces or ():
                 piece_weight = _rarity(zipf(piece, lang))
-                if piece_weight >= 0.2:
-                    piece_key = stem(fold(piece), lang)
+                piece_key = stem(fold(piece), lang)
+                if piece_weight >= 0.2 and piece_key not in generic:
                     weights[piece_key] = max(weights.get(piece_key, 0.0), round(piece_weight, 3))
     return weights, sequence
 
