@@ -19,6 +19,7 @@ THRESHOLD = 0.8
 NEAR_DUPLICATE = 0.5  # estimated Jaccard of word pairs above which two texts are one text re-published
 TITLE_BONUS = 1.25
 NUMBER_TOLERANCE = 0.02
+HEADLINE_NAME = 0.8  # a name at least this specific in an article's headline is what the article is about
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,18 @@ def _names(article: Signature, story: Signature) -> float:
         return 0.0
     shared.sort(reverse=True)
     return min(shared[0] + 0.5 * sum(shared[1:]), 2.5)
+
+
+def _headline_elsewhere(article: Signature, story: Signature) -> bool:
+    """Whether the article's headline names something specific the story never mentions while every name the two
+    share comes from the article's body: "CBP contractor Kestrel hacked" beside a story about another CBP
+    contractor. The shared names are then context, not the article's subject."""
+    known = story.entities.keys() | story.weak_entities.keys()
+    titles = set(article.title_entities)
+    if not any(article.entities.get(k, 0.0) >= HEADLINE_NAME and k not in known for k in titles):
+        return False
+    shared = [k for k in article.entities.keys() | article.weak_entities.keys() if k in known]
+    return not any(k in titles for k in shared)
 
 
 def _numbers(article: Signature, story: Signature) -> float:
@@ -102,8 +115,10 @@ def agreement(article: Signature, story: Signature) -> Agreement:
     words = _words(article, story)
     dup = _near_duplicate(article, story)
     kinds = len(set(article.data_types) & set(story.data_types))
-    if names == 0.0 and numbers == 0.0:
-        words = 0.0  # only corroborates: alone it is the vocabulary of a kind of breach, not of one incident
+    if numbers == 0.0 and (names == 0.0 or _headline_elsewhere(article, story)):
+        # Words only corroborate: alone they are the vocabulary of a kind of breach, not of one incident, and
+        # beside names the article mentions only in passing they would turn context into a match.
+        words = 0.0
     score = names + numbers + 2.0 * words + min(kinds, 2) * 0.1
     if dup >= NEAR_DUPLICATE:
         score = max(score, THRESHOLD + dup)
