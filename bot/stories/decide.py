@@ -2,8 +2,11 @@
 
 Agreement is the sum of weighted evidence: names both mention (rarer names weigh more, names in both titles more
 still), numbers both give (the best cross-language evidence: "800,000" is "800 000" is "800.000"), distinctive
-words both use (same language only), near-duplicate wording, and a little for shared data types. Only stories
-inside the time window are considered; nothing wins below the threshold.
+words both use (same language only), near-duplicate wording, and a little for shared data types. Words only
+corroborate a shared name or number: alone they are the vocabulary of a kind of breach, which two towns' police
+hacked the same week share. Names of agencies, outlets, and other incidents an article mentions in passing
+("days after the X leak") count for less (see signature.py). Only stories inside the time window are
+considered; nothing wins below the threshold.
 """
 
 from __future__ import annotations
@@ -13,13 +16,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from bot.stories import minhash
-from bot.stories.signature import Signature
+from bot.stories.signature import HEADLINE_NAME, Signature
 
 THRESHOLD = 0.8
 NEAR_DUPLICATE = 0.5  # estimated Jaccard of word pairs above which two texts are one text re-published
 TITLE_BONUS = 1.25
 NUMBER_TOLERANCE = 0.02
-HEADLINE_NAME = 0.8  # a name at least this specific in an article's headline is what the article is about
 
 
 @dataclass(frozen=True)

@@ -90,3 +90,16 @@ def boilerplate() -> re.Pattern[str]:
 def generic_terms() -> frozenset[str]:
     data = load_toml(config_path("stories", "generic_terms.toml"))
     return frozenset(fold(t) for t in data["terms"])
+
+
+@cache
+def reference_cues() -> dict[str, re.Pattern[str]]:
+    """Per language, a matcher for folded text that ends with a word introducing another event ("days after the")."""
+    data = load_toml(config_path("stories", "references.toml"))
+    out: dict[str, re.Pattern[str]] = {}
+    for lang, cues in data["cues"].items():
+        cue = "|".join(re.escape(fold(c)) for c in sorted(cues, key=len, reverse=True))
+        dets = "|".join(re.escape(fold(d)) for d in sorted(data["determiners"].get(lang, []), key=len, reverse=True))
+        det = rf"(?:(?:{dets})\s*)?" if dets else ""
+        out[lang] = re.compile(rf"(?<![\w'])(?:{cue})\s+{det}$")
+    return out

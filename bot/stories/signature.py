@@ -23,6 +23,8 @@ MAX_NUMBERS = 40
 MAX_MINHASHES = 6
 ENTITY_KEY_WEIGHT = 0.5  # names at least this distinctive get an index key
 TERM_KEY_WEIGHT = 0.85
+HEADLINE_NAME = 0.8  # a name at least this specific in an article's headline is what the article is about
+CONTEXT_WEIGHT = 0.25  # a name met only as "after X" in an article about another name
 _ELISION = re.compile(r"^(?:[ldjnstcm]|qu|all|dell|nell|sull|dall)['’](?=\w)", re.I)
 _POSSESSIVE = re.compile(r"['’]s?$")
 _SENTENCE_OPENERS = re.compile(r"^[\"'«“(\[¿¡]+")
@@ -195,6 +197,9 @@ def _entities(title: str, sentences: list[str], lang: str) -> tuple[dict[str, fl
     roles = _role_tokens(" ".join([title, *sentences]))
     title_case = _is_title_case(title)
     seen_mid_sentence: set[str] = set()
+    cues = lexicon.reference_cues().get(lang)
+    cued: set[str] = set()  # names met right after "after the" and the like
+    plain: set[str] = set()  # names met anywhere else
     units: list[tuple[str, bool]] = [(title, True)] + [(s, False) for s in sentences]
     for text, _is_title in units:
         for index, token in enumerate(WORD.findall(_SENTENCE_OPENERS.sub("", text))):
@@ -204,7 +209,14 @@ def _entities(title: str, sentences: list[str], lang: str) -> tuple[dict[str, fl
     for text, is_title in units:
         clauses = re.split(r"(?<=[:;])\s+|\s+[–—-]\s+", _SENTENCE_OPENERS.sub("", text))
         for clause in clauses:
-            for index, token in enumerate(WORD.findall(clause)):
+            folded_clause = fold(clause)
+            in_reference = False
+            for index, match in enumerate(WORD.finditer(clause)):
+                token = match.group(0)
+                before = folded_clause[: match.start()]
+                in_reference = not is_title and (
+                    bool(cues and cues.search(before)) or (in_reference and token[0].isupper() and before.endswith(" "))
+                )
                 for j, part in enumerate(_token_parts(token)):
                     if part[0].isdigit():
                         continue  # numbers are compared as numbers
@@ -225,10 +237,16 @@ def _entities(title: str, sentences: list[str], lang: str) -> tuple[dict[str, fl
                         continue
                     key = fold(part)[:36]
                     target[key] = max(target.get(key, 0.0), round(weight, 3))
+                    (cued if in_reference else plain).add(key)
                     if is_title:
                         in_title.add(key)
     for key in found:
         weak.pop(key, None)
+    context = cued - plain
+    if context and any(found.get(key, 0.0) >= HEADLINE_NAME for key in in_title):
+        for table in (found, weak):
+            for key in context & table.keys():
+                table[key] = round(table[key] * CONTEXT_WEIGHT, 3)
     return found, weak, in_title
 
 
