@@ -170,6 +170,14 @@ def _german_name(part: str) -> bool:
     return z_de < 2.0 and z_en < 2.5 and not _is_compound(part)
 
 
+def _unknown_compound(part: str) -> bool:
+    """A capitalised German word no list knows but made of two everyday words: a brand ("Arbeitsblick") or a
+    noun coined for the article ("Kennzeichenerfassungen"). Only weak evidence: it counts where another report
+    is sure it is a name."""
+    low = part.lower()
+    return zipf(low, "de") < 2.0 and zipf(low, "en") < 2.5 and _is_compound(part)
+
+
 def _entity_weight(part: str, shape: str, lang: str, role_tokens: dict[str, float]) -> float:
     key = fold(part)
     if not key.replace(".", "").replace("&", "").isalnum() or not re.search(r"[^\W\d]", key):
@@ -229,8 +237,10 @@ def _entities(title: str, sentences: list[str], lang: str) -> tuple[dict[str, fl
                     target = found
                     if shape == "capital":
                         if lang == "de" and not _german_name(part):
-                            continue
-                        if (initial or (is_title and title_case)) and part not in seen_mid_sentence:
+                            if not _unknown_compound(part):
+                                continue
+                            target = weak  # "Arbeitsblick": a brand made of two words, or a noun made up
+                        elif (initial or (is_title and title_case)) and part not in seen_mid_sentence:
                             target = weak  # perhaps a name, perhaps just the first word
                     weight = _entity_weight(part, shape, lang, roles)
                     if weight <= 0.05:
