@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 from collections.abc import Awaitable, Callable
@@ -14,17 +15,35 @@ from bot.services import Services
 log = logging.getLogger(__name__)
 
 JobFn = Callable[[Services], Awaitable[Any]]
+JOB_UNWIND_S = 5.0  # how long shutdown waits for cancelled jobs to finish their clean-up
 
 
 def guarded(name: str, fn: JobFn, services: Services) -> Callable[[], Awaitable[None]]:
     @functools.wraps(fn)
     async def run() -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            services.running_jobs.add(task)
         try:
             await fn(services)
         except Exception:
             log.exception("job %s failed; it runs again at its next time", name)
+        finally:
+            services.running_jobs.discard(task)
 
     return run
+
+
+async def stop_jobs(services: Services) -> None:
+    """Cancel the jobs still running and wait for them to unwind, so that none is still using the database or the
+    HTTP session when those close (a poll cycle cut short while the engine is being disposed could hang there)."""
+    tasks = [task for task in services.running_jobs if not task.done()]
+    for task in tasks:
+        task.cancel()
+    if tasks:
+        _done, pending = await asyncio.wait(tasks, timeout=JOB_UNWIND_S)
+        if pending:
+            log.warning("%d job(s) still running after %.0fs at shutdown", len(pending), JOB_UNWIND_S)
 
 
 def add_interval_job(

@@ -92,6 +92,7 @@ async def run(settings: Settings, stop: asyncio.Event, role: Role | None = None)
         await health.stop()
         if scheduler.running:
             scheduler.shutdown(wait=False)
+        await jobs.stop_jobs(services)
         await http.close()
         await engine.dispose()
         log.info("stopped cleanly")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -26,6 +27,8 @@ class Services:
     scheduler: AsyncIOScheduler
     # Replaced by the Discord client once it exists; /healthz asks it in bot roles.
     gateway_ready: Callable[[], bool] = field(default=lambda: False)
+    # Scheduled jobs running now (bot.jobs), so shutdown can let them unwind before the database closes.
+    running_jobs: set[asyncio.Task[None]] = field(default_factory=set)
 
 
 def make_http_session(settings: Settings) -> aiohttp.ClientSession:

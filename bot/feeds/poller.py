@@ -135,9 +135,11 @@ async def _hand_over(queue: asyncio.Queue[Fetched | None], item: Fetched | None,
     except asyncio.QueueFull:
         pass
     put = asyncio.ensure_future(queue.put(item))
-    await asyncio.wait({put, writer}, return_when=asyncio.FIRST_COMPLETED)
-    if not put.done():
-        put.cancel()
+    try:
+        await asyncio.wait({put, writer}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        if not put.done():  # the writer stopped, or this cycle is being cancelled
+            put.cancel()
 
 
 class Poller:
@@ -249,7 +251,10 @@ class Poller:
                 await _hand_over(queue, None, writer)
                 await writer
             finally:
-                await self._release_leftovers()
+                current = asyncio.current_task()
+                # A cancelled cycle is a shutdown: the database may be closing under us, and leases expire anyway.
+                if current is None or not current.cancelling():
+                    await self._release_leftovers()
         if chunked and on_claimed is not None:
             on_claimed(claimed)
         if not outcomes:

@@ -13,6 +13,7 @@ import io
 import json
 import os
 import pty
+import signal
 import struct
 import sys
 import termios
@@ -162,3 +163,32 @@ async def test_progress_bar_only_on_a_terminal_and_never_with_json(
         logged = [line for line in terminal.split(b"\n") if b"poll cycle:" in line]
         assert len(logged) == 1 and logged[0].rstrip(b"\r").split(b"\r")[-1].startswith(b"20"), logged
         assert b"ok" in out and b"http_4xx" in out
+
+
+async def test_run_stops_cleanly_while_a_poll_is_in_flight(feed_server: FeedServer, tmp_path: Path) -> None:
+    # SIGTERM while fetches hang on a server that drips bytes: the poll job is cancelled, unwinds, and only then
+    # do the HTTP session and the database close. Exit 0, promptly, with "stopped cleanly".
+    env = _env(tmp_path, [feed_server.url(f"/drip?n={n}") for n in range(6)])
+    env.update(BREACHWATCH_FETCH_TIMEOUT="60", BREACHWATCH_LOG_LEVEL="INFO", BREACHWATCH_HEALTH_PORT="0",
+               DISCORD_TOKEN="", BREACHWATCH_DATABASE_URL=f"sqlite:///{tmp_path / 'run.db'}")  # fmt: skip
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", cwd=tmp_path, env=env, stderr=asyncio.subprocess.PIPE
+    )
+    assert proc.stderr is not None
+    log = b""
+    try:
+        async with asyncio.timeout(30):
+            while b"scheduler started" not in log:
+                log += await proc.stderr.readline()
+        await asyncio.sleep(2.0)  # the first cycle is now waiting on the dripping feeds
+        proc.send_signal(signal.SIGTERM)
+        sent = asyncio.get_running_loop().time()
+        rest = await asyncio.wait_for(proc.stderr.read(), timeout=15)
+        await asyncio.wait_for(proc.wait(), timeout=5)
+        elapsed = asyncio.get_running_loop().time() - sent
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+    assert proc.returncode == 0, rest.decode()[-3000:]
+    assert b"stopped cleanly" in rest
+    assert elapsed < 5.0, f"shutdown took {elapsed:.1f}s"
