@@ -14,6 +14,7 @@ from sqlalchemy.engine import make_url
 from bot import __version__, jobs, pipeline
 from bot.alerts import jobs as alert_jobs
 from bot.alerts.console import ConsoleSender
+from bot.daemon_threads import DaemonThreads
 from bot.health import HealthServer
 from bot.services import Services, make_http_session
 from bot.settings import Settings
@@ -124,6 +125,7 @@ def run_until_signalled(settings: Settings, role: Role | None = None) -> None:
     async def main() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
+        loop.set_default_executor(DaemonThreads())
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         await run(settings, stop, role)

@@ -54,6 +54,13 @@ def test_unknown_command_is_usage_error(tmp_path: Path) -> None:
     assert "invalid choice" in result.stderr
 
 
+def _offline_sources(tmp_path: Path) -> str:
+    """The bundled sources are real sites, which a test must never poll: one loopback source that refuses."""
+    path = tmp_path / "sources.toml"
+    path.write_text('[[source]]\nurl = "http://127.0.0.1:9/feed"\nname = "Nothing"\nlanguage = "en"\n')
+    return str(path)
+
+
 def _wait_for(proc: subprocess.Popen[str], needle: str, timeout: float) -> str:
     seen = ""
     deadline = time.monotonic() + timeout
@@ -67,12 +74,13 @@ def _wait_for(proc: subprocess.Popen[str], needle: str, timeout: float) -> str:
 
 
 def test_console_run_migrates_and_stops_within_two_seconds(tmp_path: Path) -> None:
+    offline = {"BREACHWATCH_SOURCES_FILE": _offline_sources(tmp_path), "BREACHWATCH_ALLOW_PRIVATE_SOURCES": "true"}
     for sig in (signal.SIGINT, signal.SIGTERM):
         db = tmp_path / f"run-{sig.name}.db"
         proc = subprocess.Popen(
             [sys.executable, "-m", "bot", "run"],
             cwd=tmp_path,
-            env=_env(tmp_path, BREACHWATCH_DATABASE_URL=f"sqlite:///{db}", DISCORD_TOKEN=""),
+            env=_env(tmp_path, BREACHWATCH_DATABASE_URL=f"sqlite:///{db}", DISCORD_TOKEN="", **offline),
             stderr=subprocess.PIPE,
             text=True,
         )
