@@ -129,11 +129,9 @@ async def _hand_over(queue: asyncio.Queue[Fetched | None], item: Fetched | None,
     """Queue `item` for the writer; if the writer has stopped (it failed), give up rather than wait forever."""
     if writer.done():
         return
-    try:
+    if not queue.full():  # no await between the check and the put: nothing else can fill it meanwhile
         queue.put_nowait(item)
         return
-    except asyncio.QueueFull:
-        pass
     put = asyncio.ensure_future(queue.put(item))
     try:
         await asyncio.wait({put, writer}, return_when=asyncio.FIRST_COMPLETED)
