@@ -25,6 +25,7 @@ ENTITY_KEY_WEIGHT = 0.5  # names at least this distinctive get an index key
 TERM_KEY_WEIGHT = 0.85
 HEADLINE_NAME = 0.8  # a name at least this specific in an article's headline is what the article is about
 CONTEXT_WEIGHT = 0.25  # a name met only as "after X" in an article about another name
+_CUE_REACH = 48  # characters before a name searched for a reference cue (references.toml)
 _ELISION = re.compile(r"^(?:[ldjnstcm]|qu|all|dell|nell|sull|dall)['’](?=\w)", re.I)
 _POSSESSIVE = re.compile(r"['’]s?$")
 _SENTENCE_OPENERS = re.compile(r"^[\"'«“(\[¿¡]+")
@@ -221,7 +222,9 @@ def _entities(title: str, sentences: list[str], lang: str) -> tuple[dict[str, fl
             in_reference = False
             for index, match in enumerate(WORD.finditer(clause)):
                 token = match.group(0)
-                before = folded_clause[: match.start()]
+                # Only the words just before: the longest cue and determiner fit well within this, and searching
+                # the whole clause before every token would cost quadratic time on long sentences.
+                before = folded_clause[max(0, match.start() - _CUE_REACH) : match.start()]
                 in_reference = not is_title and (
                     bool(cues and cues.search(before)) or (in_reference and token[0].isupper() and before.endswith(" "))
                 )
