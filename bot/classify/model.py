@@ -1,0 +1,163 @@
+"""The trained model beside the lexicon: a calibrated logistic regression over a story's sentence embedding and
+the lexicon's own signals, and the labelled cases nearest to a story by meaning.
+
+Inference is plain numpy. The weights and their provenance (corpus hash, encoder, metrics) live in
+`config/model/` and are written by `breachwatch train` (bot/training/).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from bot.classify.lexicon import CONCEPT_KINDS, Kind
+from bot.classify.verdict import Case, Reason, Verdict
+
+Vector = npt.NDArray[np.float32]
+
+WEIGHTS_FILE = "classifier.npz"
+PROVENANCE_FILE = "classifier.json"
+# Concepts whose presence is a feature: evidence and counter-evidence, not guild vetoes or the matcher's masks.
+FEATURE_CONCEPTS: tuple[str, ...] = tuple(
+    c for c, k in CONCEPT_KINDS.items() if k not in (Kind.MASK, Kind.BLOCK, Kind.FORCE)
+)
+FEATURE_REASONS: tuple[Reason, ...] = tuple(r for r in Reason if r is not Reason.BLOCKED_BY_RULE)
+LEXICON_FEATURES: tuple[str, ...] = (
+    "lexicon_score",
+    "lexicon_match",
+    *(f"has_{c}" for c in FEATURE_CONCEPTS),
+    *(f"reason_{r.value}" for r in FEATURE_REASONS),
+)
+
+
+class ModelError(RuntimeError):
+    """The model files are missing, damaged, or were trained for another encoder."""
+
+
+def lexicon_features(verdict: Verdict) -> Vector:
+    """The lexicon's signals for one story, in LEXICON_FEATURES order."""
+    out = np.zeros(len(LEXICON_FEATURES), dtype=np.float32)
+    out[0] = verdict.score
+    out[1] = float(verdict.match)
+    base = 2
+    for i, concept in enumerate(FEATURE_CONCEPTS):
+        if concept in verdict.evidence:
+            out[base + i] = 1.0
+    base += len(FEATURE_CONCEPTS)
+    if verdict.reason is not None and verdict.reason in FEATURE_REASONS:
+        out[base + FEATURE_REASONS.index(verdict.reason)] = 1.0
+    return out
+
+
+@dataclass(frozen=True)
+class LearnedModel:
+    encoder: str  # the encoder whose space the weights live in (Encoder.name)
+    weights: Vector  # [dim + len(LEXICON_FEATURES)]
+    bias: float
+    lex_mean: Vector
+    lex_scale: Vector
+    calib_a: float  # Platt scaling of the raw logit: p = sigmoid(a * logit + b)
+    calib_b: float
+    cases: npt.NDArray[np.float16]  # labelled items' embeddings, unit rows, for explanations
+    case_labels: npt.NDArray[np.int8]
+    case_incidents: Sequence[str]
+    case_titles: Sequence[str]
+    case_categories: Sequence[str]
+    provenance: Mapping[str, Any]
+
+    @property
+    def dim(self) -> int:
+        return int(self.weights.shape[0]) - len(LEXICON_FEATURES)
+
+    def features(self, embedding: Vector, lexicon: Vector) -> Vector:
+        return np.concatenate([embedding.astype(np.float32), (lexicon - self.lex_mean) / self.lex_scale])
+
+    def logit(self, embedding: Vector, lexicon: Vector) -> float:
+        return float(self.features(embedding, lexicon) @ self.weights + self.bias)
+
+    def probability(self, embedding: Vector, lexicon: Vector) -> float:
+        z = self.calib_a * self.logit(embedding, lexicon) + self.calib_b
+        return float(1.0 / (1.0 + np.exp(-np.clip(z, -40.0, 40.0))))
+
+    def nearest(self, embedding: Vector, k: int = 2) -> tuple[Case, ...]:
+        """The k most similar labelled cases, one per incident."""
+        if not len(self.case_labels):
+            return ()
+        sims = self.cases.astype(np.float32) @ embedding.astype(np.float32)
+        out: list[Case] = []
+        seen: set[str] = set()
+        for i in np.argsort(-sims)[: 8 * k]:
+            incident = self.case_incidents[int(i)]
+            if incident in seen:
+                continue
+            seen.add(incident)
+            out.append(Case(incident, self.case_titles[int(i)], int(self.case_labels[i]), float(sims[i])))
+            if len(out) == k:
+                break
+        return tuple(out)
+
+    def nearest_category(self, embedding: Vector, categories: frozenset[str]) -> str | None:
+        """The category of the closest positive case, for a story the lexicon could not place."""
+        if not len(self.case_labels):
+            return None
+        sims = self.cases.astype(np.float32) @ embedding.astype(np.float32)
+        for i in np.argsort(-sims)[:20]:
+            if self.case_labels[i] == 1 and self.case_categories[int(i)] in categories:
+                return self.case_categories[int(i)]
+        return None
+
+    def save(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(
+            folder / WEIGHTS_FILE,
+            weights=self.weights,
+            bias=np.float32(self.bias),
+            lex_mean=self.lex_mean,
+            lex_scale=self.lex_scale,
+            calib=np.array([self.calib_a, self.calib_b], dtype=np.float64),
+            cases=self.cases,
+            case_labels=self.case_labels,
+            case_incidents=np.array(list(self.case_incidents)),
+            case_titles=np.array(list(self.case_titles)),
+            case_categories=np.array(list(self.case_categories)),
+        )
+        meta = dict(self.provenance)
+        meta["encoder"] = self.encoder
+        meta["lexicon_features"] = list(LEXICON_FEATURES)
+        (folder / PROVENANCE_FILE).write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def load_model(folder: Path | None = None) -> LearnedModel:
+    """The model in `folder`, or the bundled one in config/model/."""
+    base: Any = folder if folder is not None else resources.files("config").joinpath("model")
+    try:
+        meta = json.loads(base.joinpath(PROVENANCE_FILE).read_text(encoding="utf-8"))
+        with base.joinpath(WEIGHTS_FILE).open("rb") as fh, np.load(fh, allow_pickle=False) as data:
+            arrays = {name: data[name] for name in data.files}
+    except (OSError, ValueError, KeyError) as exc:
+        raise ModelError(f"cannot read the trained model in {base}: {exc}") from exc
+    if list(meta.get("lexicon_features", [])) != list(LEXICON_FEATURES):
+        raise ModelError("the trained model's lexicon features differ from this code's: run `breachwatch train`")
+    calib = arrays["calib"]
+    return LearnedModel(
+        encoder=str(meta["encoder"]),
+        weights=arrays["weights"].astype(np.float32),
+        bias=float(arrays["bias"]),
+        lex_mean=arrays["lex_mean"].astype(np.float32),
+        lex_scale=arrays["lex_scale"].astype(np.float32),
+        calib_a=float(calib[0]),
+        calib_b=float(calib[1]),
+        cases=arrays["cases"].astype(np.float16),
+        case_labels=arrays["case_labels"].astype(np.int8),
+        case_incidents=[str(s) for s in arrays["case_incidents"]],
+        case_titles=[str(s) for s in arrays["case_titles"]],
+        case_categories=[str(s) for s in arrays["case_categories"]],
+        provenance=meta,
+    )
