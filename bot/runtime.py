@@ -11,13 +11,21 @@ from datetime import UTC
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.engine import make_url
 
-from bot import __version__, jobs, pipeline
+from bot import __version__, jobs, process
 from bot.alerts import jobs as alert_jobs
 from bot.alerts.console import ConsoleSender
+from bot.alerts.fanout import GuildJudge
+from bot.alerts.queueing import AlertQueueing
+from bot.classify.encoder import EncoderError, load_encoder
+from bot.classify.judge import Judge
+from bot.classify.model import ModelError, load_model
 from bot.daemon_threads import DaemonThreads
+from bot.feeds.pages import PageFetcher
+from bot.feeds.poller import PollConfig
 from bot.health import HealthServer
-from bot.services import Services, make_http_session
-from bot.settings import Settings
+from bot.process import Processor
+from bot.services import Services, guard_for, make_http_session
+from bot.settings import Settings, SettingsError
 from storage.engine import create_engine, session_factory
 from storage.migrate import current, upgrade
 
@@ -45,6 +53,38 @@ class Role:
         return self.name in ("all", "bot")
 
 
+def build_judge(settings: Settings) -> Judge:
+    """The classifier the process uses: the lexicon, and the encoder with the trained model unless turned off."""
+    try:
+        encoder = load_encoder(settings.encoder, threads=settings.encoder_threads)
+        model = load_model() if encoder is not None else None
+        judge = Judge(encoder, model)
+    except (EncoderError, ModelError) as exc:
+        raise SettingsError(f"BREACHWATCH_ENCODER: {exc}") from None
+    if judge.learned:
+        log.info("classifier: lexicon first pass, then %s and the trained model", judge.encoder_name)
+    else:
+        log.warning("classifier: lexicon only (BREACHWATCH_ENCODER=none); expect lower recall, see docs/classifier.md")
+    return judge
+
+
+def build_processor(services: Services, judge: Judge) -> Processor:
+    settings = services.settings
+    pages = PageFetcher(
+        services.http,
+        guard_for(settings),
+        PollConfig.from_settings(settings).limits,
+        google_news=settings.google_news_base.rstrip("/"),
+    )
+    return Processor(
+        services.sessions,
+        judge=judge,
+        fetch_page=pages,
+        after_assign=AlertQueueing(GuildJudge(judge)),
+        window_days=settings.dedupe_window_days,
+    )
+
+
 async def run(settings: Settings, stop: asyncio.Event, role: Role | None = None) -> None:
     """Run until `stop` is set. Shutdown stops the scheduler, then closes HTTP and the database."""
     role = role or Role()
@@ -63,6 +103,10 @@ async def run(settings: Settings, stop: asyncio.Event, role: Role | None = None)
     http = make_http_session(settings)
     scheduler = AsyncIOScheduler(timezone=UTC)
     services = Services(settings, engine, session_factory(engine), http, scheduler)
+    # Pollers classify new articles; bots answer /keywords test and backtest rule changes with the same judge.
+    services.judge = await asyncio.to_thread(build_judge, settings)
+    if role.polls:
+        services.processor = build_processor(services, services.judge)
     discord_role = role.delivers and not settings.console_mode
     health = HealthServer(
         services.sessions,
@@ -77,7 +121,7 @@ async def run(settings: Settings, stop: asyncio.Event, role: Role | None = None)
             log.error("health server could not listen on %s:%s: %s", settings.health_host, settings.health_port, exc)
         if role.polls:
             jobs.install(services)
-            pipeline.install(services)
+            process.install(services)
         if discord_role:
             await run_discord(services, stop, role)
         else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import aiohttp
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -13,6 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot import __version__
 from bot.feeds.netguard import AddressGuard, make_connector
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.classify.judge import Judge
+    from bot.process import Processor
 
 HOMEPAGE = "https://github.com/breachwatch/breachwatch"
 USER_AGENT = f"breachwatch/{__version__} (+{HOMEPAGE})"
@@ -29,6 +34,10 @@ class Services:
     gateway_ready: Callable[[], bool] = field(default=lambda: False)
     # Scheduled jobs running now (bot.jobs), so shutdown can let them unwind before the database closes.
     running_jobs: set[asyncio.Task[None]] = field(default_factory=set)
+    # The two-stage classifier (lexicon, then encoder and trained model) and the processing step built on it;
+    # bot.runtime builds both. None where a process only delivers or syncs.
+    judge: Judge | None = None
+    processor: Processor | None = None
 
 
 def make_http_session(settings: Settings) -> aiohttp.ClientSession:

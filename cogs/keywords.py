@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 
@@ -12,6 +13,7 @@ from discord.ext import commands
 from bot.alerts.text import cut, safe
 from bot.classify import RuleError, effective_classifier
 from bot.classify.backtest import BacktestResult
+from bot.classify.judge import Judge
 from bot.classify.lexicon import CONCEPT_KINDS
 from bot.classify.proposals import PendingChanges, RuleOp, apply_to, make_op
 from bot.classify.rules import ADDABLE_KINDS
@@ -115,7 +117,9 @@ class Keywords(commands.GroupCog, group_name="keywords", group_description="Tune
             except RuleError as exc:
                 PENDING.clear(interaction.guild_id)
                 raise UserError(f"That change can't be used: {exc}. The pending change was discarded.") from None
-            result = await rules.backtest_proposal(session, interaction.guild_id, proposed, days)
+            result = await rules.backtest_proposal(
+                session, interaction.guild_id, proposed, days, judge=self.bot.services.judge
+            )
         await interaction.followup.send(render_preview(ops, result, days), view=decision_view(), ephemeral=True)
 
     async def _stage(self, interaction: discord.Interaction[Any], op: RuleOp) -> None:
@@ -201,10 +205,21 @@ class Keywords(commands.GroupCog, group_name="keywords", group_description="Tune
         assert interaction.guild_id is not None
         async with self.bot.services.sessions() as session:
             current = await rules.load_guild_rules(session, interaction.guild_id)
-        verdict = effective_classifier(current).classify(text)
+        judge = self.bot.services.judge or Judge(None, None)
+        title, _, summary = text.partition("\n")
+        # Encoding takes a tenth of a second of CPU: a worker thread, so every other server's commands go on.
+        verdict, _ = await asyncio.to_thread(judge.judge_now, effective_classifier(current), title, summary)
         head = "**Alert**" if verdict.match else f"**No alert** ({verdict.reason.value if verdict.reason else '-'})"
         lines = [f"{head}: score {verdict.score:.2f}, categories {', '.join(verdict.categories) or 'none'}"]
+        if verdict.lexicon_score is not None:
+            lines[0] += f" (lexicon {verdict.lexicon_score:.2f}, trained model decided)"
         lines += [f"• {concept}: {safe(', '.join(terms))}" for concept, terms in verdict.evidence.items()]
+        if verdict.cases:
+            lines.append("Closest known cases:")
+            lines += [
+                f"• {safe(c.incident)} ({'breach' if c.label else 'not a breach'}, {c.similarity:.2f}): {safe(c.title)}"
+                for c in verdict.cases
+            ]
         await interaction.response.send_message(cut("\n".join(lines), 1900), ephemeral=True)
 
 

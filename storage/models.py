@@ -15,6 +15,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -130,6 +131,9 @@ class Article(Base):
     evidence: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     facts: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     story_id: Mapped[int | None] = mapped_column(ForeignKey("stories.id", ondelete="SET NULL"))
+    # The sentence embedding the trained model read (float16, bot.classify.judge.pack); None when the first pass
+    # stopped the article or no encoder runs. Stored so that backtests and re-scoring never encode again.
+    embedding: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
 class FeedEntry(Base):

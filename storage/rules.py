@@ -14,6 +14,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.classify.backtest import BacktestResult, StoryText, backtest
+from bot.classify.judge import Judge
 from bot.classify.proposals import RuleOp
 from bot.classify.rules import (
     ACTIONS,
@@ -27,7 +28,7 @@ from bot.classify.rules import (
     clean_term,
     compile_rules,
 )
-from storage.models import GuildSettings, KeywordRule, Story
+from storage.models import Article, GuildSettings, KeywordRule, Story
 from storage.types import utcnow
 
 
@@ -123,12 +124,13 @@ async def recent_stories(
 ) -> list[StoryText]:
     since = (now or utcnow()) - timedelta(days=days)
     rows = await session.execute(
-        select(Story.id, Story.title, Story.summary, Story.language)
+        select(Story.id, Story.title, Story.summary, Story.language, Article.embedding)
+        .outerjoin(Article, Article.id == Story.lead_article_id)
         .where(Story.first_seen_at >= since)
         .order_by(Story.first_seen_at.desc(), Story.id.desc())
         .limit(limit)
     )
-    return [StoryText(r.id, r.title or "", r.summary or "", r.language) for r in rows]
+    return [StoryText(r.id, r.title or "", r.summary or "", r.language, r.embedding) for r in rows]
 
 
 async def backtest_proposal(
@@ -139,13 +141,14 @@ async def backtest_proposal(
     *,
     cache: ClassifierCache | None = None,
     now: datetime | None = None,
+    judge: Judge | None = None,
 ) -> BacktestResult:
     """Re-score the last `days` of stories under the guild's current rules and under `proposed`; nothing is
     saved. Build `proposed` from `load_guild_rules(...)` with GuildRules.with_added/with_blocked/... ."""
     current_rules = await load_guild_rules(session, guild_id)
     current = (cache or ClassifierCache()).get(current_rules)
     stories = await recent_stories(session, days, now=now)
-    return backtest(stories, current, compile_rules(proposed))
+    return backtest(stories, current, compile_rules(proposed), judge)
 
 
 async def load_rules_for(session: AsyncSession, guild_ids: Iterable[int]) -> dict[int, GuildRules]:

@@ -4,9 +4,6 @@ console or the Discord emulator receiving the alert."""
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,6 +12,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from tests.e2e_helpers import env_for, read_until, start_bot, stop_bot
 from tests.emulator.server import Emulator
 from tests.feedserver import Item, rss
 
@@ -64,74 +62,18 @@ async def _after_second_poll(items: list[Item], timeout: float = 60) -> None:
             await asyncio.sleep(0.1)
 
 
-def _env(tmp_path: Path, feed_url: str, **extra: str) -> dict[str, str]:
-    sources = tmp_path / "sources.toml"
-    sources.write_text(f'[[source]]\nurl = "{feed_url}"\nname = "Loopback News"\nlanguage = "en"\n')
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BREACHWATCH_") and k != "DISCORD_TOKEN"}
-    env.update(
-        {
-            "PYTHONPATH": str(REPO),
-            "BREACHWATCH_DATABASE_URL": f"sqlite:///{tmp_path / 'e2e.db'}",
-            "BREACHWATCH_SOURCES_FILE": str(sources),
-            "BREACHWATCH_POLL_INTERVAL": "1",
-            "BREACHWATCH_ALLOW_PRIVATE_SOURCES": "true",
-            "BREACHWATCH_HEALTH_PORT": "0",
-            "BREACHWATCH_PARSE_WORKERS": "0",
-            "DISCORD_TOKEN": "",
-        }
-    )
-    env.update(extra)
-    return env
-
-
-async def _start(env: dict[str, str], tmp_path: Path) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        cwd=tmp_path,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-
-
-async def _read_until(stream: asyncio.StreamReader, needle: str, timeout: float) -> str:
-    seen = ""
-    async with asyncio.timeout(timeout):
-        while needle not in seen:
-            line = await stream.readline()
-            if not line:
-                raise AssertionError(f"stream ended before {needle!r}:\n{seen}")
-            seen += line.decode()
-    return seen
-
-
-async def _stop(proc: asyncio.subprocess.Process) -> str:
-    if proc.returncode is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            await asyncio.wait_for(proc.wait(), 10)
-        except TimeoutError:
-            proc.kill()
-            await proc.wait()
-    assert proc.stderr is not None
-    return (await proc.stderr.read()).decode()
-
-
 async def test_console_mode_prints_the_alert(tmp_path: Path, feed: tuple[str, list[Item]]) -> None:
     url, items = feed
-    proc = await _start(_env(tmp_path, url), tmp_path)
+    proc = await start_bot(env_for(tmp_path, url), tmp_path)
     assert proc.stdout is not None and proc.stderr is not None
     try:
         # The first poll stores the old entry as seen; only what appears after it may alert.
-        await _read_until(proc.stderr, "scheduler started", 30)
+        await read_until(proc.stderr, "scheduler started", 30)
         await _after_second_poll(items)
         items.append(BREACH.__class__(**{**BREACH.__dict__, "published": datetime.now(UTC)}))
-        out = await _read_until(proc.stdout, "Vigilex", 60)
+        out = await read_until(proc.stdout, "Vigilex", 60)
     finally:
-        log = await _stop(proc)
+        log = await stop_bot(proc)
     assert "ALERT -> channel 0" in out
     assert "Council approves" not in out
     assert proc.returncode == 0, f"exit {proc.returncode}:\n" + "\n".join(log.splitlines()[-30:])
@@ -139,19 +81,19 @@ async def test_console_mode_prints_the_alert(tmp_path: Path, feed: tuple[str, li
 
 async def test_discord_mode_end_to_end(tmp_path: Path, feed: tuple[str, list[Item]], emulator: Emulator) -> None:
     url, items = feed
-    env = _env(
+    env = env_for(
         tmp_path,
         url,
         DISCORD_TOKEN=emulator.token,
         BREACHWATCH_DISCORD_API_BASE=emulator.api_base,
         BREACHWATCH_DISCORD_GATEWAY=emulator.gateway_url,
     )
-    proc = await _start(env, tmp_path)
+    proc = await start_bot(env, tmp_path)
     try:
         async with asyncio.timeout(60):
             while not emulator.requests(SYNC_ROUTE):
                 if proc.returncode is not None:
-                    raise AssertionError(await _stop(proc))
+                    raise AssertionError(await stop_bot(proc))
                 await asyncio.sleep(0.1)
         await asyncio.sleep(1)  # the gateway session is up once commands are synced; let READY settle
         inv = await emulator.invoke("alerts", {"channel": emulator.channel}, subcommand="subscribe")
@@ -161,7 +103,7 @@ async def test_discord_mode_end_to_end(tmp_path: Path, feed: tuple[str, list[Ite
         items.append(BREACH.__class__(**{**BREACH.__dict__, "published": datetime.now(UTC)}))
         alert = await emulator.wait_message(lambda m: bool(m.get("embeds")), channel=emulator.channel, timeout=60)
     finally:
-        log = await _stop(proc)
+        log = await stop_bot(proc)
     assert "Vigilex" in alert["embeds"][0]["title"]
     assert alert["mention_everyone"] is False
     assert len([m for m in emulator.messages(emulator.channel) if m.get("embeds")]) == 1

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bot.classify.classifier import Classifier
+from bot.classify.judge import Judge, unpack
 from bot.classify.verdict import Verdict
 
 
@@ -15,6 +16,7 @@ class StoryText:
     title: str
     summary: str
     language: str | None
+    embedding: bytes | None = None  # stored with the story's lead article: re-scoring never encodes again
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,14 +37,25 @@ class BacktestResult:
     stop: tuple[Change, ...]  # would stop alerting
 
 
-def backtest(stories: Iterable[StoryText], current: Classifier, proposed: Classifier) -> BacktestResult:
+def _verdict(judge: Judge, clf: Classifier, story: StoryText) -> Verdict:
+    first = judge.first_pass(clf, story.title, story.summary, "", story.language)
+    vector = unpack(story.embedding) if judge.wants_embedding(first) else None
+    return judge.decide(first.verdict, vector, clf.threshold)
+
+
+def backtest(
+    stories: Iterable[StoryText], current: Classifier, proposed: Classifier, judge: Judge | None = None
+) -> BacktestResult:
+    """Each story under both classifiers, as the bot would judge it (the trained model on the stored embedding
+    when `judge` has one)."""
+    judge = judge or Judge(None, None)
     start: list[Change] = []
     stop: list[Change] = []
     scored = before_n = after_n = 0
     for story in stories:
         scored += 1
-        before = current.classify(story.title, story.summary, lang=story.language)
-        after = proposed.classify(story.title, story.summary, lang=story.language)
+        before = _verdict(judge, current, story)
+        after = _verdict(judge, proposed, story)
         before_n += before.match
         after_n += after.match
         if before.match != after.match:

@@ -9,7 +9,9 @@ from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
 from bot.classify.classifier import DEFAULT_THRESHOLD, default_classifier, normalise_lang
+from bot.classify.judge import Judge
 from bot.classify.verdict import Reason, Verdict
+from bot.settings import load_settings
 
 _REASONS = {
     Reason.NO_BREACH_EVENT: "no breach event",
@@ -23,13 +25,28 @@ _REASONS = {
 def render(verdict: Verdict, threshold: float = DEFAULT_THRESHOLD) -> str:
     head = "MATCH" if verdict.match else "no match"
     lines = [f"{head}  score {verdict.score:.3f} (threshold {threshold:.2f})"]
+    if verdict.stage == "model" and verdict.lexicon_score is not None:
+        lines.append(f"decided by the trained model; lexicon score {verdict.lexicon_score:.3f}")
+    else:
+        lines.append("decided by the lexicon alone")
     if verdict.reason is not None:
         lines.append(f"reason: {verdict.reason.value} ({_REASONS[verdict.reason]})")
     lines.append(f"categories: {', '.join(verdict.categories) or '-'}")
     lines.append("evidence:" if verdict.evidence else "evidence: -")
     for concept, terms in verdict.evidence.items():
         lines.append(f"  {concept}: {', '.join(terms)}")
+    if verdict.cases:
+        lines.append("closest known cases:")
+        for case in verdict.cases:
+            kind = "breach" if case.label else "not a breach"
+            lines.append(f"  {case.incident} ({kind}, similarity {case.similarity:.2f}): {case.title}")
     return "\n".join(lines)
+
+
+def _judge() -> Judge:
+    from bot.runtime import build_judge
+
+    return build_judge(load_settings())
 
 
 def _split(text: str) -> tuple[str, str]:
@@ -38,9 +55,10 @@ def _split(text: str) -> tuple[str, str]:
     return head.strip(), rest.strip()
 
 
-def classify_lines(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
+def classify_lines(lines: Iterable[str], judge: Judge | None = None) -> Iterator[dict[str, Any]]:
     """One output object per non-blank input line, in order; a bad line yields an object with `error`."""
     clf = default_classifier()
+    judge = judge or Judge(None, None)
     for n, line in enumerate(lines, 1):
         if not line.strip():
             continue
@@ -52,7 +70,7 @@ def classify_lines(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
             yield {"id": None, "line": n, "error": f"invalid JSON: {exc}"}
             continue
         lang = normalise_lang(item.get("lang")) if isinstance(item.get("lang"), str) else None
-        verdict = clf.classify(str(item.get("title") or ""), str(item.get("summary") or ""), lang=lang)
+        verdict, _ = judge.judge_now(clf, str(item.get("title") or ""), str(item.get("summary") or ""), "", lang)
         out = verdict.to_json()
         yield {
             "id": item.get("id"),
@@ -61,6 +79,9 @@ def classify_lines(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
             "categories": out["categories"],
             "evidence": out["evidence"],
             "lang": lang,
+            "stage": out["stage"],
+            "lexicon_score": out["lexicon_score"],
+            "cases": out["cases"],
         }
 
 
@@ -68,7 +89,7 @@ def _run_jsonl(source: str, out: IO[str]) -> int:
     failures = 0
     stream: IO[str] = sys.stdin if source == "-" else open(source, encoding="utf-8")  # noqa: SIM115
     try:
-        for obj in classify_lines(stream):
+        for obj in classify_lines(stream, _judge()):
             failures += "error" in obj
             out.write(json.dumps(obj, ensure_ascii=False) + "\n")
     finally:
@@ -90,7 +111,7 @@ def _handle(args: argparse.Namespace) -> int:
         print("breachwatch classify: give a text, or --jsonl FILE (- for stdin)", file=sys.stderr)
         return 2
     title, summary = _split(" ".join(args.text))
-    verdict = default_classifier().classify(title, summary, lang=args.lang)
+    verdict, _ = _judge().judge_now(default_classifier(), title, summary, "", args.lang)
     print(render(verdict))
     return 0
 
