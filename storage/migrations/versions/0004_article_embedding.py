@@ -20,5 +20,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("articles", schema=None) as batch_op:
-        batch_op.drop_column("embedding")
+    # A plain DROP COLUMN (SQLite 3.35+): a batch copy of `articles` would break the search triggers that name it.
+    op.drop_column("articles", "embedding")
