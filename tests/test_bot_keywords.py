@@ -105,3 +105,14 @@ async def test_concept_autocomplete(emulator: Emulator, bw: TestBot, mod: object
     inv = await emulator.autocomplete("keywords", "concept", "loca", {"term": "x"}, subcommand="add", member=mod)  # type: ignore[arg-type]
     await inv.wait_response()
     assert "location" in [c["value"] for c in inv.choices]
+
+
+async def test_test_command_shows_the_trained_model_and_nearest_cases(
+    emulator: Emulator, bw: TestBot, mod: object
+) -> None:
+    from bot.runtime import build_judge
+
+    bw.services.judge = build_judge(bw.services.settings)
+    text = await _kw(emulator, "test", text="Support staff at a doorbell-camera maker watched customers' clips for fun")
+    assert text.startswith("**Alert**"), text
+    assert "trained model decided" in text and "Closest known cases:" in text
