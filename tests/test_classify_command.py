@@ -27,6 +27,17 @@ def test_text_verdict_is_readable(capsys: pytest.CaptureFixture[str]) -> None:
     assert out.startswith("MATCH  score ")
     assert "categories: police_db" in out
     assert "police_db: " in out and "hack: hacked" in out
+    assert "decided by the trained model; lexicon score" in out
+    assert out.count("(breach, similarity") + out.count("(not a breach, similarity") == 2  # the two nearest cases
+
+
+def test_the_lexicon_alone_when_the_encoder_is_off(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BREACHWATCH_ENCODER", "none")
+    assert main(["classify", "Police database hacked, informant names leaked"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("MATCH") and "decided by the lexicon alone" in out and "closest known cases" not in out
 
 
 def test_text_verdict_explains_a_rejection(capsys: pytest.CaptureFixture[str]) -> None:

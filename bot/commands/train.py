@@ -46,9 +46,12 @@ def _train(args: argparse.Namespace) -> int:
     if encoder is None:
         print("breachwatch train: BREACHWATCH_ENCODER=none: there is nothing to train", file=sys.stderr)
         return 2
-    items = training_items(Path(args.corpus))
+    corpus = Path(args.corpus)
+    items = (
+        training_items(corpus, probes=corpus / "no-probes", dev=None) if args.only_corpus else training_items(corpus)
+    )
     print(f"{len(items)} training items, {len({i.incident for i in items})} incidents; encoder {encoder.name}")
-    result = train(items, encoder, progress=_progress)
+    result = train(items, encoder, cache_dir=Path(args.cache) if args.cache else None, progress=_progress)
     cv = result.metrics["cross_validated"]
     _print_report("cross-validated (grouped by incident, gated as in the bot)", cv)
     _print_report("lexicon alone, same items", result.metrics["lexicon_alone"])
@@ -112,4 +115,6 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("--force", action="store_true", help="write the model even if it measures worse")
     p.add_argument("--report", metavar="FILE", help="also write every figure and error as JSON")
     p.add_argument("--evaluate-setaside", action="store_true", help="score the model on corpus/setaside")
+    p.add_argument("--only-corpus", action="store_true", help="leave out the probe fixtures and the shared dev set")
+    p.add_argument("--cache", default=".cache/embeddings", help="embedding cache folder ('' for none)")
     p.set_defaults(func=_handle)
