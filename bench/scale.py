@@ -81,7 +81,8 @@ async def one_round(pollers: int, feeds: int, base: str, workdir: Path, limit_s:
 
     from storage.engine import create_engine
     from storage.models import Source
-    from tests.procs import pg_schema, product_env, start, write_sources
+    from tests.pg import pg_schema
+    from tests.procs import product_env, start, write_sources
 
     await _json(f"{base}/reset", "POST")
     write_sources(workdir, [f"{base}/f/{n}" for n in range(feeds)])
