@@ -15,7 +15,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
+import socket
 import sqlite3
 import statistics
 import sys
@@ -358,12 +360,31 @@ async def run(kind: str, sizes: list[int], rounds: int, folder: Path) -> tuple[d
             await admin.close()
 
 
+def _pg_answers() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 5432), timeout=1.0):
+            return True
+    except OSError:
+        return False
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", default="10000,100000,1000000", help="stored-article counts (ascending)")
     parser.add_argument("--rounds", type=int, default=40, help="articles ingested per size (median reported)")
     parser.add_argument("--skip-pg", action="store_true")
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="tiny sizes (300, 600, 1,200 articles; 4 rounds): checks the bench runs, measures nothing; without"
+        " PostgreSQL on 127.0.0.1:5432 its half is skipped, except under CI=true",
+    )
     args = parser.parse_args()
+    if args.smoke:
+        args.sizes, args.rounds = "300,600,1200", 4
+        if not args.skip_pg and os.environ.get("CI", "").lower() != "true" and not _pg_answers():
+            print("PostgreSQL not answering on 127.0.0.1:5432: its half skipped")
+            args.skip_pg = True
     sizes = sorted(int(s) for s in args.sizes.split(","))
     normalise_language("en", "warm up")  # load word lists before timing
     for title, summary, lang in PROBES:

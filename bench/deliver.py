@@ -4,7 +4,7 @@ Prints messages per second against the 50/s global ceiling, lost and duplicated 
 then one JSON object on the last line. Baseline in the same run: the same fan-out with our pacing off
 (discord.py alone), on a smaller set of channels.
 
-    .venv/bin/python bench/deliver.py [--channels 2000] [--baseline-channels 300]
+    .venv/bin/python bench/deliver.py [--channels 2000] [--baseline-channels 300] [--smoke]
 """
 
 from __future__ import annotations
@@ -96,7 +96,12 @@ async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--channels", type=int, default=2000)
     parser.add_argument("--baseline-channels", type=int, default=300)
+    parser.add_argument(
+        "--smoke", action="store_true", help="tiny sizes (50 and 20 channels): checks the bench runs, measures nothing"
+    )
     args = parser.parse_args()
+    if args.smoke:
+        args.channels, args.baseline_channels = 50, 20
     logging.basicConfig(level=logging.WARNING)
     with tempfile.TemporaryDirectory() as tmp:
         baseline = await run(args.baseline_channels, paced=False, workdir=Path(tmp))

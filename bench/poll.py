@@ -293,7 +293,14 @@ def main() -> None:
     parser.add_argument("--feeds", type=int, default=1000)
     parser.add_argument("--entries", type=int, default=50)
     parser.add_argument("--size", type=int, default=100_000, help="approximate bytes per feed")
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="tiny sizes (20 feeds x 5 entries x ~5 KB): checks the bench runs, measures nothing",
+    )
     args = parser.parse_args()
+    if args.smoke:
+        args.feeds, args.entries, args.size = 20, 5, 5000
     print(f"load average before: {os.getloadavg()}, cpus: {os.cpu_count()}")
     ctx = multiprocessing.get_context("spawn")
     receive, send = ctx.Pipe(duplex=False)

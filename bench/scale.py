@@ -81,7 +81,8 @@ async def one_round(pollers: int, feeds: int, base: str, workdir: Path, limit_s:
 
     from storage.engine import create_engine
     from storage.models import Source
-    from tests.procs import pg_schema, product_env, start, write_sources
+    from tests.pg import pg_schema
+    from tests.procs import product_env, start, write_sources
 
     await _json(f"{base}/reset", "POST")
     write_sources(workdir, [f"{base}/f/{n}" for n in range(feeds)])
@@ -167,10 +168,25 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.1, help="seconds each feed takes to answer")
     parser.add_argument("--timeout", type=float, default=180.0, help="seconds a round may take")
     parser.add_argument("--serve", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="tiny sizes (20 feeds, 10 ms latency): checks the bench runs, measures nothing; without PostgreSQL on"
+        " 127.0.0.1:5432 a clean skip, except under CI=true",
+    )
     args = parser.parse_args()
     if args.serve:
         serve(args.serve, args.latency)
         return
+    if args.smoke:
+        args.feeds, args.latency, args.timeout = 20, 0.01, 60.0
+        from tests.pg import pg_available
+
+        reason = pg_available()
+        if reason is not None and os.environ.get("CI", "").lower() != "true":
+            print(f"skipped: PostgreSQL not available: {reason}")
+            print(json.dumps({"skipped": f"PostgreSQL not available: {reason}"}))
+            return
     print(f"load average before: {os.getloadavg()} on {os.cpu_count()} cpus; run {uuid.uuid4().hex[:8]}", flush=True)
     result = asyncio.run(bench(args))
     print(json.dumps(result))

@@ -24,6 +24,7 @@ import statistics
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -332,14 +333,24 @@ async def stored_stories(engine: AsyncEngine) -> int:
         return -1
 
 
-async def _reset_pg_schema(keep: bool) -> None:
+async def _reset_pg_schema(keep: bool, schema: str = PG_SCHEMA) -> None:
     import asyncpg
 
     admin = await asyncpg.connect(f"postgresql://{PG_USER}@{PG_HOST}:{PG_PORT}/{PG_DB}")
     try:
         if not keep:
-            await admin.execute(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE")
-        await admin.execute(f"CREATE SCHEMA IF NOT EXISTS {PG_SCHEMA}")
+            await admin.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        await admin.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+    finally:
+        await admin.close()
+
+
+async def _drop_pg_schema(schema: str) -> None:
+    import asyncpg
+
+    admin = await asyncpg.connect(f"postgresql://{PG_USER}@{PG_HOST}:{PG_PORT}/{PG_DB}")
+    try:
+        await admin.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
     finally:
         await admin.close()
 
@@ -353,7 +364,24 @@ async def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="keep databases that already hold --stories stories")
     parser.add_argument("--skip-pg", action="store_true")
     parser.add_argument("--skip-sqlite", action="store_true")
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="tiny sizes (700 stories, 1 timed run per query) in a throw-away schema: checks the bench runs,"
+        " measures nothing; without PostgreSQL its half is skipped, except under CI=true",
+    )
     args = parser.parse_args()
+    schema = PG_SCHEMA
+    if args.smoke:
+        args.stories, args.repeat, args.reuse = 700, 1, False
+        # Its own schema, dropped afterwards: smoke runs elsewhere on the same server must not share one.
+        schema = f"{PG_SCHEMA}_smoke_{uuid.uuid4().hex[:10]}"
+        from tests.pg import pg_available
+
+        reason = None if args.skip_pg else pg_available()
+        if reason is not None and os.environ.get("CI", "").lower() != "true":
+            print(f"PostgreSQL not available ({reason}): its half skipped")
+            args.skip_pg = True
 
     with tempfile.TemporaryDirectory() as tmp:
         path = args.sqlite or Path(tmp) / "bench.db"
@@ -361,8 +389,8 @@ async def main() -> None:
             path.unlink()
         urls = [] if args.skip_sqlite else [f"sqlite+aiosqlite:///{path}"]
         if not args.skip_pg:
-            await _reset_pg_schema(args.reuse)
-            urls.append(f"postgresql+asyncpg://{PG_USER}@{PG_HOST}:{PG_PORT}/{PG_DB}?schema={PG_SCHEMA}")
+            await _reset_pg_schema(args.reuse, schema)
+            urls.append(f"postgresql+asyncpg://{PG_USER}@{PG_HOST}:{PG_PORT}/{PG_DB}?schema={schema}")
         engines = [create_engine(url) for url in urls]
         try:
             stale = [e for e in engines if await stored_stories(e) != args.stories]
@@ -387,6 +415,8 @@ async def main() -> None:
         finally:
             for engine in engines:
                 await engine.dispose()
+            if schema != PG_SCHEMA and not args.skip_pg:
+                await _drop_pg_schema(schema)
     nan = {"p50": float("nan"), "p95": float("nan"), "load_s": float("nan")}
     sqlite, pg = figures.get("sqlite", nan), figures.get("postgresql", nan)
     result = {
