@@ -10,6 +10,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.training.schema import problems
+
 REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO / "corpus"
 PROBES = REPO / "tests" / "fixtures"
@@ -45,13 +47,15 @@ class Item:
         return self.label == 0 and self.category != EASY_NEGATIVE
 
 
-def _read(path: Path, origin: str) -> Iterator[Item]:
+def _read(path: Path, origin: str, strict: bool = False) -> Iterator[Item]:
     with path.open(encoding="utf-8") as fh:
         for n, line in enumerate(fh, 1):
             if not line.strip():
                 continue
             try:
                 raw = json.loads(line)
+                if strict and (wrong := problems(raw)):
+                    raise ValueError("; ".join(wrong))
                 if raw.get("borderline"):
                     continue  # careful readers disagree on these: neither taught nor scored
                 label = int(raw["label"])
@@ -76,7 +80,7 @@ def training_items(corpus: Path = CORPUS, probes: Path = PROBES, dev: Path | Non
     """Every item the model is trained on, in a stable order."""
     items: list[Item] = []
     for path in sorted((corpus / "train").glob("*.jsonl")):
-        items.extend(_read(path, "corpus"))
+        items.extend(_read(path, "corpus", strict=True))
     for name in PROBE_FILES:
         if (probes / name).is_file():
             items.extend(_read(probes / name, "probes"))
@@ -89,17 +93,23 @@ def training_items(corpus: Path = CORPUS, probes: Path = PROBES, dev: Path | Non
 def setaside_items(corpus: Path = CORPUS) -> list[Item]:
     items: list[Item] = []
     for path in sorted((corpus / "setaside").glob("*.jsonl")):
-        items.extend(_read(path, "setaside"))
+        items.extend(_read(path, "setaside", strict=True))
     _check_unique(items)
     return items
 
 
 def _check_unique(items: Iterable[Item]) -> None:
     seen: set[str] = set()
+    titles: set[str] = set()
     for item in items:
         if item.id in seen:
             raise CorpusError(f"item id {item.id} appears twice")
         seen.add(item.id)
+        if item.origin in ("corpus", "setaside"):
+            title = item.title.strip().casefold()
+            if title in titles:
+                raise CorpusError(f"item {item.id}: the title {item.title!r} appears twice")
+            titles.add(title)
 
 
 def corpus_hash(items: Iterable[Item]) -> str:

@@ -20,7 +20,13 @@ import numpy.typing as npt
 
 from bot.classify.classifier import Classifier, default_classifier
 from bot.classify.encoder import Encoder, encoder_text
-from bot.classify.model import LEXICON_FEATURES, LearnedModel, lexicon_features
+from bot.classify.model import (
+    LEXICON_FEATURES,
+    NEIGHBOURS_K,
+    LearnedModel,
+    lexicon_features,
+    neighbour_features,
+)
 from bot.training.corpus import Item, corpus_hash
 from bot.training.embeddings import CACHE_DIR, embed_all
 from bot.training.logreg import fit_logistic, fit_platt, sigmoid
@@ -28,7 +34,7 @@ from bot.training.metrics import errors, grouped_folds, report
 
 SEED = 20261207
 FOLDS = 5
-L2_GRID = (1.0, 3.0, 10.0, 30.0)
+L2_GRID = (0.01, 0.03, 0.1, 0.3)
 THRESHOLD = 0.5
 
 F64 = npt.NDArray[np.float64]
@@ -41,6 +47,16 @@ class Features:
     lexicon_scores: F64
     cues: npt.NDArray[np.bool_]
     labels: F64
+    incidents: npt.NDArray[np.str_]
+
+    def side(self, rows: npt.NDArray[np.int64], reference: npt.NDArray[np.int64]) -> npt.NDArray[np.float32]:
+        """Lexicon and neighbour features of `rows`, the neighbours taken among `reference` and never of the same
+        incident (so that a case does not explain itself, in training as in the folds)."""
+        sims = self.embeddings[rows] @ self.embeddings[reference].T
+        sims[self.incidents[rows][:, None] == self.incidents[reference][None, :]] = -1.0
+        near = neighbour_features(sims, self.labels[reference] > 0, NEIGHBOURS_K)
+        out: npt.NDArray[np.float32] = np.hstack([self.lexicon[rows], near])
+        return out
 
 
 @dataclass
@@ -69,19 +85,19 @@ def featurise(
     texts = [encoder_text(item.title, item.summary) for item in items]
     embeddings = embed_all(encoder, texts, cache_dir, progress)
     labels = np.array([item.label for item in items], dtype=np.float64)
-    return Features(embeddings, lex, scores, cues, labels)
+    incidents = np.array([item.incident for item in items])
+    return Features(embeddings, lex, scores, cues, labels, incidents)
 
 
-def _standardise(lex: npt.NDArray[np.float32]) -> tuple[F64, F64]:
-    mean = lex.mean(axis=0).astype(np.float64)
-    scale = lex.std(axis=0).astype(np.float64)
+def _standardise(side: npt.NDArray[np.float32]) -> tuple[F64, F64]:
+    mean = side.mean(axis=0).astype(np.float64)
+    scale = side.std(axis=0).astype(np.float64)
     scale[scale < 1e-6] = 1.0
     return mean, scale
 
 
-def _design(feats: Features, rows: npt.NDArray[np.int64], mean: F64, scale: F64) -> F64:
-    lex = (feats.lexicon[rows].astype(np.float64) - mean) / scale
-    out: F64 = np.hstack([feats.embeddings[rows].astype(np.float64), lex])
+def _design(feats: Features, rows: npt.NDArray[np.int64], side: npt.NDArray[np.float32], mean: F64, scale: F64) -> F64:
+    out: F64 = np.hstack([feats.embeddings[rows].astype(np.float64), (side.astype(np.float64) - mean) / scale])
     return out
 
 
@@ -90,9 +106,10 @@ def out_of_fold_logits(feats: Features, folds: list[npt.NDArray[np.int64]], l2: 
     everything = np.arange(len(feats.labels))
     for test in folds:
         train = np.setdiff1d(everything, test)
-        mean, scale = _standardise(feats.lexicon[train])
-        w, b = fit_logistic(_design(feats, train, mean, scale), feats.labels[train], l2)
-        logits[test] = _design(feats, test, mean, scale) @ w + b
+        side_train, side_test = feats.side(train, train), feats.side(test, train)
+        mean, scale = _standardise(side_train)
+        w, b = fit_logistic(_design(feats, train, side_train, mean, scale), feats.labels[train], l2)
+        logits[test] = _design(feats, test, side_test, mean, scale) @ w + b
     return logits
 
 
@@ -129,8 +146,10 @@ def train(
     _, logits, calib_a, calib_b = trials[l2]
     oof = gated(feats, sigmoid(calib_a * logits + calib_b))
 
-    mean, scale = _standardise(feats.lexicon)
-    w, b = fit_logistic(_design(feats, np.arange(len(items)), mean, scale), feats.labels, l2)
+    everything = np.arange(len(items))
+    side = feats.side(everything, everything)
+    mean, scale = _standardise(side)
+    w, b = fit_logistic(_design(feats, everything, side, mean, scale), feats.labels, l2)
     positives = feats.labels > 0
     metrics: dict[str, Any] = {
         "cross_validated": report(items, oof.tolist(), THRESHOLD),
@@ -149,6 +168,7 @@ def train(
         "seed": seed,
         "folds": folds,
         "l2": l2,
+        "neighbours_k": NEIGHBOURS_K,
         "threshold": THRESHOLD,
         "trained_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "train_seconds": round(time.monotonic() - started, 1),
@@ -158,8 +178,8 @@ def train(
         encoder=encoder.name,
         weights=w.astype(np.float32),
         bias=b,
-        lex_mean=mean.astype(np.float32),
-        lex_scale=scale.astype(np.float32),
+        side_mean=mean.astype(np.float32),
+        side_scale=scale.astype(np.float32),
         calib_a=calib_a,
         calib_b=calib_b,
         cases=feats.embeddings.astype(np.float16),

@@ -72,3 +72,25 @@ def test_the_guard_refuses_a_worse_model_and_the_hash_names_the_data() -> None:
     items = [_item(1, "a", 1)]
     changed = [Item("x-1", "a", "en", "title 1", "", 0, "cctv", "corpus")]
     assert corpus_hash(items) != corpus_hash(changed)
+
+
+def test_the_schema_names_what_is_wrong_with_an_item() -> None:
+    from bot.training.schema import problems
+
+    good = {
+        "id": "fr-0001",
+        "incident": "2019-perceptics-cbp",
+        "lang": "fr",
+        "variant": "fr-BE",
+        "title": "Des images de plaques volées",
+        "summary": "Un sous-traitant piraté.",
+        "label": 1,
+        "category": "alpr",
+        "kind": "outside_attack",
+        "form": "teaser",
+    }
+    assert problems(good) == []
+    bad = {**good, "category": "crime_on_camera", "form": "headline_only", "variant": "de-AT"}
+    found = " | ".join(problems(bad))
+    assert "category 'crime_on_camera' not allowed for label 1" in found
+    assert "variant does not match lang" in found and "headline_only" in found
