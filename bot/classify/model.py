@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,20 @@ LEXICON_FEATURES: tuple[str, ...] = (
 )
 
 
+# How many labelled cases of each kind the neighbour features look at.
+NEIGHBOURS_K = 10
+# How close the story is, by meaning, to known breaches and to known non-breaches (top and mean of the k nearest).
+NEIGHBOUR_FEATURES: tuple[str, ...] = (
+    "near_breach_top",
+    "near_breach_mean",
+    "near_other_top",
+    "near_other_mean",
+    "near_top_gap",
+    "near_mean_gap",
+)
+SIDE_FEATURES: tuple[str, ...] = LEXICON_FEATURES + NEIGHBOUR_FEATURES
+
+
 class ModelError(RuntimeError):
     """The model files are missing, damaged, or were trained for another encoder."""
 
@@ -56,13 +71,27 @@ def lexicon_features(verdict: Verdict) -> Vector:
     return out
 
 
+def neighbour_features(sims: npt.NDArray[np.float32], positive: npt.NDArray[np.bool_], k: int) -> Vector:
+    """NEIGHBOUR_FEATURES for each row of `sims` (similarities of stories to the labelled cases; a case to be
+    ignored, such as one of the story's own incident while training, has similarity -1)."""
+    k = max(1, min(k, int(positive.sum()), int((~positive).sum())))
+    breach = np.where(positive[None, :], sims, -1.0)
+    other = np.where(positive[None, :], -1.0, sims)
+    tb = -np.partition(-breach, k - 1, axis=1)[:, :k]
+    to = -np.partition(-other, k - 1, axis=1)[:, :k]
+    top_b, top_o = tb.max(axis=1), to.max(axis=1)
+    mean_b, mean_o = tb.mean(axis=1), to.mean(axis=1)
+    out: Vector = np.stack([top_b, mean_b, top_o, mean_o, top_b - top_o, mean_b - mean_o], axis=1).astype(np.float32)
+    return out
+
+
 @dataclass(frozen=True)
 class LearnedModel:
     encoder: str  # the encoder whose space the weights live in (Encoder.name)
-    weights: Vector  # [dim + len(LEXICON_FEATURES)]
+    weights: Vector  # [dim + len(SIDE_FEATURES)]
     bias: float
-    lex_mean: Vector
-    lex_scale: Vector
+    side_mean: Vector  # standardisation of the side features (lexicon and neighbours)
+    side_scale: Vector
     calib_a: float  # Platt scaling of the raw logit: p = sigmoid(a * logit + b)
     calib_b: float
     cases: npt.NDArray[np.float16]  # labelled items' embeddings, unit rows, for explanations
@@ -74,10 +103,21 @@ class LearnedModel:
 
     @property
     def dim(self) -> int:
-        return int(self.weights.shape[0]) - len(LEXICON_FEATURES)
+        return int(self.weights.shape[0]) - len(SIDE_FEATURES)
+
+    @cached_property
+    def _cases32(self) -> npt.NDArray[np.float32]:
+        return self.cases.astype(np.float32)
+
+    @cached_property
+    def _positive(self) -> npt.NDArray[np.bool_]:
+        return np.asarray(self.case_labels) > 0
 
     def features(self, embedding: Vector, lexicon: Vector) -> Vector:
-        return np.concatenate([embedding.astype(np.float32), (lexicon - self.lex_mean) / self.lex_scale])
+        sims = (self._cases32 @ embedding.astype(np.float32))[None, :]
+        k = int(self.provenance.get("neighbours_k", NEIGHBOURS_K))
+        side = np.concatenate([lexicon, neighbour_features(sims, self._positive, k)[0]])
+        return np.concatenate([embedding.astype(np.float32), (side - self.side_mean) / self.side_scale])
 
     def logit(self, embedding: Vector, lexicon: Vector) -> float:
         return float(self.features(embedding, lexicon) @ self.weights + self.bias)
@@ -119,8 +159,8 @@ class LearnedModel:
             folder / WEIGHTS_FILE,
             weights=self.weights,
             bias=np.float32(self.bias),
-            lex_mean=self.lex_mean,
-            lex_scale=self.lex_scale,
+            side_mean=self.side_mean,
+            side_scale=self.side_scale,
             calib=np.array([self.calib_a, self.calib_b], dtype=np.float64),
             cases=self.cases,
             case_labels=self.case_labels,
@@ -130,7 +170,7 @@ class LearnedModel:
         )
         meta = dict(self.provenance)
         meta["encoder"] = self.encoder
-        meta["lexicon_features"] = list(LEXICON_FEATURES)
+        meta["side_features"] = list(SIDE_FEATURES)
         (folder / PROVENANCE_FILE).write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
@@ -143,15 +183,15 @@ def load_model(folder: Path | None = None) -> LearnedModel:
             arrays = {name: data[name] for name in data.files}
     except (OSError, ValueError, KeyError) as exc:
         raise ModelError(f"cannot read the trained model in {base}: {exc}") from exc
-    if list(meta.get("lexicon_features", [])) != list(LEXICON_FEATURES):
-        raise ModelError("the trained model's lexicon features differ from this code's: run `breachwatch train`")
+    if list(meta.get("side_features", [])) != list(SIDE_FEATURES):
+        raise ModelError("the trained model's side features differ from this code's: run `breachwatch train`")
     calib = arrays["calib"]
     return LearnedModel(
         encoder=str(meta["encoder"]),
         weights=arrays["weights"].astype(np.float32),
         bias=float(arrays["bias"]),
-        lex_mean=arrays["lex_mean"].astype(np.float32),
-        lex_scale=arrays["lex_scale"].astype(np.float32),
+        side_mean=arrays["side_mean"].astype(np.float32),
+        side_scale=arrays["side_scale"].astype(np.float32),
         calib_a=float(calib[0]),
         calib_b=float(calib[1]),
         cases=arrays["cases"].astype(np.float16),

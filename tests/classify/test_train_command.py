@@ -39,10 +39,13 @@ def _write_corpus(folder: Path) -> None:
                         "id": f"en-{len(rows) + 1:04d}",
                         "incident": f"en-inv-{town}-{label}-{k}",
                         "lang": "en",
+                        "variant": "en-GB",
                         "title": template.format(n=n, town=town),
                         "summary": "",
                         "label": label,
                         "category": "cctv" if label else "unrelated",
+                        "kind": "outside_attack" if label else "unrelated",
+                        "form": "headline_only",
                     }
                 )
     (folder / "train").mkdir(parents=True)
