@@ -8,12 +8,51 @@ import re
 import sys
 
 LANGS = {"en", "fr", "de", "es", "it", "pt", "nl"}
-POS_CATS = {"cctv", "alpr", "facial_recognition", "biometrics", "location", "spyware", "intercept", "police_db", "monitoring"}
-NEG_CATS = {"surveillance_no_breach", "non_surveillance_breach", "vulnerability_no_exposure", "crime_on_camera", "unrelated"}
-POS_KINDS = {"outside_attack", "insider_lookup", "insider_sale", "misconfiguration", "software_bug", "broker_sample",
-             "vendor_leak", "intercept_compromise", "data_sold", "follow_up"}
-NEG_KINDS = {"deployment", "ban_or_law", "fine_or_ruling", "lawsuit", "procurement", "accuracy_study", "opinion",
-             "protest", "ordinary_breach", "vulnerability", "crime_on_camera", "police_work", "unrelated"}
+POS_CATS = {
+    "cctv",
+    "alpr",
+    "facial_recognition",
+    "biometrics",
+    "location",
+    "spyware",
+    "intercept",
+    "police_db",
+    "monitoring",
+}
+NEG_CATS = {
+    "surveillance_no_breach",
+    "non_surveillance_breach",
+    "vulnerability_no_exposure",
+    "crime_on_camera",
+    "unrelated",
+}
+POS_KINDS = {
+    "outside_attack",
+    "insider_lookup",
+    "insider_sale",
+    "misconfiguration",
+    "software_bug",
+    "broker_sample",
+    "vendor_leak",
+    "intercept_compromise",
+    "data_sold",
+    "follow_up",
+}
+NEG_KINDS = {
+    "deployment",
+    "ban_or_law",
+    "fine_or_ruling",
+    "lawsuit",
+    "procurement",
+    "accuracy_study",
+    "opinion",
+    "protest",
+    "ordinary_breach",
+    "vulnerability",
+    "crime_on_camera",
+    "police_work",
+    "unrelated",
+}
 FORMS = {"teaser", "wire", "long_lead", "question", "headline_only"}
 KEYS = {"id", "incident", "lang", "variant", "title", "summary", "label", "category", "kind", "form"}
 
