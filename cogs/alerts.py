@@ -12,10 +12,10 @@ from bot.alerts import render
 from bot.alerts.render import CATEGORY_LABELS
 from bot.alerts.sender import SendError
 from bot.alerts.text import cut
+from bot.core.languages import LANGUAGES
 from bot.discord_app.checks import member_has
 from bot.discord_app.client import BreachwatchBot
 from bot.discord_app.errors import MissingBotPermissions, UserError
-from bot.languages import LANGUAGES
 from storage import alert_views, subscriptions
 from storage.subscriptions import SubscriptionFilters
 

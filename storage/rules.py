@@ -28,8 +28,8 @@ from bot.classify.rules import (
     clean_term,
     compile_rules,
 )
+from bot.core.clock import utcnow
 from storage.models import Article, GuildSettings, KeywordRule, Story
-from storage.types import utcnow
 
 
 async def _settings(session: AsyncSession, guild_id: int) -> GuildSettings:

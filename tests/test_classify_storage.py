@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.classify.rules import ClassifierCache, RuleError
+from bot.core.clock import utcnow
 from storage import rules as repo
 from storage.models import Story
-from storage.types import utcnow
 
 GUILD = 123456789012345678  # a 64-bit snowflake
 

@@ -16,11 +16,11 @@ from bot.alerts.fanout import fan_out
 from bot.alerts.pacing import Pacer
 from bot.alerts.sender import ChannelGone, RateLimited, SendError, Transient
 from bot.alerts.worker import DeliveryWorker
+from bot.core.clock import utcnow
 from storage import deliveries, subscriptions
 from storage.deliveries import ShardFilter
 from storage.models import Delivery, Notice, Subscription
 from storage.subscriptions import SubscriptionFilters
-from storage.types import utcnow
 from tests.factories import add_outlet, make_source, make_story
 
 Sessions = async_sessionmaker[AsyncSession]

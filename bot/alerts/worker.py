@@ -17,9 +17,9 @@ from bot.alerts import render
 from bot.alerts.pacing import Pacer
 from bot.alerts.sender import ChannelGone, NoAccess, RateLimited, Rejected, Sender, SendError, Transient
 from bot.alerts.view import AlertView
+from bot.core.clock import utcnow
 from storage import alert_views, deliveries, notices, subscriptions
 from storage.deliveries import DeliveryJob, ShardFilter
-from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 

@@ -9,13 +9,13 @@ import discord
 from discord.ext import commands
 
 from bot.alerts import jobs as alert_jobs
+from bot.core.clock import utcnow
 from bot.discord_app.errors import on_app_command_error
 from bot.discord_app.sender import DiscordSender
 from bot.discord_app.sync import sync_if_changed
 from bot.discord_app.translator import TomlTranslator
 from bot.services import Services
 from storage.deliveries import ShardFilter
-from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 
