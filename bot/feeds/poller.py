@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import metrics
 from bot.core.clock import utcnow
+from bot.feeds.alertable import alertable_keys
 from bot.feeds.fetch import FetchLimits, FetchResult, fetch_feed
 from bot.feeds.netguard import AddressGuard
 from bot.feeds.parse import FeedParseError, ParsedFeed
@@ -395,8 +396,9 @@ class Poller:
                     fetched.feed.entries,
                     now,
                     outlet=row.name or fetched.feed.title or None,
-                    baseline=baseline,
-                    max_age=self.config.alert_max_age,
+                    alertable_keys=alertable_keys(
+                        fetched.feed.entries, now, baseline=baseline, max_age=self.config.alert_max_age
+                    ),
                     edit_interval=self.config.edit_interval,
                 )
                 new = result.new
