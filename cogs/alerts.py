@@ -8,7 +8,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.alerts import render
+from bot.alerts import read_model, render
 from bot.alerts.render import CATEGORY_LABELS
 from bot.alerts.sender import SendError
 from bot.alerts.text import cut
@@ -161,7 +161,7 @@ class Alerts(commands.GroupCog, group_name="alerts", group_description="Breach a
         await interaction.response.defer(ephemeral=True, thinking=True)
         async with self.bot.services.sessions() as session:
             story_id = await alert_views.latest_match(session)
-            views = await alert_views.load(session, [story_id] if story_id else [])
+            views = await read_model.load(session, [story_id] if story_id else [])
         if story_id is None:
             await interaction.followup.send(
                 "No story has matched yet, so there is nothing to test with.", ephemeral=True
