@@ -27,6 +27,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.alerts.fanout import fan_out
 from bot.alerts.pacing import Pacer
 from bot.alerts.worker import DeliveryWorker
+from bot.core.clock import utcnow
 from bot.discord_app.endpoints import apply_endpoints, reset_endpoints
 from bot.services import Services, make_http_session
 from bot.settings import Settings
@@ -34,7 +35,6 @@ from storage import subscriptions
 from storage.engine import create_engine, session_factory
 from storage.migrate import upgrade
 from storage.subscriptions import SubscriptionFilters
-from storage.types import utcnow
 from tests.botfixtures import TestBot
 from tests.emulator.server import Emulator
 from tests.factories import make_source, make_story

@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.search_query import parse_query
+from bot.core.search_query import parse_query
 from storage.bulk_load import bulk_insert
 from storage.engine import create_engine, session_factory
 from storage.migrate import upgrade

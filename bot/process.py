@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.classify.classifier import default_classifier
 from bot.classify.judge import Judge, pack
+from bot.core.clock import utcnow
 from bot.jobs import add_interval_job
 from bot.services import Services
 from bot.stories.assign import AssignResult, assign_article
@@ -28,7 +29,6 @@ from bot.stories.summary import extract_main_text, is_teaser
 from bot.stories.text import clean_text
 from storage import stories as repo
 from storage.models import Article
-from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 

@@ -8,14 +8,14 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.alerts import render
+from bot.alerts import read_model, render
 from bot.alerts.render import CATEGORY_LABELS
 from bot.alerts.sender import SendError
 from bot.alerts.text import cut
+from bot.core.languages import LANGUAGES
 from bot.discord_app.checks import member_has
 from bot.discord_app.client import BreachwatchBot
 from bot.discord_app.errors import MissingBotPermissions, UserError
-from bot.languages import LANGUAGES
 from storage import alert_views, subscriptions
 from storage.subscriptions import SubscriptionFilters
 
@@ -161,7 +161,7 @@ class Alerts(commands.GroupCog, group_name="alerts", group_description="Breach a
         await interaction.response.defer(ephemeral=True, thinking=True)
         async with self.bot.services.sessions() as session:
             story_id = await alert_views.latest_match(session)
-            views = await alert_views.load(session, [story_id] if story_id else [])
+            views = await read_model.load(session, [story_id] if story_id else [])
         if story_id is None:
             await interaction.followup.send(
                 "No story has matched yet, so there is nothing to test with.", ephemeral=True

@@ -10,6 +10,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot import tuning
 from bot.alerts.text import cut, safe
 from bot.classify import RuleError, effective_classifier
 from bot.classify.backtest import BacktestResult
@@ -20,7 +21,7 @@ from bot.classify.rules import ADDABLE_KINDS
 from bot.discord_app.checks import member_has, member_may
 from bot.discord_app.client import BreachwatchBot
 from bot.discord_app.errors import UserError
-from storage import feedback, rules
+from storage import feedback
 
 PREVIEW_DAYS = 30
 ADDABLE = sorted(c for c, k in CONCEPT_KINDS.items() if k in ADDABLE_KINDS)
@@ -84,7 +85,7 @@ class DecisionButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"
             text = "Discarded: " + "; ".join(op.describe() for op in ops)
         else:
             async with client.services.sessions.begin() as session:
-                version = await rules.apply_ops(session, interaction.guild_id, ops, interaction.user.id)
+                version = await tuning.apply_ops(session, interaction.guild_id, ops, interaction.user.id)
             text = f"Applied (rules version {version}): " + "; ".join(op.describe() for op in ops)
         await interaction.response.edit_message(content=cut(text, 1900), view=None)
 
@@ -111,13 +112,13 @@ class Keywords(commands.GroupCog, group_name="keywords", group_description="Tune
         assert interaction.guild_id is not None
         await interaction.response.defer(ephemeral=True, thinking=True)
         async with self.bot.services.sessions() as session:
-            current = await rules.load_guild_rules(session, interaction.guild_id)
+            current = await tuning.load_guild_rules(session, interaction.guild_id)
             try:
                 proposed = apply_to(current, ops)
             except RuleError as exc:
                 PENDING.clear(interaction.guild_id)
                 raise UserError(f"That change can't be used: {exc}. The pending change was discarded.") from None
-            result = await rules.backtest_proposal(
+            result = await tuning.backtest_proposal(
                 session, interaction.guild_id, proposed, days, judge=self.bot.services.judge
             )
         await interaction.followup.send(render_preview(ops, result, days), view=decision_view(), ephemeral=True)
@@ -188,7 +189,7 @@ class Keywords(commands.GroupCog, group_name="keywords", group_description="Tune
     async def list_(self, interaction: discord.Interaction[Any]) -> None:
         assert interaction.guild_id is not None
         async with self.bot.services.sessions() as session:
-            current = await rules.load_guild_rules(session, interaction.guild_id)
+            current = await tuning.load_guild_rules(session, interaction.guild_id)
             yes, no = await feedback.counts(session, interaction.guild_id)
         lines = [f"Threshold: {current.effective_threshold:.2f}" + (" (default)" if current.threshold is None else "")]
         lines += [f"• add “{t.term}” → {t.concept} ({t.weight:.2f})" for t in current.added]
@@ -204,7 +205,7 @@ class Keywords(commands.GroupCog, group_name="keywords", group_description="Tune
     async def test(self, interaction: discord.Interaction[Any], text: app_commands.Range[str, 3, 1000]) -> None:
         assert interaction.guild_id is not None
         async with self.bot.services.sessions() as session:
-            current = await rules.load_guild_rules(session, interaction.guild_id)
+            current = await tuning.load_guild_rules(session, interaction.guild_id)
         judge = self.bot.services.judge or Judge(None, None)
         title, _, summary = text.partition("\n")
         # Encoding takes a tenth of a second of CPU: a worker thread, so every other server's commands go on.

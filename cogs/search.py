@@ -10,11 +10,11 @@ from discord.ext import commands
 
 from bot.alerts.render import CATEGORY_COLOURS, CATEGORY_LABELS, DEFAULT_COLOUR, discord_timestamp, fact_fields
 from bot.alerts.text import cut, safe
+from bot.core.search_query import QueryError, parse_query
 from bot.discord_app.choices import language_choices
 from bot.discord_app.client import BreachwatchBot
 from bot.discord_app.errors import UserError
 from bot.discord_app.paging import PageSource, send_pages
-from bot.search_query import QueryError, parse_query
 from storage import search as search_store
 from storage.story_detail import StoryDetail, get_story_detail
 

@@ -10,6 +10,7 @@ from discord.ext import commands
 
 from bot.alerts.render import discord_timestamp
 from bot.alerts.text import cut, safe
+from bot.core.clock import utcnow
 from bot.discord_app.checks import member_has
 from bot.discord_app.choices import language_choices
 from bot.discord_app.client import BreachwatchBot
@@ -22,7 +23,6 @@ from bot.feeds.workers import ParsePool
 from bot.services import guard_for
 from storage import sources as source_store
 from storage.models import GLOBAL_SCOPE, Source
-from storage.types import utcnow
 
 
 def health(row: Source) -> str:

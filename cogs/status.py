@@ -10,9 +10,9 @@ from discord.ext import commands
 
 from bot import __version__
 from bot.alerts.render import discord_timestamp
+from bot.core.clock import utcnow
 from bot.discord_app.client import BreachwatchBot
 from storage.status import status_counts
-from storage.types import utcnow
 
 
 class Status(commands.GroupCog, group_name="breachwatch", group_description="About this bot"):

@@ -6,6 +6,7 @@ Inserts are INSERT ... ON CONFLICT, never check-then-insert, so concurrent polle
 from __future__ import annotations
 
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -55,13 +56,6 @@ def article_key(source_id: int, entry: EntryLike) -> str:
     return entry.canonical_url or f"urn:breachwatch:{source_id}:{entry.entry_key}"
 
 
-def is_alertable(entry: EntryLike, now: datetime, *, baseline: bool, max_age: timedelta) -> bool:
-    """First poll of a source alerts nobody; later, only recent entries may (undated ones count as new)."""
-    if baseline:
-        return False
-    return entry.published_at is None or now - entry.published_at <= max_age
-
-
 async def store_entries(
     session: AsyncSession,
     source_id: int,
@@ -69,11 +63,11 @@ async def store_entries(
     now: datetime,
     *,
     outlet: str | None,
-    baseline: bool,
-    max_age: timedelta,
+    alertable_keys: AbstractSet[str],
     edit_interval: timedelta,
 ) -> StoreResult:
-    """Store one poll's entries for one source. `baseline` is True on the source's first successful poll."""
+    """Store one poll's entries for one source. A new article may alert when its entry's key is in
+    `alertable_keys` (the feed service decides which: bot.feeds.alertable)."""
     unique: dict[str, EntryLike] = {}
     for entry in entries:
         unique.setdefault(entry.entry_key, entry)
@@ -86,7 +80,7 @@ async def store_entries(
         )
         known.update({key: (article_id, chash) for key, article_id, chash in rows})
     fresh = [e for key, e in unique.items() if key not in known]
-    new, alertable = await _insert_new(session, source_id, fresh, now, outlet, baseline, max_age)
+    new, alertable = await _insert_new(session, source_id, fresh, now, outlet, alertable_keys)
     edited = await _apply_edits(session, source_id, unique, known, now, edit_interval)
     for batch in chunks([k for k in unique if k in known], BATCH):
         await session.execute(
@@ -104,8 +98,7 @@ async def _insert_new(
     fresh: list[EntryLike],
     now: datetime,
     outlet: str | None,
-    baseline: bool,
-    max_age: timedelta,
+    alertable_keys: AbstractSet[str],
 ) -> tuple[int, int]:
     if not fresh:
         return 0, 0
@@ -130,7 +123,7 @@ async def _insert_new(
                 "updated_at": now,
                 "content_hash": entry.content_hash,
                 "edit_count": 0,
-                "alertable": is_alertable(entry, now, baseline=baseline, max_age=max_age),
+                "alertable": entry.entry_key in alertable_keys,
             }
             for url, entry in batch
         ]

@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.clock import utcnow
 from storage.models import Article, Source
-from storage.types import utcnow
 
 
 async def insert_items(

@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.clock import utcnow
 from storage.dialect import insert_for
 from storage.models import Feedback, Story
-from storage.types import utcnow
 
 
 async def record(session: AsyncSession, guild_id: int, story_id: int, user_id: int, relevant: bool) -> bool:

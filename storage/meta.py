@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.clock import utcnow
 from storage.dialect import insert_for
 from storage.models import Meta
-from storage.types import utcnow
 
 
 async def get(session: AsyncSession, key: str) -> str | None:

@@ -23,7 +23,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from storage.types import PK, JSONType, Snowflake, UTCDateTime, utcnow
+from bot.core.clock import utcnow
+from storage.types import PK, JSONType, Snowflake, UTCDateTime
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",

@@ -1,35 +1,44 @@
-"""Per-guild keyword rules and threshold, and the stories a backtest re-scores.
+"""Per-guild keyword rules and threshold in SQL, and the recent stories a backtest re-scores.
 
-Functions take an AsyncSession and flush; the caller owns the transaction. Every change bumps the guild's
-rules_version, which is the key the classifier cache uses, so the next classification recompiles.
+Queries only: terms, concepts, weights and thresholds arrive checked, and the classifier's GuildRules are built
+from what is loaded here, by the service in bot/tuning.py. Functions take an AsyncSession and flush; the caller owns
+the transaction. Every change bumps the guild's rules_version, which is the key the classifier cache uses, so the
+next classification recompiles.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.classify.backtest import BacktestResult, StoryText, backtest
-from bot.classify.judge import Judge
-from bot.classify.proposals import RuleOp
-from bot.classify.rules import (
-    ACTIONS,
-    ClassifierCache,
-    GuildRules,
-    RuleError,
-    RuleTerm,
-    check_concept,
-    check_threshold,
-    check_weight,
-    clean_term,
-    compile_rules,
-)
+from bot.core.clock import utcnow
 from storage.models import Article, GuildSettings, KeywordRule, Story
-from storage.types import utcnow
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRules:
+    """A tuned guild's rules as stored."""
+
+    guild_id: int
+    version: int
+    added: tuple[tuple[str, str, float], ...]  # (term, concept, weight)
+    blocked: tuple[str, ...]
+    forced: tuple[str, ...]
+    threshold: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class RecentStory:
+    id: int
+    title: str
+    summary: str
+    language: str | None
+    embedding: bytes | None  # stored with the story's lead article
 
 
 async def _settings(session: AsyncSession, guild_id: int) -> GuildSettings:
@@ -55,21 +64,11 @@ async def add_rule(
     term: str,
     action: str,
     *,
-    concept: str | None = None,
-    weight: float = 0.8,
+    concept: str | None,
+    weight: float,
     created_by: int | None = None,
 ) -> KeywordRule:
-    """Add (or replace) a rule. `add` needs a concept; `block` and `force` ignore concept and weight."""
-    if action not in ACTIONS:
-        raise RuleError(f"action is one of {', '.join(ACTIONS)}")
-    term = clean_term(term)
-    if action == "add":
-        if concept is None:
-            raise RuleError("adding a term needs a concept")
-        concept = check_concept(concept)
-        weight = check_weight(weight)
-    else:
-        concept, weight = None, 1.0
+    """Add (or replace) a checked rule: the (guild, term, action) row gets this concept and weight."""
     existing = await session.scalar(
         select(KeywordRule).where(
             KeywordRule.guild_id == guild_id, KeywordRule.term == term, KeywordRule.action == action
@@ -87,8 +86,7 @@ async def add_rule(
 
 
 async def remove_rule(session: AsyncSession, guild_id: int, term: str, action: str | None = None) -> int:
-    """Remove a term's rules (of one action, or all); returns how many went."""
-    term = " ".join(term.split()).lower()
+    """Remove a term's rules (of one action, or all); `term` in its stored form. Returns how many went."""
     stmt = delete(KeywordRule).where(KeywordRule.guild_id == guild_id, KeywordRule.term == term)
     if action is not None:
         stmt = stmt.where(KeywordRule.action == action)
@@ -108,20 +106,15 @@ async def list_rules(session: AsyncSession, guild_id: int) -> list[KeywordRule]:
 
 async def set_threshold(session: AsyncSession, guild_id: int, threshold: float | None) -> int:
     """Set (or with None reset) the guild's alert threshold; returns the new rules version."""
-    check_threshold(threshold)
     row = await _settings(session, guild_id)
     row.threshold = threshold
     return await bump_rules_version(session, guild_id)
 
 
-async def load_guild_rules(session: AsyncSession, guild_id: int) -> GuildRules:
-    """The guild's rules; an untuned guild (every change bumps rules_version) gets the defaults."""
-    return (await load_rules_for(session, [guild_id])).get(guild_id) or GuildRules(guild_id=guild_id)
-
-
 async def recent_stories(
     session: AsyncSession, days: float, *, now: datetime | None = None, limit: int = 5000
-) -> list[StoryText]:
+) -> list[RecentStory]:
+    """The stories first seen in the last `days`, newest first, with their lead article's stored embedding."""
     since = (now or utcnow()) - timedelta(days=days)
     rows = await session.execute(
         select(Story.id, Story.title, Story.summary, Story.language, Article.embedding)
@@ -130,31 +123,13 @@ async def recent_stories(
         .order_by(Story.first_seen_at.desc(), Story.id.desc())
         .limit(limit)
     )
-    return [StoryText(r.id, r.title or "", r.summary or "", r.language, r.embedding) for r in rows]
+    return [RecentStory(r.id, r.title or "", r.summary or "", r.language, r.embedding) for r in rows]
 
 
-async def backtest_proposal(
-    session: AsyncSession,
-    guild_id: int,
-    proposed: GuildRules,
-    days: float = 30,
-    *,
-    cache: ClassifierCache | None = None,
-    now: datetime | None = None,
-    judge: Judge | None = None,
-) -> BacktestResult:
-    """Re-score the last `days` of stories under the guild's current rules and under `proposed`; nothing is
-    saved. Build `proposed` from `load_guild_rules(...)` with GuildRules.with_added/with_blocked/... ."""
-    current_rules = await load_guild_rules(session, guild_id)
-    current = (cache or ClassifierCache()).get(current_rules)
-    stories = await recent_stories(session, days, now=now)
-    return backtest(stories, current, compile_rules(proposed), judge)
-
-
-async def load_rules_for(session: AsyncSession, guild_ids: Iterable[int]) -> dict[int, GuildRules]:
+async def load_rules_for(session: AsyncSession, guild_ids: Iterable[int]) -> dict[int, StoredRules]:
     """Rules of every listed guild that has tuned its classifier, in two queries per 500 guilds."""
     ids = sorted(set(guild_ids))
-    out: dict[int, GuildRules] = {}
+    out: dict[int, StoredRules] = {}
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         tuned = {
@@ -171,11 +146,11 @@ async def load_rules_for(session: AsyncSession, guild_ids: Iterable[int]) -> dic
         rules = await session.execute(select(KeywordRule).where(KeywordRule.guild_id.in_(list(tuned))))
         for rule in rules.scalars():
             if rule.action == "add" and rule.concept:
-                terms[rule.guild_id]["add"].append(RuleTerm(rule.term, rule.concept, rule.weight))
+                terms[rule.guild_id]["add"].append((rule.term, rule.concept, rule.weight))
             elif rule.action in ("block", "force"):
                 terms[rule.guild_id][rule.action].append(rule.term)
         for gid, row in tuned.items():
-            out[gid] = GuildRules(
+            out[gid] = StoredRules(
                 guild_id=gid,
                 version=row.rules_version,
                 added=tuple(terms[gid]["add"]),
@@ -190,17 +165,3 @@ async def tuned_guilds(session: AsyncSession) -> set[int]:
     """Guilds that changed their classifier; only they can alert on a story the defaults reject."""
     rows = await session.execute(select(GuildSettings.guild_id).where(GuildSettings.rules_version > 0))
     return set(rows.scalars())
-
-
-async def apply_ops(session: AsyncSession, guild_id: int, ops: list[RuleOp], user_id: int | None = None) -> int:
-    """Store a previewed change; returns the guild's new rules version."""
-    for op in ops:
-        if op.action == "add":
-            await add_rule(session, guild_id, op.term, "add", concept=op.concept, weight=op.weight, created_by=user_id)
-        elif op.action in ("block", "force"):
-            await add_rule(session, guild_id, op.term, op.action, created_by=user_id)
-        elif op.action == "remove":
-            await remove_rule(session, guild_id, op.term)
-        else:
-            await set_threshold(session, guild_id, op.threshold)
-    return await bump_rules_version(session, guild_id)

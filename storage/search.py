@@ -2,7 +2,7 @@
 
 Two steps. The index returns the newest SEARCH_WINDOW candidate stories that may match (and pass the filters):
 terms become stem prefixes shortened to a length the index has precomputed (PREFIX_LENGTHS), so even a word found
-in half the archive costs a short index walk, not a merge of every posting. Then bot.search_rank checks each
+in half the archive costs a short index walk, not a merge of every posting. Then bot.core.search_rank checks each
 candidate exactly and scores it (title over summary over outlets), identically on both databases. Bounding the
 ranked set keeps a common word fast on a million stories; a query that matches more says so with `total_capped`.
 """
@@ -17,9 +17,9 @@ from typing import Any
 from sqlalchemy import Integer, String, bindparam, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from bot.languages import STEMMERS
-from bot.search_query import ParsedQuery, stem_prefix, words
-from bot.search_rank import Ranker
+from bot.core.languages import STEMMERS
+from bot.core.search_query import ParsedQuery, stem_prefix, words
+from bot.core.search_rank import Ranker
 from storage.models import Source, Story
 from storage.search_schema import PG_CONFIG, PREFIX_LENGTHS, rebuild_statements
 from storage.types import UTCDateTime
@@ -78,7 +78,7 @@ def index_prefix(word: str, languages: Sequence[str] | None) -> str | None:
     return stem[: max(n for n in PREFIX_LENGTHS if n <= len(stem))]
 
 
-# Every word reaching these builders is letters and digits only (bot.search_query guarantees it), so quoting is
+# Every word reaching these builders is letters and digits only (bot.core.search_query guarantees it), so quoting is
 # enough to keep it a plain token. Exclusions use the exact word only: excluding by a shortened prefix would drop
 # stories that do match; the ranker removes inflected forms afterwards.
 def fts5_expression(

@@ -129,7 +129,7 @@ SELECT s.id,
            FROM articles a LEFT JOIN sources src ON src.id = a.source_id WHERE a.story_id = s.id), '') AS outlets
 FROM stories s"""
 
-# The text is kept beside the vector because the ranker (bot.search_rank) reads it, as it reads FTS5's columns.
+# The text is kept beside the vector because the ranker (bot.core.search_rank) reads it, as it reads FTS5's columns.
 _PG_DOC = f"""
 SELECT d.id, d.title, d.body, d.outlets,
        setweight(to_tsvector('{PG_CONFIG}', d.title), 'A') || setweight(to_tsvector('{PG_CONFIG}', d.body), 'B')

@@ -9,9 +9,9 @@ from datetime import datetime
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.clock import utcnow
 from storage.dialect import insert_for
 from storage.models import Delivery, Subscription
-from storage.types import utcnow
 
 
 @dataclass(frozen=True)

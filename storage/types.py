@@ -34,7 +34,3 @@ JSONType = JSON().with_variant(JSONB(), "postgresql")
 # Discord snowflakes need 64 bits; SQLite's INTEGER already is, and only INTEGER PRIMARY KEY autoincrements there.
 Snowflake = BigInteger
 PK = BigInteger().with_variant(Integer(), "sqlite")
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)

@@ -13,10 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.alerts.fanout import fan_out
 from bot.alerts.pacing import Pacer
 from bot.alerts.worker import DeliveryWorker
+from bot.core.clock import utcnow
 from bot.discord_app.client import BreachwatchBot
 from bot.services import Services, make_http_session
 from bot.settings import Settings
-from storage.types import utcnow
 from tests.emulator.server import Emulator
 from tests.factories import make_source, make_story
 

@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.clock import utcnow
 from storage.models import Article, Source, Story
-from storage.types import utcnow
 
 
 async def make_source(session: AsyncSession, url: str = "https://news.example.org/feed", **kw: Any) -> Source:

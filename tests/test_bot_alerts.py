@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from bot.core.clock import utcnow
 from storage import deliveries
 from storage.models import Delivery, Notice, Source, Story, Subscription
-from storage.types import utcnow
 from tests.botfixtures import TestBot, make_bot, new_story, subscribe, worker
 from tests.emulator import constants as perms
 from tests.emulator.fixtures import eventually

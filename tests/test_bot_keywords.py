@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from storage import rules
+from bot import tuning
 from tests.botfixtures import TestBot, new_story
 from tests.emulator.invoke import InteractionRefused
 from tests.emulator.server import Emulator
@@ -31,7 +31,7 @@ async def test_block_is_previewed_then_applied(emulator: Emulator, bw: TestBot, 
     assert "Pending change" in text and "block “drone camera”" in text
     assert "Would stop alerting (1)" in text and "Drone camera footage" in text
     async with bw.services.sessions() as s:
-        assert (await rules.load_guild_rules(s, emulator.guild.id)).is_default  # nothing applied yet
+        assert (await tuning.load_guild_rules(s, emulator.guild.id)).is_default  # nothing applied yet
     inv = await emulator.invoke(
         "keywords",
         {},
@@ -43,7 +43,7 @@ async def test_block_is_previewed_then_applied(emulator: Emulator, bw: TestBot, 
     click = await emulator.click(preview, "bw:kw:apply", member=mod)  # type: ignore[arg-type]
     await click.wait_response()
     async with bw.services.sessions() as s:
-        assert (await rules.load_guild_rules(s, emulator.guild.id)).blocked == ("drone camera",)
+        assert (await tuning.load_guild_rules(s, emulator.guild.id)).blocked == ("drone camera",)
     listed = await _kw(emulator, "list")
     assert "block “drone camera”" in listed and "0 relevant, 0 not relevant" in listed
 
@@ -57,7 +57,7 @@ async def test_discard_leaves_rules_alone(emulator: Emulator, bw: TestBot, mod: 
     click = await emulator.click(preview, "bw:kw:discard", member=mod)  # type: ignore[arg-type]
     await click.wait_response()
     async with bw.services.sessions() as s:
-        assert (await rules.load_guild_rules(s, emulator.guild.id)).is_default
+        assert (await tuning.load_guild_rules(s, emulator.guild.id)).is_default
     assert "Nothing is pending" in await _kw(emulator, "backtest")
 
 

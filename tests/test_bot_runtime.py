@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import text
 
 from bot.alerts.digest import send_due_digests
+from bot.core.clock import utcnow
 from bot.services import Services
-from storage.types import utcnow
 from tests.botfixtures import TestBot, make_bot, new_story, subscribe
 from tests.emulator.server import Emulator
 

@@ -11,7 +11,7 @@ from bot.classify.classifier import _LANG_SETS, Classifier, prepare
 from bot.classify.lexicon import ANY_LANG, TermSpec, default_terms
 from bot.classify.matcher import Term, decisive
 from bot.classify.scoring import score_hits
-from bot.languages import LANGUAGES
+from bot.core.languages import LANGUAGES
 
 _GLUE = [" ", " ", " ", ", ", ". ", " and ", " could ", "; ", " the ", " 1,5 millions ", " – "]
 

@@ -1,4 +1,4 @@
-"""Guild rules in SQL (SQLite and PostgreSQL) and the backtest over stored stories."""
+"""Guild rules in SQL (SQLite and PostgreSQL) through bot.tuning, and the backtest over stored stories."""
 
 from __future__ import annotations
 
@@ -7,34 +7,35 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import tuning
 from bot.classify.rules import ClassifierCache, RuleError
+from bot.core.clock import utcnow
 from storage import rules as repo
 from storage.models import Story
-from storage.types import utcnow
 
 GUILD = 123456789012345678  # a 64-bit snowflake
 
 
 async def test_add_list_remove_rules_bump_the_version(sessions: async_sessionmaker[AsyncSession]) -> None:
     async with sessions() as s, s.begin():
-        await repo.add_rule(s, GUILD, "Acme Sentinel", "add", concept="cctv", weight=0.9, created_by=42)
-        await repo.add_rule(s, GUILD, "car park", "block")
-        await repo.add_rule(s, GUILD, "acme sentinel", "add", concept="alpr", weight=0.7)  # replaces
+        await tuning.add_rule(s, GUILD, "Acme Sentinel", "add", concept="cctv", weight=0.9, created_by=42)
+        await tuning.add_rule(s, GUILD, "car park", "block")
+        await tuning.add_rule(s, GUILD, "acme sentinel", "add", concept="alpr", weight=0.7)  # replaces
     async with sessions() as s:
         rows = await repo.list_rules(s, GUILD)
         assert [(r.action, r.term, r.concept, r.weight) for r in rows] == [
             ("add", "acme sentinel", "alpr", 0.7),
             ("block", "car park", None, 1.0),
         ]
-        rules = await repo.load_guild_rules(s, GUILD)
+        rules = await tuning.load_guild_rules(s, GUILD)
         assert rules.version == 3 and rules.blocked == ("car park",)
         assert rules.added[0].concept == "alpr"
     async with sessions() as s, s.begin():
-        assert await repo.remove_rule(s, GUILD, "Car  Park") == 1
-        assert await repo.remove_rule(s, GUILD, "nothing here") == 0
-        version = await repo.set_threshold(s, GUILD, 0.7)
+        assert await tuning.remove_rule(s, GUILD, "Car  Park") == 1
+        assert await tuning.remove_rule(s, GUILD, "nothing here") == 0
+        version = await tuning.set_threshold(s, GUILD, 0.7)
     async with sessions() as s:
-        rules = await repo.load_guild_rules(s, GUILD)
+        rules = await tuning.load_guild_rules(s, GUILD)
         assert rules.version == version == 5
         assert rules.threshold == 0.7 and rules.blocked == ()
         assert await repo.list_rules(s, 1) == []
@@ -43,23 +44,23 @@ async def test_add_list_remove_rules_bump_the_version(sessions: async_sessionmak
 async def test_invalid_rules_are_refused(sessions: async_sessionmaker[AsyncSession]) -> None:
     async with sessions() as s:
         with pytest.raises(RuleError):
-            await repo.add_rule(s, GUILD, "x", "add")  # no concept
+            await tuning.add_rule(s, GUILD, "x", "add")  # no concept
         with pytest.raises(RuleError):
-            await repo.add_rule(s, GUILD, "x", "explode")
+            await tuning.add_rule(s, GUILD, "x", "explode")
         with pytest.raises(RuleError):
-            await repo.set_threshold(s, GUILD, 3.0)
+            await tuning.set_threshold(s, GUILD, 3.0)
 
 
 async def test_stored_rules_reach_the_cached_classifier(sessions: async_sessionmaker[AsyncSession]) -> None:
     cache = ClassifierCache()
     title = "Acme Sentinel archive leaked by hackers"
     async with sessions() as s:
-        before = cache.get(await repo.load_guild_rules(s, GUILD))
+        before = cache.get(await tuning.load_guild_rules(s, GUILD))
     assert not before.classify(title).match
     async with sessions() as s, s.begin():
-        await repo.add_rule(s, GUILD, "acme sentinel", "add", concept="cctv", weight=0.9)
+        await tuning.add_rule(s, GUILD, "acme sentinel", "add", concept="cctv", weight=0.9)
     async with sessions() as s:
-        after = cache.get(await repo.load_guild_rules(s, GUILD))
+        after = cache.get(await tuning.load_guild_rules(s, GUILD))
     assert after.classify(title).match and cache.compiles == 1
 
 
@@ -78,12 +79,12 @@ async def test_backtest_rescore_recent_stories_without_saving(sessions: async_se
             ]
         )
     async with sessions() as s:
-        current = await repo.load_guild_rules(s, GUILD)
+        current = await tuning.load_guild_rules(s, GUILD)
         proposal = current.with_added("acme sentinel", "cctv", 0.9).with_blocked("car park")
-        result = await repo.backtest_proposal(s, GUILD, proposal, days=30, now=now)
+        result = await tuning.backtest_proposal(s, GUILD, proposal, days=30, now=now)
     assert result.scored == 2
     assert [c.title for c in result.start] == ["Acme Sentinel archive leaked by hackers"]
     assert [c.title for c in result.stop] == ["Hackers leak licence plate camera logs of a car park"]
     async with sessions() as s:
         assert await repo.list_rules(s, GUILD) == []  # nothing was saved
-        assert (await repo.load_guild_rules(s, GUILD)).version == 0
+        assert (await tuning.load_guild_rules(s, GUILD)).version == 0

@@ -16,11 +16,11 @@ from bot.alerts.fanout import fan_out
 from bot.alerts.pacing import Pacer
 from bot.alerts.sender import ChannelGone, RateLimited, SendError, Transient
 from bot.alerts.worker import DeliveryWorker
+from bot.core.clock import utcnow
 from storage import deliveries, subscriptions
 from storage.deliveries import ShardFilter
 from storage.models import Delivery, Notice, Subscription
 from storage.subscriptions import SubscriptionFilters
-from storage.types import utcnow
 from tests.factories import add_outlet, make_source, make_story
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -232,13 +232,13 @@ async def test_shard_filter_splits_guilds(sessions: Sessions) -> None:
 
 
 async def test_guild_rules_decide_for_that_guild(sessions: Sessions) -> None:
-    from storage import rules
+    from bot import tuning
 
     await _subscribe(sessions, 110, guild=7)
     await _subscribe(sessions, 111, guild=8)
     async with sessions.begin() as s:
-        await rules.add_rule(s, 7, "camera drone", "block")
-        await rules.add_rule(s, 8, "council", "force")
+        await tuning.add_rule(s, 7, "camera drone", "block")
+        await tuning.add_rule(s, 8, "council", "force")
     # Guild 7 blocks a term in the story; guild 8 forces a term of a story the defaults reject.
     await _story_for_all(sessions, title="Camera drone footage of protesters leaked", categories=["cctv"])
     await _story_for_all(

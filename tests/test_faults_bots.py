@@ -15,12 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.alerts.fanout import fan_out
 from bot.alerts.pacing import Pacer
+from bot.core.clock import utcnow
 from bot.services import Services
 from storage import subscriptions
 from storage.engine import session_factory
 from storage.models import Delivery
 from storage.subscriptions import SubscriptionFilters
-from storage.types import utcnow
 from tests.botfixtures import make_bot, worker
 from tests.emulator.server import Emulator
 from tests.emulator.state import Channel

@@ -9,11 +9,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.alerts.queueing import after_assign
 from bot.classify import classify
+from bot.core.clock import utcnow
 from bot.process import process_pending
 from storage import subscriptions
 from storage.models import Article, Delivery, Source
 from storage.subscriptions import SubscriptionFilters
-from storage.types import utcnow
 
 Sessions = async_sessionmaker[AsyncSession]
 

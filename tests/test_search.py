@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.search_query import QueryError, parse_query
+from bot.core.search_query import QueryError, parse_query
 from storage.models import Article, Source, Story
 from storage.search import SearchPage, category_choices, search_stories, source_choices
 from tests.search_data import NOW, Piece, StorySpec, add_article, add_story

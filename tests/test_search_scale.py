@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.search_query import parse_query
+from bot.core.search_query import parse_query
 from storage.bulk_load import bulk_insert
 from storage.models import Article, Source, Story
 from storage.search import rebuild_search_index, search_stories

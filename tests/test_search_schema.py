@@ -7,7 +7,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Column, Integer, text
 from sqlalchemy.engine import Connection
 
-from bot.search_query import parse_query
+from bot.core.search_query import parse_query
 from storage.engine import create_engine, session_factory
 from storage.migrate import downgrade, upgrade
 from storage.search import search_stories

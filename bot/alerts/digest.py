@@ -7,9 +7,9 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.alerts import render
+from bot.alerts import read_model, render
 from bot.alerts.sender import Sender, SendError
-from storage import alert_views, deliveries, subscriptions
+from storage import deliveries, subscriptions
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +22,7 @@ async def send_due_digests(sessions: async_sessionmaker[AsyncSession], sender: S
     for sub in due:
         async with sessions.begin() as session:
             rows = await deliveries.digest_rows(session, sub.id)
-            views = await alert_views.load(session, [r.story_id for r in rows])
+            views = await read_model.load(session, [r.story_id for r in rows])
             if not rows:
                 live = await session.get(type(sub), sub.id)
                 if live is not None:

@@ -9,9 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.classify import ClassifierCache, GuildRules
 from bot.classify.judge import Judge, unpack
+from bot.tuning import load_rules_for
 from storage import deliveries, subscriptions
 from storage.models import GLOBAL_SCOPE, Article, Story, Subscription
-from storage.rules import load_rules_for, tuned_guilds
+from storage.rules import tuned_guilds
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import metrics
 from bot.alerts.fanout import GuildJudge, fan_out
+from bot.core.clock import utcnow
 from bot.stories.assign import AssignResult
 from storage import deliveries
 from storage.models import Story
-from storage.types import utcnow
 
 
 class AlertQueueing:

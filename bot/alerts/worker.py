@@ -13,13 +13,13 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import metrics
-from bot.alerts import render
+from bot.alerts import read_model, render
 from bot.alerts.pacing import Pacer
 from bot.alerts.sender import ChannelGone, NoAccess, RateLimited, Rejected, Sender, SendError, Transient
 from bot.alerts.view import AlertView
-from storage import alert_views, deliveries, notices, subscriptions
+from bot.core.clock import utcnow
+from storage import deliveries, notices, subscriptions
 from storage.deliveries import DeliveryJob, ShardFilter
-from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +76,7 @@ class DeliveryWorker:
                 jobs = await deliveries.claim(
                     session, self.owner, self.clock(), limit=self.batch, lease=self.lease, shards=self.shards
                 )
-                views = await alert_views.load(session, {j.story_id for j in jobs})
+                views = await read_model.load(session, {j.story_id for j in jobs})
             if not jobs:
                 break
             by_channel: dict[int, list[DeliveryJob]] = defaultdict(list)

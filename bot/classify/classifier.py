@@ -11,7 +11,7 @@ from bot.classify.matcher import Hit, Matcher, lang_slot
 from bot.classify.normalize import SENTENCE_MARK, parts_text
 from bot.classify.scoring import Layout, score_hits, score_matches
 from bot.classify.verdict import Verdict
-from bot.languages import LANGUAGES
+from bot.core.languages import LANGUAGES
 
 DEFAULT_THRESHOLD = 0.5
 _LANG_SETS = {code: frozenset((code, SHARED, ANY_LANG)) for code in LANGUAGES}

@@ -13,7 +13,7 @@ from enum import StrEnum
 from functools import cache, lru_cache
 from importlib import resources
 
-from bot.languages import LANGUAGES
+from bot.core.languages import LANGUAGES
 
 SHARED = "shared"  # names of vendors, systems and loanwords used by the press of every language
 ANY_LANG = "*"  # a guild's own terms apply whatever the story's language

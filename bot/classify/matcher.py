@@ -19,7 +19,7 @@ import ahocorasick
 
 from bot.classify.lexicon import ANY_LANG, SHARED, Kind, LexiconError, TermSpec
 from bot.classify.normalize import words
-from bot.languages import LANGUAGES
+from bot.core.languages import LANGUAGES
 
 # Inner wildcards multiply patterns; a term exploding past this is a lexicon mistake.
 _MAX_VARIANTS = 512

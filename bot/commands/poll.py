@@ -13,8 +13,9 @@ import sys
 from typing import Any, TextIO
 
 from bot import logs
+from bot.core.clock import utcnow
 from bot.feeds.job import sync_sources_file
-from bot.feeds.poller import SourceOutcome, utcnow
+from bot.feeds.poller import SourceOutcome
 from bot.feeds.runner import feed_runtime
 from bot.feeds.sources_file import SourcesFileError, validate_feed_url
 from bot.settings import Settings, load_settings

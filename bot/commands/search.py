@@ -6,7 +6,7 @@ import argparse
 import asyncio
 from typing import Any
 
-from bot.search_query import QueryError, parse_query
+from bot.core.search_query import QueryError, parse_query
 from bot.settings import load_settings
 from storage.engine import create_engine, session_factory
 from storage.search import rebuild_search_index, search_stories

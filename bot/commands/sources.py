@@ -8,7 +8,7 @@ import json
 import sys
 from typing import Any
 
-from bot.feeds.poller import utcnow
+from bot.core.clock import utcnow
 from bot.feeds.runner import feed_runtime
 from bot.feeds.sources_file import validate_feed_url
 from bot.settings import Settings, load_settings

@@ -17,24 +17,15 @@ from storage.migrate import upgrade
 
 
 async def sync_commands(settings: Settings, guild_id: int | None) -> int:
-    import discord
-
-    from bot.discord_app.client import BreachwatchBot
-    from bot.discord_app.endpoints import apply_settings
-    from bot.discord_app.sync import sync_if_changed
+    from bot.discord_app.client import sync_commands_now  # discord is imported only by the commands that need it
 
     assert settings.discord_token is not None
     await upgrade(settings.database_url)
     engine = create_engine(settings.database_url)
     http = make_http_session(settings)
     services = Services(settings, engine, session_factory(engine), http, AsyncIOScheduler())
-    bot = BreachwatchBot(services, sync_commands=False, background=False)
-    apply_settings(bot, settings)
     try:
-        async with bot:
-            await bot.login(settings.discord_token.get_secret_value())
-            guild = discord.Object(id=guild_id) if guild_id else None
-            await sync_if_changed(bot.tree, services.sessions, bot.application_id, guild=guild, force=True)
+        await sync_commands_now(services, guild_id)
     finally:
         await http.close()
         await engine.dispose()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from discord import app_commands
 
-from bot.languages import LANGUAGES
+from bot.core.languages import LANGUAGES
 
-# English names of the languages the pipeline reads; a language added to bot.languages needs one here.
+# English names of the languages the pipeline reads; a language added to bot.core.languages needs one here.
 _NAMES = {
     "en": "English",
     "fr": "French",

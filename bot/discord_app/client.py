@@ -9,13 +9,14 @@ import discord
 from discord.ext import commands
 
 from bot.alerts import jobs as alert_jobs
+from bot.core.clock import utcnow
+from bot.discord_app.endpoints import apply_settings
 from bot.discord_app.errors import on_app_command_error
 from bot.discord_app.sender import DiscordSender
 from bot.discord_app.sync import sync_if_changed
 from bot.discord_app.translator import TomlTranslator
 from bot.services import Services
 from storage.deliveries import ShardFilter
-from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -72,3 +73,16 @@ class BreachwatchBot(commands.AutoShardedBot):
 
     async def on_ready(self) -> None:
         log.info("connected to Discord as %s in %d guilds", self.user, len(self.guilds))
+
+
+async def sync_commands_now(services: Services, guild_id: int | None) -> None:
+    """`breachwatch sync`: log in over REST (no gateway) and push the slash commands to one guild, or globally,
+    whatever the stored hash says."""
+    token = services.settings.discord_token
+    assert token is not None
+    bot = BreachwatchBot(services, sync_commands=False, background=False)
+    apply_settings(bot, services.settings)
+    async with bot:
+        await bot.login(token.get_secret_value())
+        guild = discord.Object(id=guild_id) if guild_id else None
+        await sync_if_changed(bot.tree, services.sessions, bot.application_id, guild=guild, force=True)

@@ -7,7 +7,8 @@ import logging
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.feeds.poller import PollConfig, Poller, utcnow
+from bot.core.clock import utcnow
+from bot.feeds.poller import PollConfig, Poller
 from bot.feeds.sources_file import SourcesFileError, load_sources_file
 from bot.feeds.workers import ParsePool
 from bot.services import Services, guard_for

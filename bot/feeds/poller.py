@@ -14,7 +14,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -22,6 +22,8 @@ import aiohttp
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import metrics
+from bot.core.clock import utcnow
+from bot.feeds.alertable import alertable_keys
 from bot.feeds.fetch import FetchLimits, FetchResult, fetch_feed
 from bot.feeds.netguard import AddressGuard
 from bot.feeds.parse import FeedParseError, ParsedFeed
@@ -112,10 +114,6 @@ class Fetched:
         if self.parse_error is not None:
             return self.parse_error.kind, str(self.parse_error)
         return None
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def _host(url: str) -> str:
@@ -398,8 +396,9 @@ class Poller:
                     fetched.feed.entries,
                     now,
                     outlet=row.name or fetched.feed.title or None,
-                    baseline=baseline,
-                    max_age=self.config.alert_max_age,
+                    alertable_keys=alertable_keys(
+                        fetched.feed.entries, now, baseline=baseline, max_age=self.config.alert_max_age
+                    ),
                     edit_interval=self.config.edit_interval,
                 )
                 new = result.new

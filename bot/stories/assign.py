@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.clock import utcnow
 from bot.stories.decide import THRESHOLD, Candidate, agreement, best_story, in_window
 from bot.stories.facts import Facts
 from bot.stories.language import normalise_language
@@ -21,7 +22,6 @@ from bot.stories.summary import SourceText, choose_summary
 from bot.stories.text import clean_text, strip_markdown
 from storage import stories as repo
 from storage.models import Article, Story
-from storage.types import utcnow
 
 FOLLOW_UP_GROWTH = 1.1  # a count at least this much larger than the story's is news
 

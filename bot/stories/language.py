@@ -7,8 +7,8 @@ from functools import cache, lru_cache
 import snowballstemmer
 from wordfreq import zipf_frequency
 
+from bot.core.languages import LANGUAGES, STEMMERS
 from bot.language_id import ranked
-from bot.languages import LANGUAGES, STEMMERS
 
 # How far down the detector's ranking to look for one of the seven (a Catalan text may still be mostly Spanish).
 RANK_DEPTH = 10

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.core.clock import utcnow
 from storage import sources as store
-from storage.types import utcnow
 
 
 async def test_release_all_frees_only_the_owners_leases(sessions: async_sessionmaker[AsyncSession]) -> None:

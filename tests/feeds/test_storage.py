@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.feeds.alertable import alertable_keys
 from bot.feeds.parse import ParsedEntry as Entry
 from storage.articles import store_entries
 from storage.models import GLOBAL_SCOPE, Article, FeedEntry, FetchLog, Notice, Source
@@ -56,8 +57,9 @@ async def _store(
     sessions: async_sessionmaker[AsyncSession], source_id: int, entries: list[Entry], now: datetime, baseline: bool
 ) -> tuple[int, int, int]:
     async with sessions.begin() as session:
+        keys = alertable_keys(entries, now, baseline=baseline, max_age=MAX_AGE)
         r = await store_entries(
-            session, source_id, entries, now, outlet="Example", baseline=baseline, max_age=MAX_AGE, edit_interval=EDIT
+            session, source_id, entries, now, outlet="Example", alertable_keys=keys, edit_interval=EDIT
         )
         return r.new, r.alertable, r.edited
 

@@ -128,7 +128,7 @@ def test_language_declared_first_then_detected() -> None:
 
 
 def test_story_language_is_one_of_the_seven() -> None:
-    from bot.languages import LANGUAGES
+    from bot.core.languages import LANGUAGES
     from bot.stories.language import detect_language as story_language
     from bot.stories.language import normalise_language as story_normalise
 

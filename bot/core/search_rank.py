@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.search_query import ParsedQuery, stem_prefix, words
+from bot.core.search_query import ParsedQuery, stem_prefix, words
 
 FIELD_WEIGHTS = (4.0, 1.0, 0.5)  # title, body, outlets
 PHRASE_BONUS = 2.0

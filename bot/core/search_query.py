@@ -19,7 +19,7 @@ from functools import lru_cache
 
 import snowballstemmer
 
-from bot.languages import STEMMERS
+from bot.core.languages import STEMMERS
 
 MAX_QUERY_CHARS = 300
 MAX_PARTS = 10

@@ -1,0 +1,1 @@
+"""`breachwatch train`: the corpus, cross-validation grouped by incident, the figures."""

@@ -1,0 +1,125 @@
+"""A guild's classifier tuning, the service behind `/keywords` and the fan-out: rule changes checked then stored,
+the stored rules loaded as GuildRules, and a proposed change backtested on recent stories (nothing saved).
+
+storage.rules reads and writes the rows; the checks (bot.classify.rules) and the backtest (bot.classify.backtest)
+are here. Functions take an AsyncSession; the caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.classify.backtest import BacktestResult, StoryText, backtest
+from bot.classify.judge import Judge
+from bot.classify.proposals import RuleOp
+from bot.classify.rules import (
+    ACTIONS,
+    ClassifierCache,
+    GuildRules,
+    RuleError,
+    RuleTerm,
+    check_concept,
+    check_threshold,
+    check_weight,
+    clean_term,
+    compile_rules,
+)
+from storage import rules as store
+from storage.models import KeywordRule
+
+
+async def add_rule(
+    session: AsyncSession,
+    guild_id: int,
+    term: str,
+    action: str,
+    *,
+    concept: str | None = None,
+    weight: float = 0.8,
+    created_by: int | None = None,
+) -> KeywordRule:
+    """Add (or replace) a rule. `add` needs a concept; `block` and `force` ignore concept and weight."""
+    if action not in ACTIONS:
+        raise RuleError(f"action is one of {', '.join(ACTIONS)}")
+    term = clean_term(term)
+    if action == "add":
+        if concept is None:
+            raise RuleError("adding a term needs a concept")
+        concept = check_concept(concept)
+        weight = check_weight(weight)
+    else:
+        concept, weight = None, 1.0
+    return await store.add_rule(session, guild_id, term, action, concept=concept, weight=weight, created_by=created_by)
+
+
+async def remove_rule(session: AsyncSession, guild_id: int, term: str, action: str | None = None) -> int:
+    """Remove a term's rules (of one action, or all); returns how many went."""
+    return await store.remove_rule(session, guild_id, " ".join(term.split()).lower(), action)
+
+
+async def set_threshold(session: AsyncSession, guild_id: int, threshold: float | None) -> int:
+    """Set (or with None reset) the guild's alert threshold; returns the new rules version."""
+    return await store.set_threshold(session, guild_id, check_threshold(threshold))
+
+
+def _guild_rules(stored: store.StoredRules) -> GuildRules:
+    return GuildRules(
+        guild_id=stored.guild_id,
+        version=stored.version,
+        added=tuple(RuleTerm(term, concept, weight) for term, concept, weight in stored.added),
+        blocked=stored.blocked,
+        forced=stored.forced,
+        threshold=stored.threshold,
+    )
+
+
+async def load_rules_for(session: AsyncSession, guild_ids: Iterable[int]) -> dict[int, GuildRules]:
+    """Rules of every listed guild that has tuned its classifier (untuned guilds are left out)."""
+    return {gid: _guild_rules(stored) for gid, stored in (await store.load_rules_for(session, guild_ids)).items()}
+
+
+async def load_guild_rules(session: AsyncSession, guild_id: int) -> GuildRules:
+    """The guild's rules; an untuned guild (every change bumps rules_version) gets the defaults."""
+    return (await load_rules_for(session, [guild_id])).get(guild_id) or GuildRules(guild_id=guild_id)
+
+
+async def recent_stories(
+    session: AsyncSession, days: float, *, now: datetime | None = None, limit: int = 5000
+) -> list[StoryText]:
+    rows = await store.recent_stories(session, days, now=now, limit=limit)
+    return [StoryText(r.id, r.title, r.summary, r.language, r.embedding) for r in rows]
+
+
+async def backtest_proposal(
+    session: AsyncSession,
+    guild_id: int,
+    proposed: GuildRules,
+    days: float = 30,
+    *,
+    cache: ClassifierCache | None = None,
+    now: datetime | None = None,
+    judge: Judge | None = None,
+) -> BacktestResult:
+    """Re-score the last `days` of stories under the guild's current rules and under `proposed`; nothing is
+    saved. Build `proposed` from `load_guild_rules(...)` with GuildRules.with_added/with_blocked/... ."""
+    current_rules = await load_guild_rules(session, guild_id)
+    current = (cache or ClassifierCache()).get(current_rules)
+    stories = await recent_stories(session, days, now=now)
+    return backtest(stories, current, compile_rules(proposed), judge)
+
+
+async def apply_ops(session: AsyncSession, guild_id: int, ops: list[RuleOp], user_id: int | None = None) -> int:
+    """Store a previewed change; returns the guild's new rules version."""
+    for op in ops:
+        if op.action == "add":
+            await add_rule(session, guild_id, op.term, "add", concept=op.concept, weight=op.weight, created_by=user_id)
+        elif op.action in ("block", "force"):
+            await add_rule(session, guild_id, op.term, op.action, created_by=user_id)
+        elif op.action == "remove":
+            await remove_rule(session, guild_id, op.term)
+        else:
+            await set_threshold(session, guild_id, op.threshold)
+    return await store.bump_rules_version(session, guild_id)
