@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.classify.lexicon import CATEGORIES
-from bot.languages import LANGUAGES
+from bot.core.languages import LANGUAGES
 
 NEGATIVE_CATEGORIES = frozenset(
     {"surveillance_no_breach", "non_surveillance_breach", "vulnerability_no_exposure", "crime_on_camera", "unrelated"}
