@@ -122,3 +122,23 @@ def test_the_corpus_meets_its_size_and_never_mixes_the_set_aside() -> None:
     held = setaside_items()
     assert not {i.incident for i in held} & {i.incident for i in items}
     assert not {i.title for i in held} & {i.title for i in items}
+
+
+def test_a_backtest_rescores_with_the_stored_embedding_and_never_encodes(judge: Judge) -> None:
+    from bot.classify.backtest import StoryText, backtest
+
+    clf = default_classifier()
+    title = "Support staff at a doorbell-camera maker watched customers' clips for fun"
+    vector = judge.encode([judge.first_pass(clf, title, "").text])[0]
+    story = StoryText(1, title, "", "en", pack(vector))
+
+    class NoEncoding(Judge):
+        def encode(self, texts: list[str]):  # type: ignore[no-untyped-def]
+            raise AssertionError("a backtest must not encode")
+
+    frugal = NoEncoding(judge.encoder, judge.model)
+    strict = compile_rules(GuildRules(guild_id=1, version=1, threshold=0.999))
+    result = backtest([story], clf, strict, frugal)
+    assert result.alerting_before == 1 and result.alerting_after == 0
+    [change] = result.stop
+    assert change.verdict_after.stage == "model" and change.score_before > 0.5
