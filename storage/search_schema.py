@@ -9,12 +9,12 @@ its stories' outlet names (run `breachwatch reindex`).
 
 The index lives in tables the models do not declare (an FTS5 virtual table has no ORM equivalent, and a tsvector
 column on `stories` would need PostgreSQL-only model code), so `include_name` hides them from Alembic's
-autogenerate comparison; storage/migrations/env.py and tests/test_migrations.py both use it.
+autogenerate comparison; storage/migrations/env.py and tests/storage/test_migrations.py both use it.
 
 SQLite caveat for later migrations: a batch ("move and copy") alteration of `stories`, `articles` or `sources`
 drops the triggers on that table and fails on the triggers that name it. Such a migration must call
 `drop_search_objects(bind)` first, then `create_search_objects(bind)` and run `rebuild_statements(dialect)`
-(tests/test_search_schema.py shows it).
+(tests/storage/test_search_schema.py shows it).
 """
 
 from __future__ import annotations

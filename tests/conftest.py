@@ -1,4 +1,30 @@
-"""Shared fixtures: a fresh, migrated database per test on SQLite and on PostgreSQL."""
+"""Shared fixtures: a fresh, migrated database per test on SQLite and on PostgreSQL.
+
+The tests are laid out like the code: `classify/` (lexicon, encoder, trained model, training, `breachwatch
+classify`), `stories/` (grouping, facts, summaries), `alerts/` (fan-out, delivery queue, rendering), `storage/`
+(migrations, search), `cogs/` (slash commands against the emulator), `feeds/` (fetch, parse, poll, pages),
+`emulator/` (the loopback Discord emulator and its contract); process-level suites (`breachwatch run`, the CLI,
+settings, health, fault injection) stay at the top.
+
+| fixture | where | what it gives |
+| --- | --- | --- |
+| `db_kind` | here | "sqlite" or "postgresql": database tests run on both (PostgreSQL: skipped if absent, CI fails) |
+| `empty_db_url`, `db_url` | here | a fresh database (temp SQLite file or throw-away schema); `db_url` migrated |
+| `engine`, `sessions` | here | an AsyncEngine and a session factory on `db_url` |
+| `clean_env` | here | a monkeypatch with every BREACHWATCH_* variable and DISCORD_TOKEN removed |
+| `pg_url`, `pg_db` | here | PostgreSQL only: a schema URL / an engine on it |
+| `emulator` | emulator/fixtures.py | the loopback Discord emulator (REST, gateway, interactions) |
+| `start_discord` | emulator/fixtures.py | starts a discord.py client against the emulator and waits until it is ready |
+| `eventually` | emulator/fixtures.py | polls a predicate until it holds or a timeout names what never happened |
+| `services`, `bw` | botfixtures.py | Services on the test database / the real bot connected to the emulator |
+| `feed_server`, `feed_state` | feeds/conftest.py | a scriptable loopback feed server and its state |
+| `guard`, `http` | feeds/conftest.py | the address guard and a guarded HTTP session |
+| `thread_parser`, `process_parser` | feeds/conftest.py | the feed parse pool in a thread / in worker processes |
+
+Helpers, not fixtures: `require_shared` (skip without ../shared, fail in CI), `require_postgres`, `tests/procs.py`
+(subprocess bots and pollers, `eventually` for them), `tests/e2e_helpers.py` (`breachwatch run` as a process),
+`tests/feedserver.py`, `tests/stories_helpers.py`, `tests/factories.py`.
+"""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ from types import ModuleType
 from bot.stories.batch import group_items
 from bot.stories.signature import Signature, build_signature
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 FIXTURE = ROOT / "tests" / "fixtures" / "dedupe_probes.jsonl"
 MIN_RECALL = {"within": 0.95, "across": 0.95}  # reached: 1.000 and 1.000
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from bot.stories.batch import group_items
 from tests.conftest import require_shared
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 ITEMS = [
     {

@@ -8,7 +8,7 @@ import pytest
 
 from tests.botfixtures import TestBot, new_story
 from tests.emulator.server import Emulator
-from tests.test_search_scale import _archive
+from tests.storage.test_search_scale import _archive
 
 
 async def _search(emu: Emulator, member: Any = None, **options: Any) -> tuple[Any, dict[str, Any]]:

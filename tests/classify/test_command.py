@@ -12,7 +12,7 @@ import pytest
 
 from bot.cli import main
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 ITEMS = [
     {"id": "a", "title": "Hackers leak licence plate camera logs", "summary": "Millions of records.", "lang": "en"},

@@ -20,7 +20,7 @@ import pytest
 
 from bot.classify.classifier import classify
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 # file -> (languages, the minimum of positives and of negatives per language)
 SETS = {

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from bot.stories.summary import MAX_CHARS, SourceText, choose_summary, clean_sentences, extract_main_text, is_teaser
 
-PAGE = Path(__file__).parent / "fixtures" / "article_page.html"
+PAGE = Path(__file__).resolve().parents[1] / "fixtures" / "article_page.html"
 
 
 def test_html_entities_and_feed_junk_are_removed() -> None:

@@ -178,7 +178,7 @@ def test_catalogues_ship_as_package_data() -> None:
     """pyproject's package-data must carry config/locales/*.toml, or an installed bot speaks only English."""
     import tomllib
 
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     data = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
     assert "locales/*.toml" in data["tool"]["setuptools"]["package-data"]["config"]
     assert {p.name for p in (root / "config" / "locales").glob("*.toml")} == {"fr.toml", "de.toml", "es.toml"}

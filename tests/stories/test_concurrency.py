@@ -21,7 +21,7 @@ from bot.process import process_article
 from storage.models import Article, Story, StoryEvent
 from tests.stories_helpers import INCIDENT, add_article, add_source, keyword_classify
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 WEEK = timedelta(days=7)
 
 MORE = [

@@ -18,7 +18,7 @@ from storage.migrate import current, downgrade, head, upgrade
 from storage.models import Base
 from storage.search_schema import include_name
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _diff(conn: Connection) -> list[Any]:
