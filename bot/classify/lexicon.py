@@ -104,6 +104,7 @@ def parse_lexicon(source: str, name: str) -> tuple[TermSpec, ...]:
     if "" not in inflections:
         inflections = ("", *inflections)
     specs: list[TermSpec] = []
+    seen: dict[tuple[str, str], int] = {}
     for i, group in enumerate(data.get("group", [])):
         concept = group.get("concept")
         if concept not in CONCEPT_KINDS:
@@ -114,6 +115,11 @@ def parse_lexicon(source: str, name: str) -> tuple[TermSpec, ...]:
         for term in group.get("terms", []):
             if not isinstance(term, str) or not term.strip("* "):
                 raise LexiconError(f"{name}: group {i} has an empty or non-string term")
+            key = (concept, " ".join(term.lower().split()))
+            if key in seen:
+                # Two weights for one term of one concept: only the stronger ever counted, so say which to keep.
+                raise LexiconError(f"{name}: {term!r} is listed twice under {concept!r} (groups {seen[key]} and {i})")
+            seen[key] = i
             specs.append(TermSpec(term, concept, weight, lang, inflections))
     return tuple(specs)
 

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
-from bot.resources import config_path, load_toml
+from bot.stories import config_schema as schema
 from bot.stories.text import fold
 
 
@@ -34,12 +34,12 @@ class Organisations:
 
 @cache
 def numbers() -> Numbers:
-    data = load_toml(config_path("facts", "numbers.toml"))
-    nouns = {lang: tuple(fold(n) for n in items) for lang, items in data["count_nouns"].items()}
+    data = schema.load("facts", "numbers.toml", schema.NumbersFile)
+    nouns = {lang: tuple(fold(n) for n in items) for lang, items in data.count_nouns.items()}
     every = tuple(sorted({n for items in nouns.values() for n in items}))
     return Numbers(
-        multipliers={fold(k): float(v) for k, v in data["multipliers"].items()},
-        number_words={fold(k): float(v) for k, v in data["number_words"].items()},
+        multipliers={fold(k): float(v) for k, v in data.multipliers.items()},
+        number_words={fold(k): float(v) for k, v in data.number_words.items()},
         count_nouns=nouns,
         all_count_nouns=every,
     )
@@ -47,59 +47,58 @@ def numbers() -> Numbers:
 
 @cache
 def data_types() -> dict[str, re.Pattern[str]]:
-    data = load_toml(config_path("facts", "data_types.toml"))
-    return {kind: _alternation(entry["terms"], whole_word=False) for kind, entry in data.items()}
+    return {kind: _alternation(entry.terms, whole_word=False) for kind, entry in schema.load_data_types().items()}
 
 
 @cache
 def countries() -> tuple[dict[str, re.Pattern[str]], dict[str, re.Pattern[str]]]:
     """Per ISO code: a matcher over folded text for names, and a case-sensitive one for acronyms."""
-    data = load_toml(config_path("facts", "countries.toml"))
-    names = {code: _alternation(terms, whole_word=False) for code, terms in data["names"].items()}
+    data = schema.load("facts", "countries.toml", schema.CountriesFile)
+    names = {code: _alternation(terms, whole_word=False) for code, terms in data.names.items()}
     acronyms = {
         code: re.compile(r"(?<![\w.])(?:" + "|".join(re.escape(t) for t in terms) + r")(?![\w])")
-        for code, terms in data["acronyms"].items()
+        for code, terms in data.acronyms.items()
     }
     return names, acronyms
 
 
 @cache
 def organisations() -> Organisations:
-    data = load_toml(config_path("facts", "organisations.toml"))
+    data = schema.load("facts", "organisations.toml", schema.OrganisationsFile)
     roles: dict[str, str] = {}
     # Later lists do not override earlier ones: a vendor that also reports stays a vendor.
     for role, key in (("vendor", "vendors"), ("agency", "agencies"), ("actor", "actors"), ("reporter", "reporters")):
-        for name in data[key]:
+        for name in getattr(data, key):
             roles.setdefault(fold(name), role)
     return Organisations(roles=roles, pattern=_alternation(list(roles), whole_word=True))
 
 
 @cache
 def months() -> dict[str, int]:
-    data = load_toml(config_path("facts", "dates.toml"))
-    return {name: int(month) for month, names in data["months"].items() for name in names}
+    data = schema.load("facts", "dates.toml", schema.DatesFile)
+    return {name: int(month) for month, names in data.months.items() for name in names}
 
 
 @cache
 def boilerplate() -> re.Pattern[str]:
-    data = load_toml(config_path("stories", "boilerplate.toml"))
-    return re.compile("|".join(f"(?:{p})" for p in data["sentence_patterns"]), re.I)
+    data = schema.load("stories", "boilerplate.toml", schema.BoilerplateFile)
+    return re.compile("|".join(f"(?:{p})" for p in data.sentence_patterns), re.I)
 
 
 @cache
 def generic_terms() -> frozenset[str]:
-    data = load_toml(config_path("stories", "generic_terms.toml"))
-    return frozenset(fold(t) for t in data["terms"])
+    data = schema.load("stories", "generic_terms.toml", schema.GenericTermsFile)
+    return frozenset(fold(t) for t in data.terms)
 
 
 @cache
 def reference_cues() -> dict[str, re.Pattern[str]]:
     """Per language, a matcher for folded text that ends with a word introducing another event ("days after the")."""
-    data = load_toml(config_path("stories", "references.toml"))
+    data = schema.load("stories", "references.toml", schema.ReferencesFile)
     out: dict[str, re.Pattern[str]] = {}
-    for lang, cues in data["cues"].items():
+    for lang, cues in data.cues.items():
         cue = "|".join(re.escape(fold(c)) for c in sorted(cues, key=len, reverse=True))
-        dets = "|".join(re.escape(fold(d)) for d in sorted(data["determiners"].get(lang, []), key=len, reverse=True))
+        dets = "|".join(re.escape(fold(d)) for d in sorted(data.determiners.get(lang, []), key=len, reverse=True))
         det = rf"(?:(?:{dets})\s*)?" if dets else ""
         out[lang] = re.compile(rf"(?<![\w'])(?:{cue})\s+{det}$")
     return out

@@ -110,3 +110,22 @@ def test_unknown_stays_empty() -> None:
     assert facts.actors == []
     assert facts.countries == []
     assert facts.date is None
+
+
+def test_term_lists_are_checked_against_their_schema(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import pytest
+
+    from bot.classify.lexicon import LexiconError, parse_lexicon
+    from bot.stories import config_schema
+
+    with pytest.raises(config_schema.ConfigError, match="listed twice"):
+        monkeypatch.setattr(config_schema, "load_toml", lambda _p: {"terms": ["leak", "Leak"]})
+        config_schema.load("stories", "generic_terms.toml", config_schema.GenericTermsFile)
+    with pytest.raises(config_schema.ConfigError, match="reporters"):
+        monkeypatch.setattr(config_schema, "load_toml", lambda _p: {"vendors": [], "agencies": [], "actors": []})
+        config_schema.load("facts", "organisations.toml", config_schema.OrganisationsFile)
+    twice = (
+        '[[group]]\nconcept = "leak"\nweight = 0.9\nterms = ["fuite"]\n[[group]]\nconcept = "leak"\nterms = ["fuite"]\n'
+    )
+    with pytest.raises(LexiconError, match="listed twice under 'leak'"):
+        parse_lexicon(twice, "fr")

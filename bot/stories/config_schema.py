@@ -1,0 +1,114 @@
+"""Schemas of the term lists under config/facts and config/stories, checked when they are loaded, as the
+classifier's lexicons are: a wrong key, a wrong type or a term listed twice stops with one line naming the file."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+from bot.resources import config_path, load_toml
+
+Terms = list[str]
+
+
+class ConfigError(ValueError):
+    """A file under config/facts or config/stories does not match its schema."""
+
+
+def _unique(terms: Terms, where: str) -> Terms:
+    seen: set[str] = set()
+    for term in terms:
+        if not term.strip():
+            raise ValueError(f"an empty term in {where}")
+        key = " ".join(term.casefold().split())
+        if key in seen:
+            raise ValueError(f"{term!r} is listed twice in {where}")
+        seen.add(key)
+    return terms
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class NumbersFile(_Strict):
+    multipliers: dict[str, float]
+    number_words: dict[str, float]
+    count_nouns: dict[str, Terms]
+
+    @field_validator("count_nouns")
+    @classmethod
+    def _nouns(cls, value: dict[str, Terms]) -> dict[str, Terms]:
+        for lang, terms in value.items():
+            _unique(terms, f"count_nouns.{lang}")
+        return value
+
+
+class DataType(_Strict):
+    terms: Terms
+
+    @field_validator("terms")
+    @classmethod
+    def _terms(cls, value: Terms) -> Terms:
+        return _unique(value, "terms")
+
+
+class CountriesFile(_Strict):
+    names: dict[str, Terms]
+    acronyms: dict[str, Terms]
+
+
+class OrganisationsFile(_Strict):
+    vendors: Terms
+    agencies: Terms
+    actors: Terms
+    reporters: Terms
+
+    @field_validator("vendors", "agencies", "actors", "reporters")
+    @classmethod
+    def _names(cls, value: Terms) -> Terms:
+        return _unique(value, "the list")
+
+
+class DatesFile(_Strict):
+    months: dict[str, Terms]
+
+
+class BoilerplateFile(_Strict):
+    sentence_patterns: Terms
+
+
+class GenericTermsFile(_Strict):
+    terms: Terms
+
+    @field_validator("terms")
+    @classmethod
+    def _terms(cls, value: Terms) -> Terms:
+        return _unique(value, "terms")
+
+
+class ReferencesFile(_Strict):
+    cues: dict[str, Terms]
+    determiners: dict[str, Terms] = {}
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def load(folder: str, name: str, model: type[M]) -> M:
+    path = config_path(folder, name)
+    try:
+        return model.model_validate(load_toml(path))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(f"config/{folder}/{name}: {where}: {first['msg']}") from None
+
+
+def load_data_types() -> dict[str, DataType]:
+    raw: dict[str, Any] = load_toml(config_path("facts", "data_types.toml"))
+    try:
+        return {kind: DataType.model_validate(entry) for kind, entry in raw.items()}
+    except ValidationError as exc:
+        raise ConfigError(f"config/facts/data_types.toml: {exc.errors()[0]['msg']}") from None
