@@ -95,7 +95,8 @@ async def test_discord_mode_end_to_end(tmp_path: Path, feed: tuple[str, list[Ite
                 if proc.returncode is not None:
                     raise AssertionError(await stop_bot(proc))
                 await asyncio.sleep(0.1)
-        await asyncio.sleep(1)  # the gateway session is up once commands are synced; let READY settle
+        # Commands are synced before the gateway connects; the interaction below follows READY on the same socket.
+        await emulator.wait_gateway_event("identify", timeout=30)
         inv = await emulator.invoke("alerts", {"channel": emulator.channel}, subcommand="subscribe")
         answer = await inv.wait_message(timeout=10)
         assert "Subscribed" in answer["content"]
