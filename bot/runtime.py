@@ -137,6 +137,11 @@ async def run(settings: Settings, stop: asyncio.Event, role: Role | None = None)
         await health.stop()
         if scheduler.running:
             scheduler.shutdown(wait=False)
+        # A job the scheduler launched just before the signal is a task that has not run its first step, so it is
+        # not yet among the running jobs: one turn of the loop lets it register, so that it is cancelled and unwound
+        # here, while the database is still open. Left to asyncio.run's final cancellation it could hang for good in
+        # a connection's close on a disposed engine (seen: SIGINT right after start, under load).
+        await asyncio.sleep(0)
         await jobs.stop_jobs(services)
         await http.close()
         await engine.dispose()
