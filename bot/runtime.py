@@ -11,7 +11,7 @@ from datetime import UTC
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.engine import make_url
 
-from bot import __version__, jobs, process
+from bot import __version__, process
 from bot.alerts import jobs as alert_jobs
 from bot.alerts.console import ConsoleSender
 from bot.alerts.fanout import GuildJudge
@@ -20,10 +20,12 @@ from bot.classify.encoder import EncoderError, load_encoder
 from bot.classify.judge import Judge
 from bot.classify.model import ModelError, load_model
 from bot.daemon_threads import DaemonThreads
+from bot.feeds import job as poll_job
 from bot.feeds.pages import PageFetcher
 from bot.feeds.poller import PollConfig
 from bot.health import HealthServer
 from bot.process import Processor
+from bot.scheduling import stop_jobs
 from bot.services import Services, guard_for, make_http_session
 from bot.settings import Settings, SettingsError
 from storage.engine import create_engine, session_factory
@@ -120,7 +122,7 @@ async def run(settings: Settings, stop: asyncio.Event, role: Role | None = None)
         except OSError as exc:
             log.error("health server could not listen on %s:%s: %s", settings.health_host, settings.health_port, exc)
         if role.polls:
-            jobs.install(services)
+            poll_job.install(services)
             process.install(services)
         if discord_role:
             await run_discord(services, stop, role)
@@ -137,7 +139,7 @@ async def run(settings: Settings, stop: asyncio.Event, role: Role | None = None)
         await health.stop()
         if scheduler.running:
             scheduler.shutdown(wait=False)
-        await jobs.stop_jobs(services)
+        await stop_jobs(services)
         await http.close()
         await engine.dispose()
         log.info("stopped cleanly")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -11,6 +12,7 @@ from bot.core.clock import utcnow
 from bot.feeds.poller import PollConfig, Poller
 from bot.feeds.sources_file import SourcesFileError, load_sources_file
 from bot.feeds.workers import ParsePool
+from bot.scheduling import add_interval_job
 from bot.services import Services, guard_for
 from bot.settings import Settings
 from storage.sources import SyncResult, sync_config_sources
@@ -73,3 +75,10 @@ class PollJob:
         if self._pool is not None:
             self._pool.close()
             self._pool = None
+
+
+def install(services: Services) -> None:
+    """Schedule the poll job; bot.runtime calls this (processing is bot.process's job, delivery bot.alerts.jobs')."""
+    # The poll job syncs the sources file on its first run, right at start, then polls what is due each tick.
+    tick = min(services.settings.poll_tick, services.settings.poll_interval)
+    add_interval_job(services, "poll_feeds", PollJob(), tick, first_run=datetime.now(UTC))

@@ -1,4 +1,4 @@
-"""The poll job is scheduled by bot.jobs.install, syncs the sources file once, and a failure never stops it."""
+"""The poll job is scheduled by bot.feeds.job.install, syncs the sources file once, and a failure never stops it."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot import jobs
-from bot.feeds.job import PollJob
+from bot.feeds.job import PollJob, install
+from bot.scheduling import guarded
 from bot.services import Services
 from bot.settings import load_settings
 from storage.engine import create_engine, session_factory
@@ -38,7 +38,7 @@ async def test_install_schedules_the_poll_job(
 ) -> None:  # fmt: skip
     services = _services(tmp_path, [feed_server.url("/feed")], engine, sessions)
     try:
-        jobs.install(services)
+        install(services)
         assert [job.id for job in services.scheduler.get_jobs()] == ["poll_feeds"]
         job = services.scheduler.get_job("poll_feeds")
         assert job is not None and job.next_run_time is not None  # scheduled, not paused
@@ -71,9 +71,9 @@ async def test_job_survives_a_broken_sources_file_and_a_failing_cycle(
         await job(services)  # broken file: logged, polling goes on with what is stored
         assert "sources file not synced" in caplog.text
         failing = PollJob()
-        guarded = jobs.guarded("poll_feeds", failing, broken)
-        await guarded()
-        await guarded()  # still callable: the failure was logged, not raised
+        job_run = guarded("poll_feeds", failing, broken)
+        await job_run()
+        await job_run()  # still callable: the failure was logged, not raised
         assert caplog.text.count("job poll_feeds failed") == 2
         failing.close()
     finally:

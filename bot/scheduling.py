@@ -1,4 +1,5 @@
-"""Scheduled jobs. Each is guarded: an exception is logged and the schedule goes on."""
+"""How a job is scheduled: every interval, guarded (an exception is logged and the schedule goes on), and
+cancelled at shutdown. Each feature's `install` uses these; bot.runtime calls the installs and starts the scheduler."""
 
 from __future__ import annotations
 
@@ -6,10 +7,9 @@ import asyncio
 import functools
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from bot.feeds.job import PollJob
 from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -65,10 +65,3 @@ def add_interval_job(
         misfire_grace_time=None,
         **extra,
     )
-
-
-def install(services: Services) -> None:
-    """Schedule the poll job (the processing job is bot.pipeline's, delivery's bot.alerts.jobs')."""
-    # The poll job syncs the sources file on its first run, right at start, then polls what is due each tick.
-    tick = min(services.settings.poll_tick, services.settings.poll_interval)
-    add_interval_job(services, "poll_feeds", PollJob(), tick, first_run=datetime.now(UTC))
