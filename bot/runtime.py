@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC
 
@@ -21,6 +22,7 @@ from bot.classify.judge import Judge
 from bot.classify.model import ModelError, load_model
 from bot.daemon_threads import DaemonThreads
 from bot.feeds import job as poll_job
+from bot.feeds.job import make_parse_pool
 from bot.feeds.pages import PageFetcher
 from bot.feeds.poller import PollConfig
 from bot.health import HealthServer
@@ -116,13 +118,15 @@ async def run(settings: Settings, stop: asyncio.Event, role: Role | None = None)
         settings.health_port,
         gateway_ready=(lambda: services.gateway_ready()) if discord_role else None,
     )
+    # Closed at shutdown once the jobs have unwound: a poll cycle cut short may still be parsing.
+    pools = ExitStack()
     try:
         try:
             await health.start()
         except OSError as exc:
             log.error("health server could not listen on %s:%s: %s", settings.health_host, settings.health_port, exc)
         if role.polls:
-            poll_job.install(services)
+            poll_job.install(services, pools.enter_context(make_parse_pool(settings)))
             process.install(services)
         if discord_role:
             await run_discord(services, stop, role)
@@ -140,6 +144,7 @@ async def run(settings: Settings, stop: asyncio.Event, role: Role | None = None)
         if scheduler.running:
             scheduler.shutdown(wait=False)
         await stop_jobs(services)
+        pools.close()
         await http.close()
         await engine.dispose()
         log.info("stopped cleanly")
