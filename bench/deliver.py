@@ -51,7 +51,7 @@ async def run(channels: int, paced: bool, workdir: Path) -> dict[str, Any]:
     settings = Settings(_env_file=None, database_url=url)  # type: ignore[call-arg]
     http = make_http_session(settings)
     services = Services(settings, engine, sessions, http, AsyncIOScheduler())
-    bot = TestBot(services, background=False, sync_commands=False, guild_ready_timeout=0.05)
+    bot = TestBot(services, sync_commands=False, guild_ready_timeout=0.05)
     apply_endpoints(bot, emu.api_base, emu.gateway_url)
     task = asyncio.create_task(bot.start(emu.token))
     await asyncio.wait_for(bot.wait_until_ready(), 30)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from contextlib import ExitStack
+from collections.abc import Coroutine
+from contextlib import AsyncExitStack, ExitStack
 from dataclasses import dataclass
 from datetime import UTC
+from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.engine import make_url
@@ -32,6 +34,9 @@ from bot.services import Services, guard_for, make_http_session
 from bot.settings import Settings, SettingsError
 from storage.engine import create_engine, session_factory
 from storage.migrate import current, upgrade
+
+if TYPE_CHECKING:
+    from bot.discord_app.client import BreachwatchBot
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +125,8 @@ async def run(settings: Settings, stop: asyncio.Event, role: Role | None = None)
     )
     # Closed at shutdown once the jobs have unwound: a poll cycle cut short may still be parsing.
     pools = ExitStack()
+    # The Discord client, closed first at shutdown (its gateway ends before the jobs and the database stop).
+    clients = AsyncExitStack()
     try:
         try:
             await health.start()
@@ -128,18 +135,32 @@ async def run(settings: Settings, stop: asyncio.Event, role: Role | None = None)
         if role.polls:
             poll_job.install(services, pools.enter_context(make_parse_pool(settings)))
             process.install(services)
+        client: BreachwatchBot | None = None
+        started = True
         if discord_role:
-            await run_discord(services, stop, role)
-        else:
-            if role.delivers:
-                await alert_jobs.ensure_console_subscription(services)
-                alert_jobs.install(services, ConsoleSender())
+            client = await clients.enter_async_context(discord_client(services, role))
+            token = settings.discord_token
+            assert token is not None
+            # Logging in hands the HTTP client its token and runs setup_hook (cogs, translator, command sync): from
+            # then on the sender can post, as it must before the delivery job first runs. The gateway comes after.
+            started = await until_stopped(client, client.login(token.get_secret_value()), stop)
+            if started:
+                alert_jobs.install(services, client.sender, client.shard_filter)
+        elif role.delivers:
+            await alert_jobs.ensure_console_subscription(services)
+            alert_jobs.install(services, ConsoleSender())
+        if started:
+            # The one place the scheduler starts: every job is installed and whatever they send through can send.
             scheduler.start()
             names = ", ".join(job.id for job in scheduler.get_jobs()) or "none"
             log.info("scheduler started with jobs: %s; poll interval %ss", names, settings.poll_interval)
-            await stop.wait()
+            if client is None:
+                await stop.wait()
+            else:
+                await until_stopped(client, client.connect(), stop)
         log.info("shutting down")
     finally:
+        await clients.aclose()
         await health.stop()
         if scheduler.running:
             scheduler.shutdown(wait=False)
@@ -150,26 +171,30 @@ async def run(settings: Settings, stop: asyncio.Event, role: Role | None = None)
         log.info("stopped cleanly")
 
 
-async def run_discord(services: Services, stop: asyncio.Event, role: Role) -> None:
-    """Connect to Discord until `stop` is set or the connection fails for good; the bot starts the scheduler."""
+def discord_client(services: Services, role: Role) -> BreachwatchBot:
+    """The Discord client (and its sender) for this role's shards; /healthz asks it whether the gateway is up."""
     from bot.discord_app.client import BreachwatchBot
     from bot.discord_app.endpoints import apply_settings
 
-    token = services.settings.discord_token
-    assert token is not None
-    bot = BreachwatchBot(services, shard_ids=role.shard_ids, shard_count=role.shard_count)
-    apply_settings(bot, services.settings)
-    services.gateway_ready = lambda: bot.is_ready() and not bot.is_closed()
-    async with bot:
-        runner = asyncio.create_task(bot.start(token.get_secret_value()))
-        stopper = asyncio.create_task(stop.wait())
-        done, _ = await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
-        stopper.cancel()
-        if runner in done:
-            runner.result()
-        else:
-            await bot.close()
-            await asyncio.gather(runner, return_exceptions=True)
+    client = BreachwatchBot(services, shard_ids=role.shard_ids, shard_count=role.shard_count)
+    apply_settings(client, services.settings)
+    services.gateway_ready = lambda: client.is_ready() and not client.is_closed()
+    return client
+
+
+async def until_stopped(client: BreachwatchBot, work: Coroutine[Any, Any, None], stop: asyncio.Event) -> bool:
+    """Run `work` (a login, the gateway connection) until it ends, True, or until `stop` is set, False: then the
+    client is closed, which ends `work` too. A failure of `work` (a bad token, a lost connection) is raised."""
+    runner = asyncio.create_task(work)
+    stopper = asyncio.create_task(stop.wait())
+    done, _ = await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    stopper.cancel()
+    if runner in done:
+        runner.result()
+        return True
+    await client.close()
+    await asyncio.gather(runner, return_exceptions=True)
+    return False
 
 
 def run_until_signalled(settings: Settings, role: Role | None = None) -> None:

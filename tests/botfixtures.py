@@ -49,7 +49,6 @@ async def services(
 
 
 def make_bot(services: Services, **kw: Any) -> TestBot:
-    kw.setdefault("background", False)
     return TestBot(services, guild_ready_timeout=0.05, **kw)
 
 
