@@ -11,6 +11,7 @@ from discord.ext import commands
 from bot.core.clock import utcnow
 from bot.discord_app.endpoints import apply_settings
 from bot.discord_app.errors import on_app_command_error
+from bot.discord_app.pacing import Pacer
 from bot.discord_app.sender import DiscordSender
 from bot.discord_app.sync import sync_if_changed
 from bot.discord_app.translator import TomlTranslator
@@ -30,6 +31,7 @@ class BreachwatchBot(commands.AutoShardedBot):
         shard_ids: list[int] | None = None,
         shard_count: int | None = None,
         sync_commands: bool = True,
+        pacer: Pacer | None = None,
         **options: Any,
     ) -> None:
         # Guilds only: channels, roles and the bot's own member for permission checks. No message content.
@@ -49,7 +51,7 @@ class BreachwatchBot(commands.AutoShardedBot):
             **options,
         )
         self.services = services
-        self.sender = DiscordSender(self)
+        self.sender = DiscordSender(self, pacer)
         self.started_at = utcnow()
         self.sync_commands = sync_commands
         # A process that runs only some shards delivers only for their guilds.
