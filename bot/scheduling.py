@@ -39,7 +39,10 @@ async def stop_jobs(services: Services) -> None:
     HTTP session when those close (a poll cycle cut short while the engine is being disposed could hang there)."""
     tasks = [task for task in services.running_jobs if not task.done()]
     for task in tasks:
-        task.cancel()
+        # The scheduler's shutdown has cancelled most of them already; a second cancel would land in their clean-up
+        # (SQLAlchemy closing an aiosqlite connection) and leave a close that never finishes.
+        if not task.cancelling():
+            task.cancel()
     if tasks:
         _done, pending = await asyncio.wait(tasks, timeout=JOB_UNWIND_S)
         if pending:
