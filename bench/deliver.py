@@ -25,10 +25,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.alerts.fanout import fan_out
-from bot.alerts.pacing import Pacer
 from bot.alerts.worker import DeliveryWorker
 from bot.core.clock import utcnow
 from bot.discord_app.endpoints import apply_endpoints, reset_endpoints
+from bot.discord_app.pacing import Pacer
 from bot.services import Services, make_http_session
 from bot.settings import Settings
 from storage import subscriptions
@@ -51,7 +51,8 @@ async def run(channels: int, paced: bool, workdir: Path) -> dict[str, Any]:
     settings = Settings(_env_file=None, database_url=url)  # type: ignore[call-arg]
     http = make_http_session(settings)
     services = Services(settings, engine, sessions, http, AsyncIOScheduler())
-    bot = TestBot(services, background=False, sync_commands=False, guild_ready_timeout=0.05)
+    pacer = Pacer(rate=48, burst=2) if paced else Pacer(rate=1e6, burst=10**6)
+    bot = TestBot(services, sync_commands=False, guild_ready_timeout=0.05, pacer=pacer)
     apply_endpoints(bot, emu.api_base, emu.gateway_url)
     task = asyncio.create_task(bot.start(emu.token))
     await asyncio.wait_for(bot.wait_until_ready(), 30)
@@ -62,8 +63,7 @@ async def run(channels: int, paced: bool, workdir: Path) -> dict[str, Any]:
         source = await make_source(s)
         story = await make_story(s, source, title="Licence-plate images of travellers stolen from a contractor")
         await fan_out(s, story, utcnow())
-    pacer = Pacer(rate=48, burst=2) if paced else Pacer(rate=1e6, burst=10**6)
-    worker = DeliveryWorker(sessions, bot.sender, pacer=pacer, batch=5000)
+    worker = DeliveryWorker(sessions, bot.sender, batch=5000)
     before = dict(emu.served_429)
     started = time.perf_counter()
     sent = 0

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.classify.classifier import default_classifier
 from bot.classify.judge import Judge, pack
 from bot.core.clock import utcnow
-from bot.jobs import add_interval_job
+from bot.scheduling import add_interval_job
 from bot.services import Services
 from bot.stories.assign import AssignResult, assign_article
 from bot.stories.facts import extract_facts

@@ -5,13 +5,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from collections.abc import Coroutine
+from contextlib import AsyncExitStack, ExitStack
 from dataclasses import dataclass
 from datetime import UTC
+from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.engine import make_url
 
-from bot import __version__, jobs, process
+from bot import __version__, process
 from bot.alerts import jobs as alert_jobs
 from bot.alerts.console import ConsoleSender
 from bot.alerts.fanout import GuildJudge
@@ -20,14 +23,20 @@ from bot.classify.encoder import EncoderError, load_encoder
 from bot.classify.judge import Judge
 from bot.classify.model import ModelError, load_model
 from bot.daemon_threads import DaemonThreads
+from bot.feeds import job as poll_job
+from bot.feeds.job import make_parse_pool
 from bot.feeds.pages import PageFetcher
 from bot.feeds.poller import PollConfig
 from bot.health import HealthServer
 from bot.process import Processor
+from bot.scheduling import stop_jobs
 from bot.services import Services, guard_for, make_http_session
 from bot.settings import Settings, SettingsError
 from storage.engine import create_engine, session_factory
 from storage.migrate import current, upgrade
+
+if TYPE_CHECKING:
+    from bot.discord_app.client import BreachwatchBot
 
 log = logging.getLogger(__name__)
 
@@ -114,26 +123,44 @@ async def run(settings: Settings, stop: asyncio.Event, role: Role | None = None)
         settings.health_port,
         gateway_ready=(lambda: services.gateway_ready()) if discord_role else None,
     )
+    # Closed at shutdown once the jobs have unwound: a poll cycle cut short may still be parsing.
+    pools = ExitStack()
+    # The Discord client, closed first at shutdown (its gateway ends before the jobs and the database stop).
+    clients = AsyncExitStack()
     try:
         try:
             await health.start()
         except OSError as exc:
             log.error("health server could not listen on %s:%s: %s", settings.health_host, settings.health_port, exc)
         if role.polls:
-            jobs.install(services)
+            poll_job.install(services, pools.enter_context(make_parse_pool(settings)))
             process.install(services)
+        client: BreachwatchBot | None = None
+        started = True
         if discord_role:
-            await run_discord(services, stop, role)
-        else:
-            if role.delivers:
-                await alert_jobs.ensure_console_subscription(services)
-                alert_jobs.install(services, ConsoleSender())
+            client = await clients.enter_async_context(discord_client(services, role))
+            token = settings.discord_token
+            assert token is not None
+            # Logging in hands the HTTP client its token and runs setup_hook (cogs, translator, command sync): from
+            # then on the sender can post, as it must before the delivery job first runs. The gateway comes after.
+            started = await until_stopped(client, client.login(token.get_secret_value()), stop)
+            if started:
+                alert_jobs.install(services, client.sender, client.shard_filter)
+        elif role.delivers:
+            await alert_jobs.ensure_console_subscription(services)
+            alert_jobs.install(services, ConsoleSender())
+        if started:
+            # The one place the scheduler starts: every job is installed and whatever they send through can send.
             scheduler.start()
             names = ", ".join(job.id for job in scheduler.get_jobs()) or "none"
             log.info("scheduler started with jobs: %s; poll interval %ss", names, settings.poll_interval)
-            await stop.wait()
+            if client is None:
+                await stop.wait()
+            else:
+                await until_stopped(client, client.connect(), stop)
         log.info("shutting down")
     finally:
+        await clients.aclose()
         await health.stop()
         if scheduler.running:
             scheduler.shutdown(wait=False)
@@ -142,32 +169,37 @@ async def run(settings: Settings, stop: asyncio.Event, role: Role | None = None)
         # here, while the database is still open. Left to asyncio.run's final cancellation it could hang for good in
         # a connection's close on a disposed engine (seen: SIGINT right after start, under load).
         await asyncio.sleep(0)
-        await jobs.stop_jobs(services)
+        await stop_jobs(services)
+        pools.close()
         await http.close()
         await engine.dispose()
         log.info("stopped cleanly")
 
 
-async def run_discord(services: Services, stop: asyncio.Event, role: Role) -> None:
-    """Connect to Discord until `stop` is set or the connection fails for good; the bot starts the scheduler."""
+def discord_client(services: Services, role: Role) -> BreachwatchBot:
+    """The Discord client (and its sender) for this role's shards; /healthz asks it whether the gateway is up."""
     from bot.discord_app.client import BreachwatchBot
     from bot.discord_app.endpoints import apply_settings
 
-    token = services.settings.discord_token
-    assert token is not None
-    bot = BreachwatchBot(services, shard_ids=role.shard_ids, shard_count=role.shard_count)
-    apply_settings(bot, services.settings)
-    services.gateway_ready = lambda: bot.is_ready() and not bot.is_closed()
-    async with bot:
-        runner = asyncio.create_task(bot.start(token.get_secret_value()))
-        stopper = asyncio.create_task(stop.wait())
-        done, _ = await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
-        stopper.cancel()
-        if runner in done:
-            runner.result()
-        else:
-            await bot.close()
-            await asyncio.gather(runner, return_exceptions=True)
+    client = BreachwatchBot(services, shard_ids=role.shard_ids, shard_count=role.shard_count)
+    apply_settings(client, services.settings)
+    services.gateway_ready = lambda: client.is_ready() and not client.is_closed()
+    return client
+
+
+async def until_stopped(client: BreachwatchBot, work: Coroutine[Any, Any, None], stop: asyncio.Event) -> bool:
+    """Run `work` (a login, the gateway connection) until it ends, True, or until `stop` is set, False: then the
+    client is closed, which ends `work` too. A failure of `work` (a bad token, a lost connection) is raised."""
+    runner = asyncio.create_task(work)
+    stopper = asyncio.create_task(stop.wait())
+    done, _ = await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    stopper.cancel()
+    if runner in done:
+        runner.result()
+        return True
+    await client.close()
+    await asyncio.gather(runner, return_exceptions=True)
+    return False
 
 
 def run_until_signalled(settings: Settings, role: Role | None = None) -> None:

@@ -32,7 +32,7 @@ class Services:
     scheduler: AsyncIOScheduler
     # Replaced by the Discord client once it exists; /healthz asks it in bot roles.
     gateway_ready: Callable[[], bool] = field(default=lambda: False)
-    # Scheduled jobs running now (bot.jobs), so shutdown can let them unwind before the database closes.
+    # Scheduled jobs running now (bot.scheduling), so shutdown can let them unwind before the database closes.
     running_jobs: set[asyncio.Task[None]] = field(default_factory=set)
     # The two-stage classifier (lexicon, then encoder and trained model) and the processing step built on it;
     # bot.runtime builds both. None where a process only delivers or syncs.

@@ -11,10 +11,10 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.alerts.fanout import fan_out
-from bot.alerts.pacing import Pacer
 from bot.alerts.worker import DeliveryWorker
 from bot.core.clock import utcnow
 from bot.discord_app.client import BreachwatchBot
+from bot.discord_app.pacing import Pacer
 from bot.services import Services, make_http_session
 from bot.settings import Settings
 from tests.emulator.server import Emulator
@@ -49,7 +49,7 @@ async def services(
 
 
 def make_bot(services: Services, **kw: Any) -> TestBot:
-    kw.setdefault("background", False)
+    kw.setdefault("pacer", Pacer(rate=1000, burst=1000))
     return TestBot(services, guild_ready_timeout=0.05, **kw)
 
 
@@ -61,7 +61,6 @@ async def bw(services: Services, start_discord: Any) -> TestBot:
 
 
 def worker(bot: BreachwatchBot, **kw: Any) -> DeliveryWorker:
-    kw.setdefault("pacer", Pacer(rate=1000, burst=1000))
     return DeliveryWorker(bot.services.sessions, bot.sender, **kw)
 
 

@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.alerts.fanout import fan_out
-from bot.alerts.pacing import Pacer
 from bot.core.clock import utcnow
+from bot.discord_app.pacing import Pacer
 from bot.services import Services
 from storage import subscriptions
 from storage.engine import session_factory
@@ -167,7 +167,8 @@ async def test_gateway_drops_while_deliveries_pending(
     channels = [emulator.channel] + [emulator.add_channel(f"alerts-{i}") for i in range(19)]
     await subscribe_all(services.sessions, channels)
     titles = await queue_stories(services.sessions, 3)
-    slow = worker(bot, pacer=Pacer(rate=15, burst=1))  # ~4 s of sending, so every fault lands mid-delivery
+    bot.sender.pacer = Pacer(rate=15, burst=1)  # ~4 s of sending, so every fault lands mid-delivery
+    slow = worker(bot)
     sending = asyncio.create_task(slow.run_once())
     faults = [
         emulator.gateway_reconnect,

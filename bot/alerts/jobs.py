@@ -11,7 +11,7 @@ from bot.alerts.digest import send_due_digests
 from bot.alerts.sender import Sender
 from bot.alerts.worker import DeliveryWorker, describe
 from bot.core.clock import utcnow
-from bot.jobs import add_interval_job
+from bot.scheduling import add_interval_job
 from bot.services import Services
 from storage import subscriptions
 from storage.deliveries import ShardFilter

@@ -14,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import metrics
 from bot.alerts import read_model, render
-from bot.alerts.pacing import Pacer
 from bot.alerts.sender import ChannelGone, NoAccess, RateLimited, Rejected, Sender, SendError, Transient
 from bot.alerts.view import AlertView
 from bot.core.clock import utcnow
@@ -50,7 +49,6 @@ class DeliveryWorker:
         sender: Sender,
         *,
         owner: str = "worker",
-        pacer: Pacer | None = None,
         shards: ShardFilter | None = None,
         batch: int = 500,
         channel_concurrency: int = 64,
@@ -60,8 +58,6 @@ class DeliveryWorker:
         self.sessions = sessions
         self.sender = sender
         self.owner = owner
-        # rate + burst <= 50 keeps every 1-second window under Discord's global limit of 50 requests.
-        self.pacer = pacer or Pacer(rate=48, burst=2)
         self.shards = shards
         self.batch = batch
         self.channel_limit = asyncio.Semaphore(channel_concurrency)
@@ -111,7 +107,6 @@ class DeliveryWorker:
 
     async def _one(self, job: DeliveryJob, view: AlertView, stats: DeliveryStats) -> bool:
         """Deliver one job; True when the rest of this channel's batch should wait."""
-        await self.pacer.acquire()
         try:
             message_id = await self._perform(job, view)
         except RateLimited as exc:

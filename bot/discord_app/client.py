@@ -8,10 +8,10 @@ from typing import Any
 import discord
 from discord.ext import commands
 
-from bot.alerts import jobs as alert_jobs
 from bot.core.clock import utcnow
 from bot.discord_app.endpoints import apply_settings
 from bot.discord_app.errors import on_app_command_error
+from bot.discord_app.pacing import Pacer
 from bot.discord_app.sender import DiscordSender
 from bot.discord_app.sync import sync_if_changed
 from bot.discord_app.translator import TomlTranslator
@@ -31,7 +31,7 @@ class BreachwatchBot(commands.AutoShardedBot):
         shard_ids: list[int] | None = None,
         shard_count: int | None = None,
         sync_commands: bool = True,
-        background: bool = True,
+        pacer: Pacer | None = None,
         **options: Any,
     ) -> None:
         # Guilds only: channels, roles and the bot's own member for permission checks. No message content.
@@ -51,14 +51,15 @@ class BreachwatchBot(commands.AutoShardedBot):
             **options,
         )
         self.services = services
-        self.sender = DiscordSender(self)
+        self.sender = DiscordSender(self, pacer)
         self.started_at = utcnow()
         self.sync_commands = sync_commands
-        self.background = background
         # A process that runs only some shards delivers only for their guilds.
         self.shard_filter = ShardFilter(tuple(shard_ids), shard_count) if shard_ids and shard_count else None
 
     async def setup_hook(self) -> None:
+        """Runs inside login, before the gateway connects: the cogs, the translator, the command sync. Nothing else:
+        bot.runtime builds everything else, and installs the delivery job and starts the scheduler after login."""
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         self.tree.on_error = on_app_command_error  # type: ignore[method-assign]
@@ -66,10 +67,6 @@ class BreachwatchBot(commands.AutoShardedBot):
         await self.tree.set_translator(TomlTranslator())
         if self.sync_commands:
             await sync_if_changed(self.tree, self.services.sessions, self.application_id)
-        if self.background:
-            alert_jobs.install(self.services, self.sender, self.shard_filter)
-            if not self.services.scheduler.running:
-                self.services.scheduler.start()
 
     async def on_ready(self) -> None:
         log.info("connected to Discord as %s in %d guilds", self.user, len(self.guilds))
@@ -80,7 +77,7 @@ async def sync_commands_now(services: Services, guild_id: int | None) -> None:
     whatever the stored hash says."""
     token = services.settings.discord_token
     assert token is not None
-    bot = BreachwatchBot(services, sync_commands=False, background=False)
+    bot = BreachwatchBot(services, sync_commands=False)
     apply_settings(bot, services.settings)
     async with bot:
         await bot.login(token.get_secret_value())

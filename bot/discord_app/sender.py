@@ -11,6 +11,7 @@ import discord
 from discord.http import MultipartParameters
 
 from bot.alerts.sender import ChannelGone, NoAccess, RateLimited, Rejected, SendError, Transient
+from bot.discord_app.pacing import Pacer
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +38,12 @@ def translate(exc: Exception) -> SendError:
 
 
 class DiscordSender:
-    def __init__(self, client: discord.Client) -> None:
+    def __init__(self, client: discord.Client, pacer: Pacer | None = None) -> None:
         self.client = client
+        # Every request the jobs make goes through here, so the one pacer counts them all (the worker's sends and
+        # edits, digests, notices). rate + burst <= 50 keeps every 1-second window under Discord's global limit
+        # of 50 requests.
+        self.pacer = pacer or Pacer(rate=48, burst=2)
 
     async def send(self, channel_id: int, payload: dict[str, Any], *, nonce: str, reply_to: int | None = None) -> int:
         body = dict(payload)
@@ -51,6 +56,7 @@ class DiscordSender:
                 "channel_id": str(channel_id),
                 "fail_if_not_exists": False,
             }
+        await self.pacer.acquire()
         try:
             data = await self.client.http.send_message(channel_id, params=MultipartParameters(body, None, None))
         except Exception as exc:
@@ -60,6 +66,7 @@ class DiscordSender:
     async def edit(self, channel_id: int, message_id: int, payload: dict[str, Any]) -> None:
         body = {k: v for k, v in payload.items() if k in ("content", "embeds", "components", "allowed_mentions")}
         body.setdefault("content", None)
+        await self.pacer.acquire()
         try:
             await self.client.http.edit_message(channel_id, message_id, params=MultipartParameters(body, None, None))
         except Exception as exc:
@@ -73,6 +80,7 @@ class DiscordSender:
         if guild is not None and guild.system_channel is not None:
             targets.append(guild.system_channel.id)
         for target in targets:
+            await self.pacer.acquire()
             try:
                 await self.client.http.send_message(
                     target,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import atexit
 import logging
+from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -11,6 +11,7 @@ from bot.core.clock import utcnow
 from bot.feeds.poller import PollConfig, Poller
 from bot.feeds.sources_file import SourcesFileError, load_sources_file
 from bot.feeds.workers import ParsePool
+from bot.scheduling import add_interval_job
 from bot.services import Services, guard_for
 from bot.settings import Settings
 from storage.sources import SyncResult, sync_config_sources
@@ -39,25 +40,11 @@ def make_parse_pool(settings: Settings) -> ParsePool:
 
 
 class PollJob:
-    """Owns the parse pool for the life of the process; its call is the guarded job body."""
+    """The guarded job body: the poller, on the parse pool bot.runtime owns (it outlives every cycle)."""
 
-    def __init__(self) -> None:
-        self._poller: Poller | None = None
-        self._pool: ParsePool | None = None
+    def __init__(self, poller: Poller) -> None:
+        self.poller = poller
         self._synced = False
-
-    def poller(self, services: Services) -> Poller:
-        if self._poller is None:
-            self._pool = make_parse_pool(services.settings)
-            atexit.register(self.close)
-            self._poller = Poller(
-                services.sessions,
-                services.http,
-                self._pool,
-                PollConfig.from_settings(services.settings),
-                guard_for(services.settings),
-            )
-        return self._poller
 
     async def __call__(self, services: Services) -> None:
         if not self._synced:
@@ -67,9 +54,19 @@ class PollJob:
                 await sync_sources_file(services.settings, services.sessions)
             except SourcesFileError as exc:
                 log.error("sources file not synced: %s", exc)
-        await self.poller(services).run_cycle()
+        await self.poller.run_cycle()
 
-    def close(self) -> None:
-        if self._pool is not None:
-            self._pool.close()
-            self._pool = None
+
+def poll_job(services: Services, pool: ParsePool) -> PollJob:
+    config = PollConfig.from_settings(services.settings)
+    return PollJob(Poller(services.sessions, services.http, pool, config, guard_for(services.settings)))
+
+
+def install(services: Services, pool: ParsePool) -> None:
+    """Schedule the poll job on `pool`, which its caller (bot.runtime) enters and closes.
+
+    Processing is bot.process's job, delivery bot.alerts.jobs'; bot.runtime installs all three.
+    """
+    # The poll job syncs the sources file on its first run, right at start, then polls what is due each tick.
+    tick = min(services.settings.poll_tick, services.settings.poll_interval)
+    add_interval_job(services, "poll_feeds", poll_job(services, pool), tick, first_run=datetime.now(UTC))

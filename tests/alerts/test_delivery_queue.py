@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.alerts.console import ConsoleSender
 from bot.alerts.digest import send_due_digests
 from bot.alerts.fanout import fan_out
-from bot.alerts.pacing import Pacer
 from bot.alerts.sender import ChannelGone, RateLimited, SendError, Transient
 from bot.alerts.worker import DeliveryWorker
 from bot.core.clock import utcnow
@@ -66,7 +65,7 @@ async def _story_for_all(sessions: Sessions, **kw: Any) -> int:
 
 
 def _worker(sessions: Sessions, sender: ScriptedSender, **kw: Any) -> DeliveryWorker:
-    return DeliveryWorker(sessions, sender, pacer=Pacer(rate=10_000, burst=10_000), **kw)
+    return DeliveryWorker(sessions, sender, **kw)
 
 
 async def _statuses(sessions: Sessions) -> list[str]:

@@ -1,4 +1,4 @@
-"""The poll job is scheduled by bot.jobs.install, syncs the sources file once, and a failure never stops it."""
+"""The poll job is scheduled by bot.feeds.job.install, syncs the sources file once, and a failure never stops it."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot import jobs
-from bot.feeds.job import PollJob
+from bot.feeds.job import install, make_parse_pool, poll_job
+from bot.scheduling import guarded
 from bot.services import Services
 from bot.settings import load_settings
 from storage.engine import create_engine, session_factory
@@ -37,8 +37,9 @@ async def test_install_schedules_the_poll_job(
     feed_server: FeedServer,
 ) -> None:  # fmt: skip
     services = _services(tmp_path, [feed_server.url("/feed")], engine, sessions)
+    pool = make_parse_pool(services.settings)
     try:
-        jobs.install(services)
+        install(services, pool)
         assert [job.id for job in services.scheduler.get_jobs()] == ["poll_feeds"]
         job = services.scheduler.get_job("poll_feeds")
         assert job is not None and job.next_run_time is not None  # scheduled, not paused
@@ -53,6 +54,7 @@ async def test_install_schedules_the_poll_job(
         assert source.origin == "config" and source.baseline_at is not None
     finally:
         services.scheduler.shutdown(wait=False)
+        pool.close()
         await services.http.close()
         await asyncio.sleep(0)
 
@@ -63,20 +65,20 @@ async def test_job_survives_a_broken_sources_file_and_a_failing_cycle(
 ) -> None:  # fmt: skip
     services = _services(tmp_path, [], engine, sessions)
     services.settings.sources_file.write_text("[[source]\n", encoding="utf-8")
-    job = PollJob()
+    pool = make_parse_pool(services.settings)
+    job = poll_job(services, pool)
     # A database without the schema: every cycle fails inside the job.
     empty = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}")
     broken = Services(services.settings, empty, session_factory(empty), services.http, services.scheduler)
     try:
         await job(services)  # broken file: logged, polling goes on with what is stored
         assert "sources file not synced" in caplog.text
-        failing = PollJob()
-        guarded = jobs.guarded("poll_feeds", failing, broken)
-        await guarded()
-        await guarded()  # still callable: the failure was logged, not raised
+        failing = poll_job(broken, pool)
+        job_run = guarded("poll_feeds", failing, broken)
+        await job_run()
+        await job_run()  # still callable: the failure was logged, not raised
         assert caplog.text.count("job poll_feeds failed") == 2
-        failing.close()
     finally:
-        job.close()
+        pool.close()
         await empty.dispose()
         await services.http.close()

@@ -1,4 +1,5 @@
-"""Scheduled jobs. Each is guarded: an exception is logged and the schedule goes on."""
+"""How a job is scheduled: every interval, guarded (an exception is logged and the schedule goes on), and
+cancelled at shutdown. Each feature's `install` uses these; bot.runtime calls the installs and starts the scheduler."""
 
 from __future__ import annotations
 
@@ -6,10 +7,9 @@ import asyncio
 import functools
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from bot.feeds.job import PollJob
 from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,10 @@ async def stop_jobs(services: Services) -> None:
     HTTP session when those close (a poll cycle cut short while the engine is being disposed could hang there)."""
     tasks = [task for task in services.running_jobs if not task.done()]
     for task in tasks:
-        task.cancel()
+        # The scheduler's shutdown has cancelled most of them already; a second cancel would land in their clean-up
+        # (SQLAlchemy closing an aiosqlite connection) and leave a close that never finishes.
+        if not task.cancelling():
+            task.cancel()
     if tasks:
         _done, pending = await asyncio.wait(tasks, timeout=JOB_UNWIND_S)
         if pending:
@@ -65,10 +68,3 @@ def add_interval_job(
         misfire_grace_time=None,
         **extra,
     )
-
-
-def install(services: Services) -> None:
-    """Schedule the poll job (the processing job is bot.pipeline's, delivery's bot.alerts.jobs')."""
-    # The poll job syncs the sources file on its first run, right at start, then polls what is due each tick.
-    tick = min(services.settings.poll_tick, services.settings.poll_interval)
-    add_interval_job(services, "poll_feeds", PollJob(), tick, first_run=datetime.now(UTC))

@@ -1,4 +1,5 @@
-"""Our own pacing under Discord's global limit, so a fan-out to thousands of channels never trips it."""
+"""Our own pacing under Discord's global limit, so a fan-out to thousands of channels never trips it: the Discord
+sender acquires it before each request it makes (alerts, edits, follow-ups, digests, notices)."""
 
 from __future__ import annotations
 
