@@ -22,6 +22,7 @@ from bot.alerts.queueing import AlertQueueing
 from bot.classify.encoder import EncoderError, load_encoder
 from bot.classify.judge import Judge
 from bot.classify.model import ModelError, load_model
+from bot.classify.rules import ClassifierCache
 from bot.daemon_threads import DaemonThreads
 from bot.feeds import job as poll_job
 from bot.feeds.job import make_parse_pool
@@ -89,7 +90,7 @@ def build_processor(services: Services, judge: Judge) -> Processor:
         services.sessions,
         judge=judge,
         fetch_page=pages,
-        after_assign=AlertQueueing(GuildJudge(judge)),
+        after_assign=AlertQueueing(GuildJudge(judge, services.classifiers)),
         window_days=settings.dedupe_window_days,
     )
 
@@ -112,6 +113,7 @@ async def run(settings: Settings, stop: asyncio.Event, role: Role | None = None)
     http = make_http_session(settings)
     scheduler = AsyncIOScheduler(timezone=UTC)
     services = Services(settings, engine, session_factory(engine), http, scheduler)
+    services.classifiers = ClassifierCache(max_guilds=settings.classifier_cache_guilds)
     # Pollers classify new articles; bots answer /keywords test and backtest rule changes with the same judge.
     services.judge = await asyncio.to_thread(build_judge, settings)
     if role.polls:

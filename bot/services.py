@@ -12,6 +12,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot import __version__
+from bot.classify.rules import ClassifierCache
 from bot.feeds.netguard import AddressGuard, make_connector
 from bot.settings import Settings
 
@@ -38,6 +39,9 @@ class Services:
     # bot.runtime builds both. None where a process only delivers or syncs.
     judge: Judge | None = None
     processor: Processor | None = None
+    # Compiled classifiers of tuned guilds, shared by fan-out, /keywords test and backtests; bounded (least
+    # recently used guilds are recompiled on demand) because each one holds its own automaton.
+    classifiers: ClassifierCache = field(default_factory=ClassifierCache)
 
 
 def make_http_session(settings: Settings) -> aiohttp.ClientSession:

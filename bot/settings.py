@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     google_news_base: str = Field(
         default="https://news.google.com", description="Where Google News links are resolved (tests point it home)."
     )
+    classifier_cache_guilds: int = Field(
+        default=64, gt=0, description="Tuned guilds whose compiled classifiers stay in memory (about 4 MB each)."
+    )
     encoder_threads: int = Field(default=1, ge=1, le=64, description="Threads the encoder may use.")
 
     @field_validator("log_level", mode="before")

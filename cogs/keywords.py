@@ -12,7 +12,7 @@ from discord.ext import commands
 
 from bot import tuning
 from bot.alerts.text import cut, safe
-from bot.classify import RuleError, effective_classifier
+from bot.classify import RuleError
 from bot.classify.backtest import BacktestResult
 from bot.classify.judge import Judge
 from bot.classify.lexicon import CONCEPT_KINDS
@@ -119,7 +119,12 @@ class Keywords(commands.GroupCog, group_name="keywords", group_description="Tune
                 PENDING.clear(interaction.guild_id)
                 raise UserError(f"That change can't be used: {exc}. The pending change was discarded.") from None
             result = await tuning.backtest_proposal(
-                session, interaction.guild_id, proposed, days, judge=self.bot.services.judge
+                session,
+                interaction.guild_id,
+                proposed,
+                days,
+                cache=self.bot.services.classifiers,
+                judge=self.bot.services.judge,
             )
         await interaction.followup.send(render_preview(ops, result, days), view=decision_view(), ephemeral=True)
 
@@ -209,7 +214,9 @@ class Keywords(commands.GroupCog, group_name="keywords", group_description="Tune
         judge = self.bot.services.judge or Judge(None, None)
         title, _, summary = text.partition("\n")
         # Encoding takes a tenth of a second of CPU: a worker thread, so every other server's commands go on.
-        verdict, _ = await asyncio.to_thread(judge.judge_now, effective_classifier(current), title, summary)
+        verdict, _ = await asyncio.to_thread(
+            judge.judge_now, self.bot.services.classifiers.get(current), title, summary
+        )
         head = "**Alert**" if verdict.match else f"**No alert** ({verdict.reason.value if verdict.reason else '-'})"
         lines = [f"{head}: score {verdict.score:.2f}, categories {', '.join(verdict.categories) or 'none'}"]
         if verdict.lexicon_score is not None:

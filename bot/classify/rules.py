@@ -161,11 +161,3 @@ class ClassifierCache:
 
     def __len__(self) -> int:
         return len(self._entries)
-
-
-_shared_cache = ClassifierCache()
-
-
-def effective_classifier(rules: GuildRules | None) -> Classifier:
-    """The process-wide cached classifier for a guild's rules."""
-    return _shared_cache.get(rules)
