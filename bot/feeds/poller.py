@@ -49,6 +49,9 @@ class PollConfig:
     alert_max_age: timedelta = timedelta(hours=48)
     edit_interval: timedelta = timedelta(hours=1)
     lease: timedelta = timedelta(minutes=10)
+    # Parsed feeds stored per transaction, and how many may wait for the writer (their memory is the bound).
+    write_batch: int = WRITE_BATCH
+    queue_feeds: int = QUEUE_FEEDS
 
     @classmethod
     def from_settings(cls, settings: Settings) -> PollConfig:
@@ -195,7 +198,7 @@ class Poller:
             await source_store.prune_fetch_log(session, start - timedelta(days=FETCH_LOG_DAYS))
         # Bounded, so parsed feeds never pile up in memory faster than the single writer stores them: a full
         # queue holds the fetch slot, and fetching waits for the database rather than the other way round.
-        queue: asyncio.Queue[Fetched | None] = asyncio.Queue(maxsize=QUEUE_FEEDS)
+        queue: asyncio.Queue[Fetched | None] = asyncio.Queue(maxsize=self.config.queue_feeds)
         outcomes: list[SourceOutcome] = []
         writer = asyncio.create_task(self._writer(queue, outcomes, progress))
         overall = asyncio.Semaphore(self.config.concurrency)
@@ -327,7 +330,7 @@ class Poller:
             batch: list[Fetched] = []
             while item is not None:
                 batch.append(item)
-                if len(batch) >= WRITE_BATCH or queue.empty():
+                if len(batch) >= self.config.write_batch or queue.empty():
                     break
                 item = queue.get_nowait()
             done = item is None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import aiohttp
@@ -12,7 +13,6 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-import bot.feeds.poller as poller_module
 from bot.feeds.netguard import AddressGuard
 from bot.feeds.poller import Fetched, PollConfig, Poller, SourceOutcome
 from bot.feeds.schedule import Policy
@@ -183,14 +183,12 @@ async def test_fetching_waits_for_a_slow_writer(
     feed_server: FeedServer,
     sessions: async_sessionmaker[AsyncSession],
     clock: Clock,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Parsed feeds must not pile up in memory when storing is the bottleneck: a fetch waits for room.
-    monkeypatch.setattr(poller_module, "QUEUE_FEEDS", 2)
-    monkeypatch.setattr(poller_module, "WRITE_BATCH", 2)
+    config = replace(poller.config, queue_feeds=2, write_batch=2)
     for n in range(30):
         await _add(sessions, feed_server.url(f"/feed?n={n}"), clock.now)
-    slow = SlowWriterPoller(poller.sessions, poller.http, poller.parser, poller.config, poller.guard, clock=clock)
+    slow = SlowWriterPoller(poller.sessions, poller.http, poller.parser, config, poller.guard, clock=clock)
     ahead: list[int] = []
     stored = 0
 
@@ -212,9 +210,8 @@ async def test_a_failed_writer_ends_the_cycle_instead_of_hanging(
     feed_server: FeedServer,
     sessions: async_sessionmaker[AsyncSession],
     clock: Clock,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(poller_module, "QUEUE_FEEDS", 1)
+    poller.config = replace(poller.config, queue_feeds=1)
     for n in range(12):
         await _add(sessions, feed_server.url(f"/feed?n={n}"), clock.now)
 
