@@ -28,6 +28,17 @@ SEARCH_WINDOW = 200
 # PostgreSQL: rows read newest first before judging how common the query is, and how far walking may go on.
 PG_PROBE_ROWS = 4_000
 PG_WALK_LIMIT = 24_000
+
+
+@dataclass(frozen=True)
+class PgWalk:
+    """How far PostgreSQL's candidate search walks the index (see _pg_candidates); tests shrink it to reach
+    every step on a small archive."""
+
+    probe_rows: int = PG_PROBE_ROWS
+    walk_limit: int = PG_WALK_LIMIT
+
+
 _NO_CEILING = 2**62
 SUMMARY_LINE_CHARS = 160
 AUTOCOMPLETE_LIMIT = 25
@@ -146,6 +157,7 @@ async def search_stories(
     limit: int = 10,
     offset: int = 0,
     now: datetime | None = None,
+    walk: PgWalk = PgWalk(),
 ) -> SearchPage:
     """One page of stories matching `query` and the filters, best first (see the module docstring for ranking)."""
     limit = max(1, min(limit, 50))
@@ -175,7 +187,7 @@ async def search_stories(
     if session.get_bind().dialect.name == "sqlite":
         candidates = await _sqlite_candidates(session, query, languages, filters)
     else:
-        candidates = await _pg_candidates(session, query, languages, filters)
+        candidates = await _pg_candidates(session, query, languages, filters, walk)
     ranker = Ranker(query, languages)
     scored = [(score, int(c.id)) for c in candidates if (score := ranker.score(c.title, c.body, c.outlets)) is not None]
     scored.sort(key=lambda pair: (-pair[0], -pair[1]))
@@ -226,7 +238,7 @@ async def _sqlite_candidates(
 
 
 async def _pg_candidates(
-    session: AsyncSession, query: ParsedQuery, languages: Sequence[str] | None, filters: _Filters
+    session: AsyncSession, query: ParsedQuery, languages: Sequence[str] | None, filters: _Filters, limits: PgWalk
 ) -> Sequence[Any]:
     """Newest matches first, in two steps, because a GIN bitmap cannot stop early.
 
@@ -271,18 +283,18 @@ async def _pg_candidates(
     walk = f"""SELECT {columns}
                FROM (SELECT * FROM story_search WHERE story_id < :below ORDER BY story_id DESC LIMIT :rows) ss{join}
                WHERE {match} ORDER BY ss.story_id DESC LIMIT :want"""
-    params.update(below=_NO_CEILING, rows=PG_PROBE_ROWS, want=SEARCH_WINDOW)
+    params.update(below=_NO_CEILING, rows=limits.probe_rows, want=SEARCH_WINDOW)
     found = list((await session.execute(text(walk).bindparams(*binds), params)).all())
-    floor = await _walk_floor(session, _NO_CEILING, PG_PROBE_ROWS)
+    floor = await _walk_floor(session, _NO_CEILING, limits.probe_rows)
     want = SEARCH_WINDOW - len(found)
     if want <= 0 or floor is None:
         return found
     # Step 2: from the density seen, walk on if that is cheap, else ask GIN, which costs per match.
-    rows_needed = want * PG_PROBE_ROWS / max(len(found), 0.5)
-    if rows_needed <= PG_WALK_LIMIT:
-        params.update(below=floor, rows=PG_WALK_LIMIT, want=want)
+    rows_needed = want * limits.probe_rows / max(len(found), 0.5)
+    if rows_needed <= limits.walk_limit:
+        params.update(below=floor, rows=limits.walk_limit, want=want)
         found += (await session.execute(text(walk).bindparams(*binds), params)).all()
-        floor = await _walk_floor(session, floor, PG_WALK_LIMIT)
+        floor = await _walk_floor(session, floor, limits.walk_limit)
         want = SEARCH_WINDOW - len(found)
         if want <= 0 or floor is None:
             return found

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.search_query import QueryError, parse_query
 from storage.models import Article, Source, Story
-from storage.search import SearchPage, category_choices, search_stories, source_choices
+from storage.search import PgWalk, SearchPage, category_choices, search_stories, source_choices
 from tests.search_data import NOW, Piece, StorySpec, add_article, add_story
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -314,22 +314,17 @@ async def test_source_autocomplete(sessions: Sessions) -> None:
 
 
 @pytest.mark.parametrize("walk_limit", [4, 1000])
-async def test_walk_then_index_gives_the_same_answers(
-    sessions: Sessions, monkeypatch: pytest.MonkeyPatch, walk_limit: int
-) -> None:
+async def test_walk_then_index_gives_the_same_answers(sessions: Sessions, walk_limit: int) -> None:
     """PostgreSQL walks the newest rows, then walks on or asks GIN; tiny sizes exercise every step."""
-    import storage.search
-
     ids = await _corpus(sessions)
     async with sessions() as session, session.begin():
         for i in range(12):
             await add_story(session, StorySpec(f"Spyware vendor breach number {i}", "Spyware logs leaked."))
     full = [h.story_id for h in (await _search(sessions, "spyware", limit=50)).hits]
     before = {q: await _ids(sessions, q) for q in ["fuite", "alpr -test", "leaked"]}
-    monkeypatch.setattr(storage.search, "PG_PROBE_ROWS", 3)
-    monkeypatch.setattr(storage.search, "PG_WALK_LIMIT", walk_limit)
-    assert [h.story_id for h in (await _search(sessions, "spyware", limit=50)).hits] == full
+    tiny = PgWalk(probe_rows=3, walk_limit=walk_limit)
+    assert [h.story_id for h in (await _search(sessions, "spyware", limit=50, walk=tiny)).hits] == full
     assert len(full) == 12
-    assert {q: await _ids(sessions, q) for q in before} == before
+    assert {q: await _ids(sessions, q, walk=tiny) for q in before} == before
     assert before["fuite"] == {ids["fr"]}
-    assert await _ids(sessions, "police", source="Mediapart") == {ids["fr"]}
+    assert await _ids(sessions, "police", source="Mediapart", walk=tiny) == {ids["fr"]}
