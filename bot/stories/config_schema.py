@@ -45,7 +45,9 @@ class NumbersFile(_Strict):
         return value
 
 
-class DataType(_Strict):
+class TermList(_Strict):
+    """A table with one list of terms: a data type's (facts/data_types.toml) or the generic terms' file."""
+
     terms: Terms
 
     @field_validator("terms")
@@ -79,15 +81,6 @@ class BoilerplateFile(_Strict):
     sentence_patterns: Terms
 
 
-class GenericTermsFile(_Strict):
-    terms: Terms
-
-    @field_validator("terms")
-    @classmethod
-    def _terms(cls, value: Terms) -> Terms:
-        return _unique(value, "terms")
-
-
 class ReferencesFile(_Strict):
     cues: dict[str, Terms]
     determiners: dict[str, Terms] = {}
@@ -106,9 +99,9 @@ def load(folder: str, name: str, model: type[M]) -> M:
         raise ConfigError(f"config/{folder}/{name}: {where}: {first['msg']}") from None
 
 
-def load_data_types() -> dict[str, DataType]:
+def load_data_types() -> dict[str, TermList]:
     raw: dict[str, Any] = load_toml(config_path("facts", "data_types.toml"))
     try:
-        return {kind: DataType.model_validate(entry) for kind, entry in raw.items()}
+        return {kind: TermList.model_validate(entry) for kind, entry in raw.items()}
     except ValidationError as exc:
         raise ConfigError(f"config/facts/data_types.toml: {exc.errors()[0]['msg']}") from None

@@ -87,7 +87,7 @@ def boilerplate() -> re.Pattern[str]:
 
 @cache
 def generic_terms() -> frozenset[str]:
-    data = schema.load("stories", "generic_terms.toml", schema.GenericTermsFile)
+    data = schema.load("stories", "generic_terms.toml", schema.TermList)
     return frozenset(fold(t) for t in data.terms)
 
 

@@ -120,7 +120,7 @@ def test_term_lists_are_checked_against_their_schema(tmp_path, monkeypatch) -> N
 
     with pytest.raises(config_schema.ConfigError, match="listed twice"):
         monkeypatch.setattr(config_schema, "load_toml", lambda _p: {"terms": ["leak", "Leak"]})
-        config_schema.load("stories", "generic_terms.toml", config_schema.GenericTermsFile)
+        config_schema.load("stories", "generic_terms.toml", config_schema.TermList)
     with pytest.raises(config_schema.ConfigError, match="reporters"):
         monkeypatch.setattr(config_schema, "load_toml", lambda _p: {"vendors": [], "agencies": [], "actors": []})
         config_schema.load("facts", "organisations.toml", config_schema.OrganisationsFile)
