@@ -80,11 +80,12 @@ class Judge:
         model = self.model
         if model is None or embedding is None or verdict.forced or verdict.reason is Reason.BLOCKED_BY_RULE:
             return verdict
-        probability = model.probability(embedding, lexicon_features(verdict))
+        sims = model.similarities(embedding)
+        probability = model.probability(embedding, lexicon_features(verdict), sims)
         match = probability >= threshold
         categories = verdict.categories
         if match and not categories:
-            hint = model.nearest_category(embedding, _CATEGORY_SET)
+            hint = model.nearest_category(sims, _CATEGORY_SET)
             categories = (hint,) if hint else ()
         reason = None if match else (verdict.reason or Reason.NO_BREACH_EVENT)
         return verdict._replace(
@@ -93,7 +94,7 @@ class Judge:
             categories=categories if match else verdict.categories,
             reason=reason,
             lexicon_score=verdict.score,
-            cases=model.nearest(embedding, 2),
+            cases=model.nearest(sims, 2),
             stage="model",
         )
 

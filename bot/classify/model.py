@@ -113,24 +113,25 @@ class LearnedModel:
     def _positive(self) -> npt.NDArray[np.bool_]:
         return np.asarray(self.case_labels) > 0
 
-    def features(self, embedding: Vector, lexicon: Vector) -> Vector:
-        sims = (self._cases32 @ embedding.astype(np.float32))[None, :]
+    def similarities(self, embedding: Vector) -> Vector:
+        """Cosine similarity of a story to every labelled case (unit vectors): computed once per story, then shared
+        by the neighbour features and the explanations."""
+        out: Vector = self._cases32 @ embedding.astype(np.float32)
+        return out
+
+    def features(self, embedding: Vector, lexicon: Vector, sims: Vector | None = None) -> Vector:
+        sims = self.similarities(embedding) if sims is None else sims
         k = int(self.provenance.get("neighbours_k", NEIGHBOURS_K))
-        side = np.concatenate([lexicon, neighbour_features(sims, self._positive, k)[0]])
+        side = np.concatenate([lexicon, neighbour_features(sims[None, :], self._positive, k)[0]])
         return np.concatenate([embedding.astype(np.float32), (side - self.side_mean) / self.side_scale])
 
-    def logit(self, embedding: Vector, lexicon: Vector) -> float:
-        return float(self.features(embedding, lexicon) @ self.weights + self.bias)
-
-    def probability(self, embedding: Vector, lexicon: Vector) -> float:
-        z = self.calib_a * self.logit(embedding, lexicon) + self.calib_b
+    def probability(self, embedding: Vector, lexicon: Vector, sims: Vector | None = None) -> float:
+        logit = float(self.features(embedding, lexicon, sims) @ self.weights + self.bias)
+        z = self.calib_a * logit + self.calib_b
         return float(1.0 / (1.0 + np.exp(-np.clip(z, -40.0, 40.0))))
 
-    def nearest(self, embedding: Vector, k: int = 2) -> tuple[Case, ...]:
-        """The k most similar labelled cases, one per incident."""
-        if not len(self.case_labels):
-            return ()
-        sims = self.cases.astype(np.float32) @ embedding.astype(np.float32)
+    def nearest(self, sims: Vector, k: int = 2) -> tuple[Case, ...]:
+        """The k labelled cases most similar by `sims` (from `similarities`), one per incident."""
         out: list[Case] = []
         seen: set[str] = set()
         for i in np.argsort(-sims)[: 8 * k]:
@@ -143,11 +144,8 @@ class LearnedModel:
                 break
         return tuple(out)
 
-    def nearest_category(self, embedding: Vector, categories: frozenset[str]) -> str | None:
+    def nearest_category(self, sims: Vector, categories: frozenset[str]) -> str | None:
         """The category of the closest positive case, for a story the lexicon could not place."""
-        if not len(self.case_labels):
-            return None
-        sims = self.cases.astype(np.float32) @ embedding.astype(np.float32)
         for i in np.argsort(-sims)[:20]:
             if self.case_labels[i] == 1 and self.case_categories[int(i)] in categories:
                 return self.case_categories[int(i)]
