@@ -67,6 +67,7 @@ class _Judged:
     verdict: Verdict
     embedding: bytes | None
     page_text: str
+    lang: str  # decided once when the article was read; stored and trusted afterwards
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,7 +188,8 @@ class Processor:
         if judge is None:
             page = await self._page_text(article_id, feed.url or "") if self._wants_page(feed, True) else ""
             classify = self.classify or _lexicon_classify
-            return _Judged(classify(feed.title, feed.summary, page or feed.content, feed.lang), None, page)
+            verdict = classify(feed.title, feed.summary, page or feed.content, feed.lang)
+            return _Judged(verdict, None, page, feed.lang)
         clf = default_classifier()
         first = judge.first_pass(clf, feed.title, feed.summary, feed.content, feed.lang)
         page = ""
@@ -199,7 +201,7 @@ class Processor:
         if judge.wants_embedding(first):
             embedding = (await asyncio.to_thread(judge.encode, [first.text]))[0]
         verdict = judge.decide(first.verdict, embedding, clf.threshold)
-        return _Judged(verdict, None if embedding is None else pack(embedding), page)
+        return _Judged(verdict, None if embedding is None else pack(embedding), page, feed.lang)
 
     def _wants_page(self, feed: _Feed, cue: bool) -> bool:
         return self.fetch_page is not None and cue and feed.teaser and bool(feed.url)
@@ -212,7 +214,7 @@ async def _store(session: AsyncSession, article_id: int, judged: _Judged, window
         return None
     if judged.page_text:
         article.content = judged.page_text
-    lang = normalise_language(article.language, f"{article.title}\n{article.summary}")
+    lang = judged.lang
     if not article.language:
         article.language = lang
     verdict = judged.verdict
@@ -238,7 +240,8 @@ async def process_article(
     lang = normalise_language(article.language, f"{article.title}\n{article.summary}")
     content = page_text or clean_text(article.content or "")
     verdict = classify(clean_text(article.title), clean_text(article.summary), content, lang)
-    return await _store(session, article_id, _Judged(verdict, None, page_text), window.total_seconds() / 86400)
+    judged = _Judged(verdict, None, page_text, lang)
+    return await _store(session, article_id, judged, window.total_seconds() / 86400)
 
 
 def _lexicon_classify(title: str, summary: str, text: str, lang: str) -> Verdict:
