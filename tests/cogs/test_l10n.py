@@ -158,6 +158,9 @@ async def test_missing_entries_fall_back_to_english() -> None:
         ('locales = ["fr-FR"]\n', "not a valid Locale"),
         ("[names]\n", "lists no Discord locales"),
         ('locales = ["fr"]\n[name]\nalerts = "alertes"\n', "unknown sections"),
+        # Siblings would clash: /keywords remove and /keywords block both shown as /mots-clés retirer.
+        ('locales = ["fr"]\n[names]\nblock = "retirer"\nremove = "retirer"\n', "'block' and 'remove' are both"),
+        ('locales = ["fr"]\n[options]\nterm = "mot"\ntext = "mot"\n', "'term' and 'text' are both"),
     ],
 )
 def test_a_bad_catalogue_is_refused_when_loaded(tmp_path: Path, body: str, complaint: str) -> None:
