@@ -1,5 +1,5 @@
-"""Slash commands in French, German and Spanish: every string of the real command tree is translated,
-names follow Discord's rules, and the catalogues hold nothing the tree no longer uses."""
+"""Slash commands in French, German, Spanish, Italian, Dutch and Brazilian Portuguese: every string of the real
+command tree is translated, names follow Discord's rules, and the catalogues hold nothing the tree no longer uses."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from bot.services import Services, make_http_session
 from bot.settings import Settings
 from storage.engine import create_engine, session_factory
 
-LOCALES = ("fr", "de", "es-ES", "es-419")
+LOCALES = ("fr", "de", "es-ES", "es-419", "it", "nl", "pt-BR")
 FILES = {"fr.toml", "de.toml", "es.toml", "it.toml", "nl.toml", "pt.toml"}
 # The brand is /breachwatch in every language; no catalogue translates it.
 KEPT_IN_ENGLISH = {"breachwatch"}
@@ -129,9 +129,13 @@ async def test_localised_names_and_texts_follow_discords_rules(tree_bot: Breachw
     check_siblings(payload, "top level")
     by_name = {c["name"]: c for c in payload}
     spanish = {"es-ES": "buscar", "es-419": "buscar"}
-    assert by_name["search"]["name_localizations"] == {"fr": "rechercher", "de": "suchen", **spanish}
+    assert by_name["search"]["name_localizations"] == {
+        **{"fr": "rechercher", "de": "suchen", **spanish},
+        **{"it": "cerca", "nl": "zoeken", "pt-BR": "pesquisar"},
+    }
     mode = next(o for o in by_name["alerts"]["options"] if o["name"] == "subscribe")["options"][-1]
     assert [c["name_localizations"]["fr"] for c in mode["choices"]] == ["instantané", "quotidien", "hebdomadaire"]
+    assert [c["name_localizations"]["pt-BR"] for c in mode["choices"]] == ["imediato", "diário", "semanal"]
     # Locales without a catalogue see English: nothing is sent for them.
     assert "ja" not in by_name["search"]["description_localizations"]
 
@@ -148,7 +152,8 @@ async def test_catalogues_hold_only_strings_the_tree_uses(tree_bot: BreachwatchB
 async def test_missing_entries_fall_back_to_english() -> None:
     translator = TomlTranslator()
     spanish = {Locale.spain_spanish, Locale.latin_american_spanish}
-    assert set(translator.locales) == {Locale.french, Locale.german, *spanish}
+    newer = {Locale.italian, Locale.dutch, Locale.brazil_portuguese}
+    assert set(translator.locales) == {Locale.french, Locale.german, *spanish, *newer}
     choice: app_commands.Choice[str] = app_commands.Choice(name="daily", value="daily")
     context = app_commands.TranslationContext(Where.choice_name, choice)
     assert await translator.translate(app_commands.locale_str("daily"), Locale.german, context) == "täglich"
@@ -196,4 +201,4 @@ def test_catalogues_ship_as_package_data() -> None:
     root = Path(__file__).resolve().parents[2]
     data = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
     assert "locales/*.toml" in data["tool"]["setuptools"]["package-data"]["config"]
-    assert {p.name for p in (root / "config" / "locales").glob("*.toml")} == {"fr.toml", "de.toml", "es.toml"}
+    assert {p.name for p in (root / "config" / "locales").glob("*.toml")} == FILES
