@@ -63,7 +63,7 @@ class BreachwatchBot(commands.AutoShardedBot):
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         self.tree.on_error = on_app_command_error  # type: ignore[method-assign]
-        # Before the sync: the synced payload (and its hash) carries the French, German and Spanish names.
+        # Before the sync: the synced payload (and its hash) carries the localised names from config/locales.
         await self.tree.set_translator(TomlTranslator())
         if self.sync_commands:
             await sync_if_changed(self.tree, self.services.sessions, self.application_id)
