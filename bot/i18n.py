@@ -137,6 +137,11 @@ def _locale(lang: str) -> Locale:
     return Locale.parse(lang)
 
 
+def plural_category(lang: str, count: int) -> str:
+    """CLDR's plural category of `count` in `lang` (`one`, `many`, `other`)."""
+    return str(_locale(lang).plural_form(count))
+
+
 def number(lang: str, value: float, digits: int = 0) -> str:
     """`value` written for `lang`'s readers with `digits` decimals: CLDR's grouping (Spanish leaves 4-digit numbers
     ungrouped) and decimal mark (`0,87`)."""
@@ -173,8 +178,7 @@ def t(lang: str, msg_id: str, **params: Any) -> str:
         count = params.get(PLURAL_KEY)
         if not isinstance(count, int):
             raise TypeError(f"{msg_id} is plural: pass count=<int>")
-        form = _locale(lang).plural_form(count)
-        message = message.get(form, message["other"])
+        message = message[plural_category(lang, count)]
     return message.format(**{k: _value(lang, v) for k, v in params.items()})
 
 
