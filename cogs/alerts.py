@@ -14,10 +14,11 @@ from bot.alerts.sender import SendError
 from bot.alerts.text import cut
 from bot.core.languages import LANGUAGES
 from bot.discord_app.checks import member_has
+from bot.discord_app.choices import language_choices
 from bot.discord_app.client import BreachwatchBot
 from bot.discord_app.errors import MissingBotPermissions, UserError
 from bot.discord_app.speech import permission_names, reader_language, tr
-from bot.i18n import t
+from bot.i18n import language_for, name_of_language, t
 from storage import alert_views, subscriptions
 from storage.subscriptions import SubscriptionFilters
 
@@ -48,6 +49,7 @@ def bot_can_post(channel: discord.abc.GuildChannel, me: discord.Member) -> list[
 
 def describe(sub: Any, lang: str = "en") -> str:
     parts = [f"<#{sub.channel_id}>", t(lang, f"alerts.mode.{sub.mode}")]
+    parts.append(t(lang, "alerts.alert_language", language=name_of_language(lang, sub.language)))
     if sub.min_score is not None:
         parts.append(t(lang, "alerts.min_score", score=float(sub.min_score)))
     if sub.categories:
@@ -65,6 +67,11 @@ def describe(sub: Any, lang: str = "en") -> str:
         else t(lang, "alerts.no_alert_yet")
     )
     return " · ".join(parts)
+
+
+def server_language(interaction: discord.Interaction[Any]) -> str:
+    """The server's preferred locale when it is one of the seven languages, else English."""
+    return language_for(interaction.guild_locale.value if interaction.guild_locale else None)
 
 
 async def _categories(interaction: discord.Interaction[Any], current: str) -> list[app_commands.Choice[str]]:
@@ -100,7 +107,9 @@ class Alerts(commands.GroupCog, group_name="alerts", group_description="Breach a
         languages="Comma-separated language codes, e.g. en,fr (default: all)",
         mention_role="Role to ping with each alert (default: nobody)",
         mode="instant (default), or one daily or weekly digest",
+        language="Language of the alerts (default: the server's language)",
     )
+    @app_commands.choices(language=language_choices())
     @app_commands.autocomplete(categories=_categories)
     @member_has(manage_channels=True)
     async def subscribe(
@@ -112,6 +121,7 @@ class Alerts(commands.GroupCog, group_name="alerts", group_description="Breach a
         languages: str | None = None,
         mention_role: discord.Role | None = None,
         mode: Mode = "instant",
+        language: str | None = None,
     ) -> None:
         target = self._target(interaction, channel)
         assert interaction.guild is not None
@@ -128,6 +138,7 @@ class Alerts(commands.GroupCog, group_name="alerts", group_description="Breach a
             languages=parse_list(languages, LANGUAGES, "alerts.unknown_languages"),
             mention_role_id=mention_role.id if mention_role else None,
             mode=mode,
+            language=language or server_language(interaction),
         )
         async with self.bot.services.sessions.begin() as session:
             sub, created = await subscriptions.subscribe(
@@ -176,7 +187,11 @@ class Alerts(commands.GroupCog, group_name="alerts", group_description="Breach a
         if story_id is None:
             await interaction.followup.send(tr(interaction, "alerts.nothing_to_test"), ephemeral=True)
             return
-        payload = render.alert_payload(views[story_id], test=True)
+        async with self.bot.services.sessions() as session:
+            subs = await subscriptions.list_for_guild(session, target.guild.id)
+        # The test reads as the channel's alerts will: in its subscription's language, else the server's.
+        lang = next((s.language for s in subs if s.channel_id == target.id), server_language(interaction))
+        payload = render.alert_payload(views[story_id], test=True, lang=lang)
         try:
             await self.bot.sender.send(target.id, payload, nonce=f"bwt{interaction.id}"[:25])
         except SendError as exc:

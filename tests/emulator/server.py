@@ -223,6 +223,7 @@ class Emulator:
             channel=p.partial_channel(channel.payload(), g.channel_permissions(member, channel)),
             member_payload=p.interaction_member(member.payload(), g.channel_permissions(member, channel)),
             app_permissions=app_perms,
+            guild_locale=g.preferred_locale,
             **extra,
         )
         self.interactions[iid] = inv
