@@ -22,7 +22,7 @@ async def load(session: AsyncSession, story_ids: Iterable[int]) -> dict[int, Ale
     for sid, (story, articles) in (await alert_views.story_rows(session, story_ids)).items():
         lead = next((a for a in articles if a[0].id == story.lead_article_id), articles[0] if articles else None)
         others = tuple(
-            Outlet(_outlet_name(a, n), a.url or a.canonical_url, a.language)
+            Outlet(_outlet_name(a, n), a.url or a.canonical_url, a.language, a.title or "", a.summary or "")
             for a, n in articles
             if lead is None or a.id != lead[0].id
         )

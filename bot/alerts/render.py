@@ -4,11 +4,12 @@ own clock and language)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from bot.alerts.text import cut, safe
-from bot.alerts.view import AlertView
+from bot.alerts.view import AlertView, Outlet
 from bot.i18n import name_of_language, number, t
 
 TITLE_MAX = 256
@@ -106,11 +107,48 @@ def _others_line(view: AlertView, lang: str) -> str | None:
     return t(lang, "alert.also_reported", count=len({o.name for o in others}), links=links)
 
 
+def _code(language: str | None) -> str | None:
+    """An article's language as one of our two-letter codes (`pt-BR` and `pt` are one language)."""
+    return language[:2].lower() if language else None
+
+
+def in_language(view: AlertView, lang: str) -> tuple[AlertView, str | None]:
+    """The story as `lang`'s readers should meet it: led by a report in `lang` when an outlet wrote one (the others,
+    the original lead included, become "also reported by"); else as it is, with a line saying in which language(s)
+    it was reported. A report in `lang` arriving later bumps the story's version, so the posted alert is edited to
+    lead with it."""
+    if _code(view.language) == lang:
+        return view, None
+    local = next((o for o in view.others if _code(o.language) == lang and o.title), None)
+    if local is None:
+        languages = dict.fromkeys(c for c in (_code(view.language), *(_code(o.language) for o in view.others)) if c)
+        if not languages:
+            return view, None
+        names = ", ".join(name_of_language(lang, c) for c in languages)
+        return view, t(lang, "alert.original_language", language=names, reader_language=name_of_language(lang, lang))
+    former_lead = Outlet(view.outlet, view.url, view.language, view.title, view.summary)
+    others = (former_lead, *(o for o in view.others if o is not local))
+    led = replace(
+        view,
+        title=local.title,
+        url=local.url,
+        outlet=local.name,
+        summary=local.summary or view.summary,
+        language=_code(local.language),
+        others=others,
+    )
+    return led, None
+
+
 def alert_embed(view: AlertView, *, test: bool = False, lang: str = "en") -> dict[str, Any]:
-    """One alert as an embed dict (the JSON discord.Embed.from_dict takes and Discord accepts), labelled in `lang`."""
+    """One alert as an embed dict (the JSON discord.Embed.from_dict takes and Discord accepts), in `lang`: labels,
+    numbers and, when an outlet reported the story in `lang`, its headline, link and summary."""
+    view, language_note = in_language(view, lang)
     marker = t(lang, "alert.test") + " " if test else ""
     title = marker + cut(safe(view.title) or t(lang, "alert.untitled"), TITLE_MAX - len(marker))
     lines = [cut(safe(view.summary), 3000)] if view.summary else []
+    if language_note:
+        lines.append(f"*{language_note}*")
     others = _others_line(view, lang)
     if others:
         lines.append(cut(others, 900))
@@ -202,7 +240,7 @@ def digest_payloads(views: list[AlertView], period: str, lang: str = "en") -> li
     """A period's stories as few messages as the limits allow: one embed line per story, split when full."""
     header = t(lang, f"digest.{period}", count=len(views))
     lines = []
-    for v in views:
+    for v in (in_language(view, lang)[0] for view in views):
         outlets = " · " + t(lang, "search.outlets", count=v.outlet_count) if v.outlet_count > 1 else ""
         head = cut(safe(v.title), 180)
         link = f"[{head}]({v.url})" if v.url.startswith(("https://", "http://")) else head

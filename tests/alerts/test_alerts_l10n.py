@@ -12,8 +12,10 @@ from sqlalchemy import select
 
 from bot import i18n
 from bot.alerts.digest import send_due_digests
+from bot.alerts.queueing import after_assign
 from bot.core.clock import utcnow
 from bot.core.languages import LANGUAGES
+from bot.stories.assign import AssignResult
 from storage import deliveries
 from storage.models import Delivery, Notice, Source, Story, Subscription
 from tests.botfixtures import TestBot, new_story, subscribe, worker
@@ -127,3 +129,69 @@ async def test_a_notice_is_written_in_its_subscriptions_language(emulator: Emula
     )
     posted: list[Any] = [m for m in emulator.messages(emulator.channel) if "ha pausado" in m["content"]]
     assert len(posted) == 1
+
+
+# A headline, and the outlet that wrote it, in each language.
+HEADLINES = {
+    "en": ("The Register", "Police face database left open to the internet"),
+    "fr": ("Le Monde", "La base de reconnaissance faciale de la police accessible à tous"),
+    "de": ("Heise", "Gesichtsdatenbank der Polizei stand offen im Netz"),
+    "es": ("El País", "La base de datos facial de la policía, expuesta en internet"),
+    "it": ("la Repubblica", "Il database dei volti della polizia era esposto in rete"),
+    "nl": ("NOS", "Gezichtendatabank van de politie lag open op internet"),
+    "pt": ("Folha", "Banco de dados facial da polícia ficou exposto na internet"),
+}
+
+
+async def _report(bw: TestBot, story_id: int, lang: str) -> None:
+    """Another outlet's report of the story, in `lang`: the story grows a version, and the processing step's hook
+    (what bot.process runs after assigning an article) marks the posted alerts for an edit."""
+    outlet, title = HEADLINES[lang]
+    async with bw.services.sessions.begin() as s:
+        story = await s.get(Story, story_id)
+        source = (await s.execute(select(Source))).scalars().first()
+        assert story is not None and source is not None
+        article = await add_outlet(s, story, source, outlet, f"https://{lang}.news.example/{story_id}")
+        article.language, article.title, article.summary = lang, title, f"{title}: {outlet}."
+        await after_assign(s, AssignResult(story_id, "grew", False, story.version))
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+async def test_an_alert_leads_with_the_report_in_its_language(emulator: Emulator, bw: TestBot, lang: str) -> None:
+    other = "de" if lang != "de" else "fr"
+    await subscribe(emulator, language=lang)
+    sid = await new_story(bw.services, title=HEADLINES[other][1], language=other, outlet=HEADLINES[other][0])
+    await _report(bw, sid, lang)
+    assert (await worker(bw).run_once()).sent == 1
+    [message] = emulator.messages(emulator.channel)
+    embed = message["embeds"][0]
+    outlet, title = HEADLINES[lang]
+    assert embed["title"] == title
+    assert embed["url"] == f"https://{lang}.news.example/{sid}"
+    assert embed["author"]["name"] == outlet
+    assert embed["description"].startswith(f"{title}: {outlet}.")
+    also = i18n.t(lang, "alert.also_reported", count=1, links=f"[{HEADLINES[other][0]}]")
+    assert also in embed["description"]
+    assert {f["name"]: f["value"] for f in embed["fields"]}[i18n.t(lang, "alert.language")] == i18n.t(
+        lang, f"language.{lang}"
+    )
+
+
+async def test_a_report_in_the_channels_language_arriving_later_edits_the_alert_to_lead_with_it(
+    emulator: Emulator, bw: TestBot
+) -> None:
+    await subscribe(emulator, language="fr")
+    sid = await new_story(bw.services, title=HEADLINES["de"][1], language="de", outlet="Heise")
+    await worker(bw).run_once()
+    [message] = emulator.messages(emulator.channel)
+    embed = message["embeds"][0]
+    # Only reported in German so far: the original headline, and a line saying so in French.
+    assert embed["title"] == HEADLINES["de"][1]
+    assert "*Rapportée seulement en allemand ; aucun média en français pour l'instant.*" in embed["description"]
+    await _report(bw, sid, "fr")
+    assert (await worker(bw).run_once()).edited == 1
+    [message] = emulator.messages(emulator.channel)
+    embed = message["embeds"][0]
+    assert embed["title"] == HEADLINES["fr"][1] and embed["author"]["name"] == "Le Monde"
+    assert "Rapportée seulement" not in embed["description"]
+    assert "Également rapportée par 1 média : [Heise]" in embed["description"]
