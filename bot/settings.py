@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.core.languages import LANGUAGES
 from bot.resources import config_path
 
 DISCORD_API_BASE = "https://discord.com/api/v10"
@@ -70,11 +71,22 @@ class Settings(BaseSettings):
         default=64, gt=0, description="Tuned guilds whose compiled classifiers stay in memory (about 4 MB each)."
     )
     encoder_threads: int = Field(default=1, ge=1, le=64, description="Threads the encoder may use.")
+    console_language: str = Field(
+        default="en", description="Language of the alerts console mode prints: en, fr, de, es, it, pt or nl."
+    )
 
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
+
+    @field_validator("console_language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value not in LANGUAGES:
+            raise ValueError(f"must be one of {', '.join(LANGUAGES)}")
+        return value
 
     @field_validator("database_url")
     @classmethod

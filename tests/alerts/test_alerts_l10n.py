@@ -4,6 +4,7 @@ notices; times stay Discord's <t:…> so each reader sees their own clock."""
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 from typing import Any
 
@@ -11,10 +12,14 @@ import pytest
 from sqlalchemy import select
 
 from bot import i18n
+from bot.alerts.console import ConsoleSender
 from bot.alerts.digest import send_due_digests
+from bot.alerts.jobs import ensure_console_subscription
 from bot.alerts.queueing import after_assign
+from bot.alerts.worker import DeliveryWorker
 from bot.core.clock import utcnow
 from bot.core.languages import LANGUAGES
+from bot.services import Services
 from bot.stories.assign import AssignResult
 from storage import deliveries
 from storage.models import Delivery, Notice, Source, Story, Subscription
@@ -195,3 +200,16 @@ async def test_a_report_in_the_channels_language_arriving_later_edits_the_alert_
     assert embed["title"] == HEADLINES["fr"][1] and embed["author"]["name"] == "Le Monde"
     assert "Rapportée seulement" not in embed["description"]
     assert "Également rapportée par 1 média : [Heise]" in embed["description"]
+
+
+@pytest.mark.settings(console_language="nl")
+async def test_console_mode_prints_alerts_in_its_language(services: Services) -> None:
+    out = io.StringIO()
+    await ensure_console_subscription(services)
+    await new_story(services, title=HEADLINES["de"][1], language="de", facts={"affected": 4321})
+    stats = await DeliveryWorker(services.sessions, ConsoleSender(out)).run_once()
+    assert stats.sent == 1
+    printed = out.getvalue()
+    assert f"== {HEADLINES['de'][1]} ==" in printed
+    assert "  Getroffen: 4.321" in printed and "  Taal: Duits" in printed
+    assert "*Alleen in het Duits gemeld; nog geen medium in het Nederlands.*" in printed
