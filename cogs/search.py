@@ -103,7 +103,7 @@ class Search(commands.Cog):
         try:
             parsed = parse_query(query)
         except QueryError as exc:
-            raise UserError(str(exc)) from None
+            raise UserError(exc.note.msg_id, **exc.note.params) from None
         await interaction.response.defer(ephemeral=True, thinking=True)
         sessions = self.bot.services.sessions
         lang = reader_language(interaction)
@@ -121,11 +121,12 @@ class Search(commands.Cog):
                     offset=page_number * PAGE_SIZE,
                 )
             described = cut(safe(parsed.describe()), 100)
+            notes = [t(lang, n.msg_id, **n.params) for n in result.notes]
             if not result.hits:
                 no_match = t(lang, "search.no_match", query=described)
-                return "\n".join([no_match, *result.notes, t(lang, "search.tips")]), False
+                return "\n".join([no_match, *notes, t(lang, "search.tips")]), False
             total = number(lang, result.total) + ("+" if result.total_capped else "")
-            lines = [t(lang, "search.results", query=described, total=total, page=page_number + 1), *result.notes]
+            lines = [t(lang, "search.results", query=described, total=total, page=page_number + 1), *notes]
             lines += [render_hit(h, lang) for h in result.hits]
             lines.append(t(lang, "search.story_hint"))
             return cut("\n".join(lines), 1950), result.has_more

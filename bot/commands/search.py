@@ -6,17 +6,22 @@ import argparse
 import asyncio
 from typing import Any
 
-from bot.core.search_query import QueryError, parse_query
+from bot.core.search_query import Note, QueryError, parse_query
+from bot.i18n import t
 from bot.settings import load_settings
 from storage.engine import create_engine, session_factory
 from storage.search import rebuild_search_index, search_stories
+
+
+def _english(note: Note) -> str:
+    return t("en", note.msg_id, **note.params)
 
 
 async def _search(args: argparse.Namespace) -> int:
     try:
         query = parse_query(args.query)
     except QueryError as exc:
-        print(exc)
+        print(_english(exc.note))
         return 1
     engine = create_engine(load_settings().database_url)
     try:
@@ -34,7 +39,7 @@ async def _search(args: argparse.Namespace) -> int:
     finally:
         await engine.dispose()
     for note in page.notes:
-        print(f"note: {note}")
+        print(f"note: {_english(note)}")
     more = "+" if page.total_capped else ""
     print(f"{page.total}{more} stories match “{query.describe()}”")
     for hit in page.hits:

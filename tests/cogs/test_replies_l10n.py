@@ -104,6 +104,11 @@ async def test_the_command_tour_answers_in_the_members_language(
     assert labels == [i18n.t(lang, "pager.previous"), i18n.t(lang, "pager.next")]
     text = (await answer("search", {"query": "zeppelin"}, member=emulator.add_member("r2")))["content"]
     assert says(text, lang, "search.no_match") and says(text, lang, "search.tips"), text
+    # The query's parser explains itself in the reader's language too: a refusal, and a note beside the results.
+    text = (await answer("search", {"query": "-test"}, member=emulator.add_member("r3")))["content"]
+    assert text == i18n.t(lang, "search.only_exclusions")
+    text = (await answer("search", {"query": "camera OR leaked"}, member=emulator.add_member("r4")))["content"]
+    assert i18n.t(lang, "search.note_operator", operator="OR") in text
 
     story = (await answer("story", {"id": ids[0]}, member=reader))["embeds"][0]
     names = [f["name"] for f in story["fields"]]
@@ -143,7 +148,7 @@ async def test_the_command_tour_answers_in_the_members_language(
 
 
 # Calls whose first string argument is a message id.
-ID_CALLS = {"UserError": 0, "MissingBotPermissions": 0, "tr": 1, "t": 1}
+ID_CALLS = {"UserError": 0, "MissingBotPermissions": 0, "tr": 1, "t": 1, "QueryError": 0, "Note": 0, "note": 0}
 # Sending calls that must never be given literal text: it would reach every reader in English.
 SENDS = {"send_message", "send", "edit_message"}
 
@@ -159,6 +164,7 @@ def _name(call: ast.Call) -> str:
 
 def test_every_message_id_the_cogs_name_exists_and_no_literal_text_is_sent() -> None:
     files = [*ROOT.glob("cogs/*.py"), *ROOT.glob("bot/discord_app/*.py"), *ROOT.glob("bot/alerts/*.py")]
+    files += [ROOT / "bot/core/search_query.py", ROOT / "storage/search.py"]
     english = i18n.catalogues()["en"]
     named = 0
     for path in files:
