@@ -6,7 +6,8 @@ as CLDR's rules for that language name them) chosen by the `count` parameter. Pl
 come from Babel (CLDR data), never from hand-written rules: French says "1 média" and "0 média", English "0 outlets".
 
 Parameters that are numbers are formatted for the language (int: grouped, `1 234` in French; float: two decimals,
-`0,87` in German); anything else is inserted with `str()`, so an id that must not be grouped is passed as a string.
+`0,87` in German); a bot.core.notes.Note is written in the language too; anything else is inserted with `str()`, so
+an id that must not be grouped is passed as a string.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from babel import Locale
 from babel.numbers import format_decimal, format_percent
 
 from bot.core.languages import LANGUAGES
+from bot.core.notes import Note
 from bot.resources import config_path, load_toml
 
 DEFAULT = "en"
@@ -155,6 +157,8 @@ def percent(lang: str, fraction: float) -> str:
 
 
 def _value(lang: str, value: Any) -> str:
+    if isinstance(value, Note):
+        return t(lang, value.msg_id, **value.params)
     if isinstance(value, bool):
         return str(value)
     if isinstance(value, int):

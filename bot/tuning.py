@@ -43,11 +43,11 @@ async def add_rule(
 ) -> KeywordRule:
     """Add (or replace) a rule. `add` needs a concept; `block` and `force` ignore concept and weight."""
     if action not in ACTIONS:
-        raise RuleError(f"action is one of {', '.join(ACTIONS)}")
+        raise RuleError("rules.action", actions=", ".join(ACTIONS))
     term = clean_term(term)
     if action == "add":
         if concept is None:
-            raise RuleError("adding a term needs a concept")
+            raise RuleError("rules.needs_concept")
         concept = check_concept(concept)
         weight = check_weight(weight)
     else:

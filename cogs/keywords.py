@@ -34,7 +34,7 @@ def _checked(action: str, **kw: Any) -> RuleOp:
     try:
         return make_op(action, **kw)
     except RuleError as exc:
-        raise UserError("keywords.bad_rule", error=str(exc)) from None
+        raise UserError("keywords.bad_rule", error=exc.note) from None
 
 
 def describe_op(op: RuleOp, lang: str = "en") -> str:
@@ -143,7 +143,7 @@ class Keywords(commands.GroupCog, group_name="keywords", group_description="Tune
                 proposed = apply_to(current, ops)
             except RuleError as exc:
                 PENDING.clear(interaction.guild_id)
-                raise UserError("keywords.bad_change", error=str(exc)) from None
+                raise UserError("keywords.bad_change", error=exc.note) from None
             result = await tuning.backtest_proposal(
                 session,
                 interaction.guild_id,
@@ -253,7 +253,7 @@ class Keywords(commands.GroupCog, group_name="keywords", group_description="Tune
         if verdict.match:
             head = tr(interaction, "keywords.verdict_alert", score=float(verdict.score), categories=categories)
         else:
-            reason = verdict.reason.value if verdict.reason else "-"
+            reason = tr(interaction, f"reason.{verdict.reason.value}") if verdict.reason else "-"
             head = tr(
                 interaction,
                 "keywords.verdict_no_alert",

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -21,6 +21,9 @@ from typing import Any
 import snowballstemmer
 
 from bot.core.languages import STEMMERS
+from bot.core.notes import Note
+
+__all__ = ["Note", "ParsedQuery", "QueryError", "parse_query"]
 
 MAX_QUERY_CHARS = 300
 MAX_PARTS = 10
@@ -36,15 +39,6 @@ _CHUNK = re.compile(r'(-?)"([^"]*)("?)|(\S+)')
 # Combining marks, which NFKD splits off accented letters.
 _MARKS = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 _OPERATORS = frozenset({"AND", "OR", "NOT", "NEAR"})
-
-
-@dataclass(frozen=True)
-class Note:
-    """Something to tell the person who typed the query: a message id of config/locales/messages (`search.*`) and its
-    parameters, written in the reader's language by whoever shows it (bot.i18n)."""
-
-    msg_id: str
-    params: Mapping[str, Any] = field(default_factory=dict)
 
 
 class QueryError(ValueError):

@@ -16,6 +16,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from bot import i18n
+from bot.classify.verdict import Reason
+from bot.core.notes import Note
 from tests.botfixtures import TestBot, new_story
 from tests.emulator import constants as perms
 from tests.emulator.server import Emulator
@@ -137,6 +139,12 @@ async def test_the_command_tour_answers_in_the_members_language(
     assert click.original is not None and says(click.original["content"], lang, "keywords.discarded")
     text = (await answer("keywords", {}, "list"))["content"]
     assert says(text, lang, "keywords.no_rules") and says(text, lang, "keywords.threshold_default"), text
+    # The rule checks explain a refusal in the reader's language too, inside the cog's own sentence.
+    text = (await answer("keywords", {"term": "x"}, "block"))["content"]
+    assert text == i18n.t(lang, "keywords.bad_rule", error=Note("rules.too_short")), text
+    text = (await answer("keywords", {"text": "The bakery opens a new shop on Monday"}, "test"))["content"]
+    reasons = [i18n.t(lang, f"reason.{r.value}") for r in Reason]
+    assert says(text, lang, "keywords.verdict_no_alert") and any(f"({r})" in text for r in reasons), text
 
     text = (await answer("sources", {"url": site}, "check"))["content"]
     assert says(text, lang, "sources.check_head") and i18n.t(lang, "sources.entries", count=3) in text, text
@@ -148,7 +156,10 @@ async def test_the_command_tour_answers_in_the_members_language(
 
 
 # Calls whose first string argument is a message id.
-ID_CALLS = {"UserError": 0, "MissingBotPermissions": 0, "tr": 1, "t": 1, "QueryError": 0, "Note": 0, "note": 0}
+ID_CALLS = {
+    **{"UserError": 0, "MissingBotPermissions": 0, "tr": 1, "t": 1},
+    **{"QueryError": 0, "RuleError": 0, "Note": 0, "note": 0},
+}
 # Sending calls that must never be given literal text: it would reach every reader in English.
 SENDS = {"send_message", "send", "edit_message"}
 
@@ -165,6 +176,7 @@ def _name(call: ast.Call) -> str:
 def test_every_message_id_the_cogs_name_exists_and_no_literal_text_is_sent() -> None:
     files = [*ROOT.glob("cogs/*.py"), *ROOT.glob("bot/discord_app/*.py"), *ROOT.glob("bot/alerts/*.py")]
     files += [ROOT / "bot/core/search_query.py", ROOT / "storage/search.py"]
+    files += [ROOT / "bot/classify/rules.py", ROOT / "bot/tuning.py"]
     english = i18n.catalogues()["en"]
     named = 0
     for path in files:
