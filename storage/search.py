@@ -18,7 +18,8 @@ from sqlalchemy import Integer, String, bindparam, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bot.core.languages import STEMMERS
-from bot.core.search_query import Note, ParsedQuery, stem_prefix, words
+from bot.core.notes import Note
+from bot.core.search_query import ParsedQuery, stem_prefix, words
 from bot.core.search_rank import Ranker
 from storage.models import Source, Story
 from storage.search_schema import PG_CONFIG, PREFIX_LENGTHS, rebuild_statements

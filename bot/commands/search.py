@@ -6,7 +6,8 @@ import argparse
 import asyncio
 from typing import Any
 
-from bot.core.search_query import Note, QueryError, parse_query
+from bot.core.notes import Note
+from bot.core.search_query import QueryError, parse_query
 from bot.i18n import t
 from bot.settings import load_settings
 from storage.engine import create_engine, session_factory

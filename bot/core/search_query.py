@@ -23,8 +23,6 @@ import snowballstemmer
 from bot.core.languages import STEMMERS
 from bot.core.notes import Note
 
-__all__ = ["Note", "ParsedQuery", "QueryError", "parse_query"]
-
 MAX_QUERY_CHARS = 300
 MAX_PARTS = 10
 MAX_WORD_CHARS = 60

@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.core.search_query import Note, QueryError, parse_query
+from bot.core.notes import Note
+from bot.core.search_query import QueryError, parse_query
 from storage.models import Article, Source, Story
 from storage.search import PgWalk, SearchPage, category_choices, search_stories, source_choices
 from tests.search_data import NOW, Piece, StorySpec, add_article, add_story

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.search_query import MAX_QUERY_CHARS, Note, QueryError, normalise, parse_query, stem_prefix
+from bot.core.notes import Note
+from bot.core.search_query import MAX_QUERY_CHARS, QueryError, normalise, parse_query, stem_prefix
 
 
 def test_words_are_normalised() -> None:
