@@ -15,6 +15,7 @@ from bot.discord_app.pacing import Pacer
 from bot.discord_app.sender import DiscordSender
 from bot.discord_app.sync import sync_if_changed
 from bot.discord_app.translator import TomlTranslator
+from bot.discord_app.tree import BreachwatchTree
 from bot.services import Services
 from storage.deliveries import ShardFilter
 
@@ -47,6 +48,7 @@ class BreachwatchBot(commands.AutoShardedBot):
             intents=intents,
             allowed_mentions=discord.AllowedMentions.none(),
             help_command=None,
+            tree_cls=BreachwatchTree,
             **sharding,
             **options,
         )
