@@ -23,13 +23,27 @@ class MissingBotPermissions(UserError):
     """The bot itself lacks a permission it needs in the chosen channel."""
 
 
+class MissingPermissionsIn(app_commands.MissingPermissions):
+    """The member lacks these permissions in the channel an option named (not where the command was typed)."""
+
+    def __init__(self, missing: list[str], channel_id: int) -> None:
+        super().__init__(missing)
+        self.channel_id = channel_id
+
+
+def _permission_names(missing: list[str]) -> str:
+    return ", ".join(PERMISSION_NAMES.get(p, p.replace("_", " ").title()) for p in missing)
+
+
 def _message(error: app_commands.AppCommandError) -> tuple[str, bool]:
     """The reply text and whether the error was expected (no stack trace needed)."""
     if isinstance(error, UserError):
         return str(error), True
+    if isinstance(error, MissingPermissionsIn):
+        perms = _permission_names(error.missing_permissions)
+        return f"You need the {perms} permission in <#{error.channel_id}> to use this command on it.", True
     if isinstance(error, app_commands.MissingPermissions):
-        perms = ", ".join(PERMISSION_NAMES.get(p, p.replace("_", " ").title()) for p in error.missing_permissions)
-        return f"You need the {perms} permission to use this command.", True
+        return f"You need the {_permission_names(error.missing_permissions)} permission to use this command.", True
     if isinstance(error, app_commands.NoPrivateMessage):
         return "This command only works in a server.", True
     if isinstance(error, app_commands.CommandOnCooldown):
