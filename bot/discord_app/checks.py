@@ -52,3 +52,9 @@ def member_may(interaction: discord.Interaction[Any], **perms: bool) -> bool:
     """The same test for places app_commands checks don't reach, such as button callbacks."""
     have = interaction.permissions
     return have.administrator or all(getattr(have, name) for name, want in perms.items() if want)
+
+
+def member_cooldown(rate: int, per: float) -> Callable[[T], T]:
+    """At most `rate` uses in `per` seconds for each member of each server (one member's burst never spends
+    another's); the central error handler answers the use over it."""
+    return app_commands.checks.cooldown(rate, per, key=lambda i: (i.guild_id, i.user.id))
