@@ -28,6 +28,7 @@ from bot.feeds import job as poll_job
 from bot.feeds.job import make_parse_pool
 from bot.feeds.pages import PageFetcher
 from bot.feeds.poller import PollConfig
+from bot.feeds.workers import ParsePool
 from bot.health import HealthServer
 from bot.process import Processor
 from bot.scheduling import stop_jobs
@@ -78,6 +79,16 @@ def build_judge(settings: Settings) -> Judge:
     return judge
 
 
+def build_services(settings: Settings, scheduler: AsyncIOScheduler) -> Services:
+    """The engine, the HTTP session and the process's one classifier cache, bounded by guilds and by bytes."""
+    engine = create_engine(settings.database_url)
+    services = Services(settings, engine, session_factory(engine), make_http_session(settings), scheduler)
+    services.classifiers = ClassifierCache(
+        max_guilds=settings.classifier_cache_guilds, max_bytes=settings.classifier_cache_mb * 1024 * 1024
+    )
+    return services
+
+
 def build_processor(services: Services, judge: Judge) -> Processor:
     settings = services.settings
     pages = PageFetcher(
@@ -109,11 +120,9 @@ async def run(settings: Settings, stop: asyncio.Event, role: Role | None = None)
     await upgrade(settings.database_url)
     log.info("database at schema revision %s", await current(settings.database_url))
 
-    engine = create_engine(settings.database_url)
-    http = make_http_session(settings)
     scheduler = AsyncIOScheduler(timezone=UTC)
-    services = Services(settings, engine, session_factory(engine), http, scheduler)
-    services.classifiers = ClassifierCache(max_guilds=settings.classifier_cache_guilds)
+    services = build_services(settings, scheduler)
+    engine, http = services.engine, services.http
     # Pollers classify new articles; bots answer /keywords test and backtest rule changes with the same judge.
     services.judge = await asyncio.to_thread(build_judge, settings)
     if role.polls:
@@ -140,6 +149,8 @@ async def run(settings: Settings, stop: asyncio.Event, role: Role | None = None)
         client: BreachwatchBot | None = None
         started = True
         if discord_role:
+            services.command_pool = pools.enter_context(make_command_pool(settings))
+            await asyncio.to_thread(services.command_pool.start)
             client = await clients.enter_async_context(discord_client(services, role))
             token = settings.discord_token
             assert token is not None
@@ -176,6 +187,13 @@ async def run(settings: Settings, stop: asyncio.Event, role: Role | None = None)
         await http.close()
         await engine.dispose()
         log.info("stopped cleanly")
+
+
+def make_command_pool(settings: Settings) -> ParsePool:
+    """Worker processes for the slash commands' heavy work, with the parse pool's time and memory limits."""
+    return ParsePool(
+        settings.command_workers, settings.parse_timeout, settings.parse_memory_mb, max_jobs=settings.command_jobs
+    )
 
 
 def discord_client(services: Services, role: Role) -> BreachwatchBot:

@@ -69,7 +69,21 @@ class Settings(BaseSettings):
     classifier_cache_guilds: int = Field(
         default=64, gt=0, description="Tuned guilds whose compiled classifiers stay in memory (about 4 MB each)."
     )
+    classifier_cache_mb: int = Field(
+        default=256, gt=0, description="Approximate memory the cached classifiers of tuned guilds may hold, in MB."
+    )
     encoder_threads: int = Field(default=1, ge=1, le=64, description="Threads the encoder may use.")
+    # Slash commands: their heavy work runs in worker processes under the parse limits (time and memory).
+    command_workers: int = Field(
+        default=1, ge=1, le=32, description="Processes for commands' heavy work (/sources add|check, previews)."
+    )
+    command_jobs: int = Field(
+        default=4, ge=1, le=1000, description="Command jobs admitted at once (running or waiting); more are busy."
+    )
+    # What one server may hold.
+    guild_max_sources: int = Field(default=20, ge=0, description="Feeds one server may add (enabled ones).")
+    guild_max_rules: int = Field(default=200, ge=0, description="/keywords rules (terms) one server may hold.")
+    guild_max_pending: int = Field(default=20, ge=1, description="Changes one server may stage before applying.")
 
     @field_validator("log_level", mode="before")
     @classmethod

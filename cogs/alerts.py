@@ -92,7 +92,7 @@ class Alerts(commands.GroupCog, group_name="alerts", group_description="Breach a
         mode="instant (default), or one daily or weekly digest",
     )
     @app_commands.autocomplete(categories=_categories)
-    @member_has(manage_channels=True)
+    @member_has(manage_channels=True, in_option="channel")
     async def subscribe(
         self,
         interaction: discord.Interaction[Any],
@@ -130,7 +130,7 @@ class Alerts(commands.GroupCog, group_name="alerts", group_description="Breach a
 
     @app_commands.command(name="unsubscribe", description="Stop breach alerts in a channel")
     @app_commands.describe(channel="Channel to stop (default: this one)")
-    @member_has(manage_channels=True)
+    @member_has(manage_channels=True, in_option="channel")
     async def unsubscribe(
         self, interaction: discord.Interaction[Any], channel: discord.TextChannel | None = None
     ) -> None:
@@ -155,7 +155,7 @@ class Alerts(commands.GroupCog, group_name="alerts", group_description="Breach a
 
     @app_commands.command(name="test", description="Post the latest matching story, marked as a test")
     @app_commands.describe(channel="Channel to test (default: this one)")
-    @member_has(manage_channels=True)
+    @member_has(manage_channels=True, in_option="channel")
     async def test(self, interaction: discord.Interaction[Any], channel: discord.TextChannel | None = None) -> None:
         target = self._target(interaction, channel)
         await interaction.response.defer(ephemeral=True, thinking=True)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.links import safe_url
@@ -180,6 +180,14 @@ async def list_sources(
     if not include_disabled:
         stmt = stmt.where(Source.enabled.is_(True))
     return list((await session.scalars(stmt)).all())
+
+
+async def count_guild_sources(session: AsyncSession, guild_id: int, *, excluding: str | None = None) -> int:
+    """How many enabled sources the guild added itself; `excluding` leaves one URL out (re-adding it adds none)."""
+    stmt = select(func.count()).select_from(Source).where(Source.guild_id == guild_id, Source.enabled.is_(True))
+    if excluding is not None:
+        stmt = stmt.where(Source.url != excluding)
+    return int(await session.scalar(stmt) or 0)
 
 
 async def get_sources(session: AsyncSession, url: str) -> list[Source]:

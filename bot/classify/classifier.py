@@ -59,6 +59,10 @@ class Classifier:
         self.threshold = threshold
         self.gate = gate or default_gate()
 
+    def approx_bytes(self) -> int:
+        """About how much memory this classifier holds (the gate is shared by all of them)."""
+        return self.matcher.approx_bytes()
+
     def hits(self, title: str, summary: str = "", text: str | None = None, lang: str | None = None) -> list[Hit]:
         code = normalise_lang(lang)
         normalised, _ = prepare(title, summary, text, code)

@@ -53,6 +53,14 @@ class Judge:
         self.encoder = encoder if model is not None else None
         self.model = model if encoder is not None else None
 
+    @classmethod
+    def on_stored_embeddings(cls, model: LearnedModel | None) -> Judge:
+        """A judge that decides on embeddings already stored (backtests) and never encodes: it needs the trained
+        model, not the encoder, so a worker process need not load the encoder at all."""
+        judge = cls(None, None)
+        judge.model = model
+        return judge
+
     @property
     def learned(self) -> bool:
         return self.model is not None
