@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from storage.dialect import insert_for
-from storage.models import Article, Delivery, FeedEntry, Source, Subscription
+from storage.models import GLOBAL_SCOPE, Delivery, Subscription
 
 
 @dataclass(frozen=True)
@@ -224,14 +224,18 @@ async def fail(session: AsyncSession, delivery_id: int, error: str) -> None:
     )
 
 
-async def story_changed(session: AsyncSession, story_id: int, new_facts: dict[str, Any] | None = None) -> int:
-    """The story grew: every posted alert gets edited, and with new facts also a reply."""
+async def story_changed(
+    session: AsyncSession, story_id: int, new_facts: dict[str, Any] | None = None, *, scope: int = GLOBAL_SCOPE
+) -> int:
+    """The story grew by an article of a source in `scope` (0: the operator's): every posted alert of a guild that
+    may see that article gets edited, and with new facts also a reply; other guilds' alerts did not change."""
     values: dict[str, Any] = {"edit_pending": True}
     if new_facts:
         values.update(followup_pending=True, followup_facts=new_facts)
-    result = await session.execute(
-        update(Delivery).where(Delivery.story_id == story_id, Delivery.status == "sent").values(**values)
-    )
+    which = [Delivery.story_id == story_id, Delivery.status == "sent"]
+    if scope != GLOBAL_SCOPE:
+        which.append(Delivery.guild_id == scope)
+    result = await session.execute(update(Delivery).where(*which).values(**values))
     return int(getattr(result, "rowcount", 0) or 0)
 
 
@@ -255,13 +259,7 @@ async def counts_by_status(session: AsyncSession) -> dict[str, int]:
     return {status: int(n) for status, n in rows.all()}
 
 
-async def story_scopes(session: AsyncSession, story_id: int) -> set[int]:
-    """The scopes of the sources that carried the story: 0 for the operator's, else the guilds that added them."""
-    rows = await session.execute(
-        select(Source.guild_id)
-        .join(FeedEntry, FeedEntry.source_id == Source.id)
-        .join(Article, Article.id == FeedEntry.article_id)
-        .where(Article.story_id == story_id)
-        .distinct()
-    )
+async def queued_subscriptions(session: AsyncSession, story_id: int) -> set[int]:
+    """The subscriptions the story is already queued (or was sent) for: fan-out runs again as a story grows."""
+    rows = await session.execute(select(Delivery.subscription_id).where(Delivery.story_id == story_id))
     return set(rows.scalars())

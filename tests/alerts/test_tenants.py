@@ -1,0 +1,231 @@
+"""Servers are tenants: through the real pipeline (classify, group, fan out, deliver) on SQLite and PostgreSQL, what a
+server is shown of a story comes only from its own sources and the operator's, and a story alerts a server (or a
+subscription) when it becomes visible to it or comes to pass its filters, once."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.alerts.console import ConsoleSender
+from bot.alerts.queueing import after_assign
+from bot.alerts.worker import DeliveryWorker
+from bot.classify import classify
+from bot.core.clock import utcnow
+from bot.process import process_pending
+from storage import subscriptions
+from storage.models import GLOBAL_SCOPE, Article, Delivery, FeedEntry, Source, Story
+from storage.subscriptions import SubscriptionFilters
+
+Sessions = async_sessionmaker[AsyncSession]
+
+GUILD_A, GUILD_B = 111, 222
+CHANNEL_A, CHANNEL_B = 1001, 2002
+
+# Four reports of one incident (they group into one story) and one hostile report carried by guild A's own feed.
+OPERATOR_1 = (
+    "https://wire.example/vigilex",
+    "Hackers steal 2 million licence plate scans from Vigilex parking cameras",
+    "The intruders copied plate-reader images and locations of drivers from Vigilex servers in Ohio.",
+    "Wire Daily",
+)
+OPERATOR_2 = (
+    "https://paper.example/vigilex-confirms",
+    "Vigilex parking camera breach: 2 million licence plate records stolen, company confirms",
+    "Vigilex said attackers took licence plate images and driver locations from its Ohio servers.",
+    "Paper Times",
+)
+OPERATOR_FR = (
+    "https://journal.example/vigilex",
+    "Vigilex : 2 millions de plaques d'immatriculation volées par des pirates sur des caméras de parking",
+    "Les pirates ont copié les images des lecteurs de plaques et la position des conducteurs sur les serveurs "
+    "de Vigilex dans l'Ohio.",
+    "Le Journal",
+)
+HOSTILE = (
+    "https://evil.example/verify",
+    "Vigilex licence plate breach: 2 million parking camera scans stolen, verify your account now",
+    "Hackers stole licence plate images and driver locations from Vigilex servers in Ohio, verify at evil.",
+    "Evil Outlet",
+)
+
+
+class Recorder(ConsoleSender):
+    """The console sender, keeping every posted or edited payload per channel."""
+
+    def __init__(self) -> None:
+        super().__init__(io.StringIO())
+        self.posts: dict[int, list[dict[str, Any]]] = {}
+        self.edits: dict[int, list[dict[str, Any]]] = {}
+
+    async def send(self, channel_id: int, payload: dict[str, Any], *, nonce: str, reply_to: int | None = None) -> int:
+        if reply_to is None:
+            self.posts.setdefault(channel_id, []).append(payload)
+        else:
+            self.edits.setdefault(channel_id, []).append(payload)
+        return await super().send(channel_id, payload, nonce=nonce, reply_to=reply_to)
+
+    async def edit(self, channel_id: int, message_id: int, payload: dict[str, Any]) -> None:
+        self.edits.setdefault(channel_id, []).append(payload)
+
+    def seen_by(self, channel_id: int) -> str:
+        return json.dumps(self.posts.get(channel_id, []) + self.edits.get(channel_id, []), ensure_ascii=False)
+
+
+async def _report(
+    sessions: Sessions, guild: int, report: tuple[str, str, str, str], *, lang: str = "en", alertable: bool = True
+) -> None:
+    """A feed entry as the poller stores it, from a source of `guild` (0: the operator's)."""
+    url, title, summary, outlet = report
+    feed = f"https://{outlet.replace(' ', '-').lower()}.example/feed/{guild}"
+    async with sessions.begin() as s:
+        source = (await s.execute(select(Source).where(Source.url == feed, Source.guild_id == guild))).scalar()
+        if source is None:
+            source = Source(url=feed, name=outlet, guild_id=guild, origin="guild" if guild else "config")
+            s.add(source)
+            await s.flush()
+        article = Article(
+            source_id=source.id,
+            canonical_url=url,
+            url=url,
+            title=title,
+            summary=summary,
+            language=lang,
+            outlet=outlet,
+            content_hash=hashlib.sha256(url.encode()).hexdigest(),
+            published_at=utcnow(),
+            alertable=alertable,
+        )
+        s.add(article)
+        await s.flush()
+        key = hashlib.sha256(f"{source.id}:{url}".encode()).hexdigest()
+        s.add(FeedEntry(source_id=source.id, entry_key=key, entry_id=url, article_id=article.id, content_hash=key))
+
+
+async def _process(sessions: Sessions) -> None:
+    assert await process_pending(sessions, classify, after_assign=after_assign) == 1
+
+
+async def _subscribe(sessions: Sessions, guild: int, channel: int, **filters: Any) -> None:
+    async with sessions.begin() as s:
+        await subscriptions.subscribe(s, guild, channel, SubscriptionFilters(**filters))
+
+
+async def _one_story(sessions: Sessions) -> None:
+    async with sessions() as s:
+        assert await s.scalar(select(func.count()).select_from(Story)) == 1, "the reports must group into one story"
+
+
+async def _deliveries(sessions: Sessions, channel: int) -> int:
+    async with sessions() as s:
+        return int(await s.scalar(select(func.count()).select_from(Delivery).where(Delivery.channel_id == channel)))
+
+
+async def test_guild_feed_first_then_operator_alerts_the_other_servers(sessions: Sessions) -> None:
+    await _subscribe(sessions, GUILD_A, CHANNEL_A)
+    await _subscribe(sessions, GUILD_B, CHANNEL_B)
+    sender = Recorder()
+    worker = DeliveryWorker(sessions, sender)
+    await _report(sessions, GUILD_A, HOSTILE)
+    await _process(sessions)
+    await worker.run_once()
+    assert len(sender.posts.get(CHANNEL_A, [])) == 1
+    assert CHANNEL_B not in sender.posts, "a story only server A's feed carries is not server B's business"
+
+    await _report(sessions, GLOBAL_SCOPE, OPERATOR_1)
+    await _process(sessions)
+    await _one_story(sessions)
+    await worker.run_once()
+    [alert] = sender.posts[CHANNEL_B]
+    assert OPERATOR_1[0] in json.dumps(alert) and OPERATOR_1[3] in json.dumps(alert)
+    assert "evil" not in sender.seen_by(CHANNEL_B).lower()
+    assert len(sender.posts[CHANNEL_A]) == 1  # server A already had it: edited, not posted again
+    await _report(sessions, GLOBAL_SCOPE, OPERATOR_2)
+    await _process(sessions)
+    await worker.run_once()
+    assert len(sender.posts[CHANNEL_B]) == 1 and len(sender.posts[CHANNEL_A]) == 1
+    assert await _deliveries(sessions, CHANNEL_B) == 1
+
+
+async def test_silent_guild_story_joined_by_operator_shows_only_operator_content(sessions: Sessions) -> None:
+    await _subscribe(sessions, GUILD_B, CHANNEL_B)
+    sender = Recorder()
+    worker = DeliveryWorker(sessions, sender)
+    # Server A's feed starts the story, on its first poll: stored, alerting nobody.
+    await _report(sessions, GUILD_A, HOSTILE, alertable=False)
+    await _process(sessions)
+    await worker.run_once()
+    assert not sender.posts
+    await _report(sessions, GLOBAL_SCOPE, OPERATOR_1)
+    await _process(sessions)
+    await _one_story(sessions)
+    await worker.run_once()
+    [alert] = sender.posts[CHANNEL_B]
+    embed = alert["embeds"][0]
+    assert embed["title"].startswith(OPERATOR_1[1][:40])
+    assert embed["url"] == OPERATOR_1[0]
+    assert embed["author"]["name"] == OPERATOR_1[3]
+    assert "evil" not in sender.seen_by(CHANNEL_B).lower()
+
+
+async def test_guild_feed_joining_operator_story_never_edits_other_servers(sessions: Sessions) -> None:
+    await _subscribe(sessions, GUILD_A, CHANNEL_A)
+    await _subscribe(sessions, GUILD_B, CHANNEL_B)
+    sender = Recorder()
+    worker = DeliveryWorker(sessions, sender)
+    await _report(sessions, GLOBAL_SCOPE, OPERATOR_1)
+    await _process(sessions)
+    await worker.run_once()
+    assert len(sender.posts[CHANNEL_A]) == 1 and len(sender.posts[CHANNEL_B]) == 1
+    await _report(sessions, GUILD_A, HOSTILE)
+    await _process(sessions)
+    await _one_story(sessions)
+    await worker.run_once()
+    assert "evil" not in sender.seen_by(CHANNEL_B).lower()
+    assert "Evil Outlet" in sender.seen_by(CHANNEL_A)  # server A sees its own feed's report
+    # Server B's view did not change, so its alert is left alone; an operator report edits both.
+    assert CHANNEL_B not in sender.edits
+    await _report(sessions, GLOBAL_SCOPE, OPERATOR_2)
+    await _process(sessions)
+    await worker.run_once()
+    assert OPERATOR_2[3] in sender.seen_by(CHANNEL_B)
+    assert "evil" not in sender.seen_by(CHANNEL_B).lower()
+    assert len(sender.posts[CHANNEL_A]) == 1 and len(sender.posts[CHANNEL_B]) == 1
+
+
+async def test_language_filter_alerts_once_when_a_report_in_its_language_joins(sessions: Sessions) -> None:
+    await _subscribe(sessions, GUILD_B, CHANNEL_B, languages=("fr",))
+    sender = Recorder()
+    worker = DeliveryWorker(sessions, sender)
+    await _report(sessions, GLOBAL_SCOPE, OPERATOR_1)
+    await _process(sessions)
+    await worker.run_once()
+    assert not sender.posts, "an English story does not pass a French-only subscription"
+    await _report(sessions, GLOBAL_SCOPE, OPERATOR_FR, lang="fr")
+    await _process(sessions)
+    await _one_story(sessions)
+    await worker.run_once()
+    assert len(sender.posts[CHANNEL_B]) == 1
+    await _report(sessions, GLOBAL_SCOPE, OPERATOR_2)
+    await _process(sessions)
+    await worker.run_once()
+    assert len(sender.posts[CHANNEL_B]) == 1
+    assert await _deliveries(sessions, CHANNEL_B) == 1
+
+
+async def test_language_only_a_guild_feed_brings_does_not_alert_other_servers(sessions: Sessions) -> None:
+    await _subscribe(sessions, GUILD_B, CHANNEL_B, languages=("fr",))
+    sender = Recorder()
+    worker = DeliveryWorker(sessions, sender)
+    await _report(sessions, GLOBAL_SCOPE, OPERATOR_1)
+    await _process(sessions)
+    await _report(sessions, GUILD_A, OPERATOR_FR, lang="fr")
+    await _process(sessions)
+    await _one_story(sessions)
+    await worker.run_once()
+    assert not sender.posts
