@@ -9,7 +9,7 @@ bot.stories.assign draws them from all. storage.alert_views loads the rows; the 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -24,6 +24,7 @@ from storage import alert_views
 from storage.alert_views import ArticleRow
 from storage.models import Article, Story
 from storage.scope import visible_to
+from storage.story_detail import StoryDetail, get_story_detail
 
 
 @dataclass(frozen=True)
@@ -152,3 +153,26 @@ async def load_for(session: AsyncSession, pairs: Iterable[tuple[int, int]]) -> d
         if scoped is not None:
             views[(sid, guild_id)] = alert_view(scoped)
     return views
+
+
+async def story_detail(session: AsyncSession, story_id: int, *, guild_id: int) -> StoryDetail | None:
+    """`/story`: the story as `guild_id` may see it, or None when there is no such story for that guild."""
+    loaded = (await alert_views.story_rows(session, [story_id])).get(story_id)
+    if loaded is None:
+        return None
+    story, rows = loaded
+    scoped = scope_story(story, rows, guild_id)
+    detail = await get_story_detail(session, story_id, guild_id=guild_id) if scoped is not None else None
+    if scoped is None or detail is None:
+        return None
+    if len(scoped.articles) == len(rows):
+        return detail
+    return replace(
+        detail,
+        title=scoped.title,
+        summary=scoped.summary,
+        facts=scoped.facts,
+        language=scoped.language,
+        categories=scoped.categories,
+        outlet_count=len({a.outlet for a in detail.articles}),
+    )

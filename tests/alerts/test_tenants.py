@@ -12,14 +12,17 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.alerts import read_model
 from bot.alerts.console import ConsoleSender
 from bot.alerts.queueing import after_assign
 from bot.alerts.worker import DeliveryWorker
 from bot.classify import classify
 from bot.core.clock import utcnow
+from bot.core.search_query import parse_query
 from bot.process import process_pending
-from storage import subscriptions
+from storage import alert_views, subscriptions
 from storage.models import GLOBAL_SCOPE, Article, Delivery, FeedEntry, Source, Story
+from storage.search import category_choices, search_stories, source_choices
 from storage.subscriptions import SubscriptionFilters
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -229,3 +232,51 @@ async def test_language_only_a_guild_feed_brings_does_not_alert_other_servers(se
     await _one_story(sessions)
     await worker.run_once()
     assert not sender.posts
+
+
+async def _story_id(sessions: Sessions) -> int:
+    async with sessions() as s:
+        return int(await s.scalar(select(Story.id)))
+
+
+async def test_story_only_in_a_guild_feed_is_invisible_to_other_servers(sessions: Sessions) -> None:
+    await _report(sessions, GUILD_A, HOSTILE)
+    await _process(sessions)
+    story_id = await _story_id(sessions)
+    async with sessions() as s:
+        assert [h.story_id for h in (await search_stories(s, parse_query("Vigilex"), guild_id=GUILD_A)).hits] == [
+            story_id
+        ]
+        assert (await search_stories(s, parse_query("Vigilex"), guild_id=GUILD_B)).hits == ()
+        assert (await search_stories(s, parse_query("Vigilex"), guild_id=GLOBAL_SCOPE)).hits == ()
+        assert await read_model.story_detail(s, story_id, guild_id=GUILD_B) is None
+        assert await read_model.story_detail(s, story_id, guild_id=GUILD_A) is not None
+        assert await read_model.load(s, [story_id], guild_id=GUILD_B) == {}
+        assert await category_choices(s, "", guild_id=GUILD_A)
+        assert await category_choices(s, "", guild_id=GUILD_B) == []
+        assert [c.name for c in await source_choices(s, "", guild_id=GUILD_B)] == []
+        assert await alert_views.latest_match(s, GUILD_B) is None
+
+
+async def test_story_partly_in_scope_is_searched_and_shown_from_that_part(sessions: Sessions) -> None:
+    await _report(sessions, GLOBAL_SCOPE, OPERATOR_1)
+    await _process(sessions)
+    await _report(sessions, GUILD_A, HOSTILE)
+    await _process(sessions)
+    await _one_story(sessions)
+    story_id = await _story_id(sessions)
+    async with sessions() as s:
+        # "verify" is only in server A's own report.
+        assert (await search_stories(s, parse_query("verify"), guild_id=GUILD_B)).hits == ()
+        assert [h.story_id for h in (await search_stories(s, parse_query("verify"), guild_id=GUILD_A)).hits] == [
+            story_id
+        ]
+        [hit] = (await search_stories(s, parse_query("Vigilex"), guild_id=GUILD_B)).hits
+        assert hit.headline == OPERATOR_1[1] and hit.outlet_count == 1
+        assert "verify" not in hit.summary_line.lower()
+        detail = await read_model.story_detail(s, story_id, guild_id=GUILD_B)
+        assert detail is not None
+        assert [a.outlet for a in detail.articles] == [OPERATOR_1[3]]
+        assert "evil" not in repr(detail).lower()
+        mine = await read_model.story_detail(s, story_id, guild_id=GUILD_A)
+        assert mine is not None and len(mine.articles) == 2
