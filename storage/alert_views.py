@@ -23,29 +23,23 @@ class ArticleRow:
 StoryRows = tuple[Story, list[ArticleRow]]  # a story, and its articles, oldest first
 
 
-async def story_rows(
-    session: AsyncSession, story_ids: Iterable[int], *, guild_id: int | None = None
-) -> dict[int, StoryRows]:
-    """Each stored story of `story_ids` with its articles, oldest first; with `guild_id`, only the articles that
-    guild may see (storage.scope), and a story with none of them is left out."""
+async def story_rows(session: AsyncSession, story_ids: Iterable[int]) -> dict[int, StoryRows]:
+    """Each stored story of `story_ids` with all its articles, oldest first, each with its source's name and scope
+    (bot.alerts.read_model keeps those a guild may see)."""
     ids = sorted(set(story_ids))
     if not ids:
         return {}
     stories = {s.id: s for s in (await session.execute(select(Story).where(Story.id.in_(ids)))).scalars()}
-    query = (
+    rows = await session.execute(
         select(Article, Source.name, Source.guild_id)
         .join(Source, Source.id == Article.source_id)
         .where(Article.story_id.in_(ids))
         .order_by(Article.first_seen_at, Article.id)
     )
-    if guild_id is not None:
-        query = query.where(article_in_scope(guild_id))
     by_story: dict[int, list[ArticleRow]] = defaultdict(list)
-    for article, source_name, source_guild in (await session.execute(query)).all():
+    for article, source_name, source_guild in rows.all():
         if article.story_id is not None:
             by_story[article.story_id].append(ArticleRow(article, source_name, int(source_guild)))
-    if guild_id is not None:
-        return {sid: (story, by_story[sid]) for sid, story in stories.items() if by_story.get(sid)}
     return {sid: (story, by_story.get(sid, [])) for sid, story in stories.items()}
 
 

@@ -134,7 +134,9 @@ def alert_view(scoped: ScopedStory) -> AlertView:
 async def load(session: AsyncSession, story_ids: Iterable[int], *, guild_id: int) -> dict[int, AlertView]:
     """The alerts of `story_ids` as `guild_id` sees them; a story it may not see is left out."""
     views = {}
-    for sid, (story, rows) in (await alert_views.story_rows(session, story_ids, guild_id=guild_id)).items():
+    # Every article is read, not only those in scope: whether the guild sees all of the story decides whether the
+    # story's own headline and summary, drawn from all of them, may be shown.
+    for sid, (story, rows) in (await alert_views.story_rows(session, story_ids)).items():
         scoped = scope_story(story, rows, guild_id)
         if scoped is not None:
             views[sid] = alert_view(scoped)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -14,16 +15,18 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.alerts import read_model
 from bot.alerts.console import ConsoleSender
+from bot.alerts.digest import send_due_digests
 from bot.alerts.queueing import after_assign
 from bot.alerts.worker import DeliveryWorker
 from bot.classify import classify
 from bot.core.clock import utcnow
 from bot.core.search_query import parse_query
 from bot.process import process_pending
-from storage import alert_views, subscriptions
+from storage import alert_views, deliveries, subscriptions
 from storage.models import GLOBAL_SCOPE, Article, Delivery, FeedEntry, Source, Story
 from storage.search import category_choices, search_stories, source_choices
 from storage.subscriptions import SubscriptionFilters
+from tests.factories import make_source, make_story
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -280,3 +283,40 @@ async def test_story_partly_in_scope_is_searched_and_shown_from_that_part(sessio
         assert "evil" not in repr(detail).lower()
         mine = await read_model.story_detail(s, story_id, guild_id=GUILD_A)
         assert mine is not None and len(mine.articles) == 2
+
+
+async def test_digest_shows_each_server_its_scope(sessions: Sessions) -> None:
+    await _subscribe(sessions, GUILD_A, CHANNEL_A, mode="daily")
+    await _subscribe(sessions, GUILD_B, CHANNEL_B, mode="daily")
+    await _report(sessions, GUILD_A, HOSTILE)
+    await _process(sessions)
+    await _report(sessions, GLOBAL_SCOPE, OPERATOR_1)
+    await _process(sessions)
+    await _one_story(sessions)
+    sender = Recorder()
+    assert await send_due_digests(sessions, sender, utcnow() + timedelta(days=1, minutes=1)) == 2
+    assert "evil" not in sender.seen_by(CHANNEL_B).lower() and OPERATOR_1[0] in sender.seen_by(CHANNEL_B)
+    assert HOSTILE[0] in sender.seen_by(CHANNEL_A)
+
+
+async def test_a_guild_report_with_new_facts_replies_only_in_that_guild(sessions: Sessions) -> None:
+    async with sessions.begin() as s:
+        story = await make_story(s, await make_source(s), facts={"affected": 1000})
+        for guild, channel in ((GUILD_A, CHANNEL_A), (GUILD_B, CHANNEL_B)):
+            sub, _ = await subscriptions.subscribe(s, guild, channel, SubscriptionFilters())
+            s.add(
+                Delivery(
+                    story_id=story.id,
+                    subscription_id=sub.id,
+                    guild_id=guild,
+                    channel_id=channel,
+                    nonce="n",
+                    status="sent",
+                    message_id=channel,
+                )
+            )
+    async with sessions.begin() as s:
+        assert await deliveries.story_changed(s, story.id, {"affected": 2_000_000}, scope=GUILD_A) == 1
+    async with sessions() as s:
+        flagged = (await s.execute(select(Delivery.channel_id).where(Delivery.followup_pending.is_(True)))).scalars()
+        assert list(flagged) == [CHANNEL_A]
