@@ -48,3 +48,14 @@ async def latest_match(session: AsyncSession, guild_id: int) -> int | None:
     visible = exists().where(Article.story_id == Story.id, article_in_scope(guild_id))
     query = select(Story.id).where(Story.match.is_(True), visible).order_by(Story.first_seen_at.desc(), Story.id.desc())
     return (await session.execute(query.limit(1))).scalar_one_or_none()
+
+
+async def story_scopes(session: AsyncSession, story_id: int) -> set[int]:
+    """The scopes of the sources whose articles the story holds: 0 for the operator's, else the guilds'."""
+    rows = await session.execute(
+        select(Source.guild_id)
+        .join(Article, Article.source_id == Source.id)
+        .where(Article.story_id == story_id)
+        .distinct()
+    )
+    return {int(g) for g in rows.scalars()}

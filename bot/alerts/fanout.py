@@ -59,11 +59,7 @@ async def fan_out(session: AsyncSession, story: Story, now: datetime, judge: Gui
     """Queue `story` for every subscription it passes as that subscription's guild sees it (only the articles of the
     operator's sources and the guild's own, bot.alerts.read_model); subscriptions that started after `now` are not
     in. Run again whenever the story changes: a pair already queued is never queued twice."""
-    loaded = await alert_views.story_rows(session, [story.id])
-    if story.id not in loaded:
-        return 0
-    _, rows = loaded[story.id]
-    scopes = {r.source_guild for r in rows}
+    scopes = await alert_views.story_scopes(session, story.id)
     # The operator's articles may reach every guild; a guild's own only that guild.
     guilds: set[int] | None = None if GLOBAL_SCOPE in scopes else scopes
     if not story.match:
@@ -72,15 +68,25 @@ async def fan_out(session: AsyncSession, story: Story, now: datetime, judge: Gui
         guilds = tuned if guilds is None else guilds & tuned
     if guilds is not None and not guilds:
         return 0
-    queued = await deliveries.queued_subscriptions(session, story.id)
-    subs = [s for s in await subscriptions.active_since(session, now, guilds) if s.id not in queued]
+    subs = await subscriptions.active_since(session, now, guilds, not_queued_for=story.id)
+    if not subs:
+        return 0  # the usual case once a story has alerted: nothing more to read
+    loaded = await alert_views.story_rows(session, [story.id])
+    if story.id not in loaded:
+        return 0
+    _, rows = loaded[story.id]
     rules = await load_rules_for(session, {s.guild_id for s in subs})
     guild_judge = judge or _LEXICON_ONLY
+    # Every guild without a source of its own in the story sees the same part of it: drawn once.
+    views: dict[int, ScopedStory | None] = {}
     seen: dict[int, tuple[ScopedStory, GuildVerdict] | None] = {}
     chosen = []
     for sub in subs:
         if sub.guild_id not in seen:
-            scoped = scope_story(story, rows, sub.guild_id)
+            key = sub.guild_id if sub.guild_id in scopes else GLOBAL_SCOPE
+            if key not in views:
+                views[key] = scope_story(story, rows, key)
+            scoped = views[key]
             if scoped is None or not scoped.alertable:
                 seen[sub.guild_id] = None  # invisible to the guild, or only first-poll reports in its scope
             else:

@@ -9,7 +9,7 @@ from bot.alerts.fanout import GuildJudge, fan_out
 from bot.core.clock import utcnow
 from bot.stories.assign import AssignResult
 from storage import deliveries
-from storage.models import GLOBAL_SCOPE, Article, Source, Story
+from storage.models import Story
 
 
 class AlertQueueing:
@@ -34,14 +34,5 @@ async def after_assign(session: AsyncSession, result: AssignResult, judge: Guild
     if story.alertable:
         await fan_out(session, story, utcnow(), judge)
     if result.kind in ("grew", "follow_up"):
-        scope = await _scope_of(session, result.article_id)
         facts = result.new_facts if result.kind == "follow_up" else None
-        await deliveries.story_changed(session, story.id, facts, scope=scope)
-
-
-async def _scope_of(session: AsyncSession, article_id: int | None) -> int:
-    article = await session.get(Article, article_id) if article_id is not None else None
-    source = await session.get(Source, article.source_id) if article is not None else None
-    # An edit renders each guild's own view, so editing every alert when the article is unknown shows nobody
-    # anything new; only the reply about new facts must stay with the guilds that may see them.
-    return source.guild_id if source is not None else GLOBAL_SCOPE
+        await deliveries.story_changed(session, story.id, facts, article_id=result.article_id)

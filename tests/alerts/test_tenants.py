@@ -26,7 +26,7 @@ from storage import alert_views, deliveries, subscriptions
 from storage.models import GLOBAL_SCOPE, Article, Delivery, FeedEntry, Source, Story
 from storage.search import category_choices, search_stories, source_choices
 from storage.subscriptions import SubscriptionFilters
-from tests.factories import make_source, make_story
+from tests.factories import add_outlet, make_source, make_story
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -302,6 +302,9 @@ async def test_digest_shows_each_server_its_scope(sessions: Sessions) -> None:
 async def test_a_guild_report_with_new_facts_replies_only_in_that_guild(sessions: Sessions) -> None:
     async with sessions.begin() as s:
         story = await make_story(s, await make_source(s), facts={"affected": 1000})
+        own = await add_outlet(
+            s, story, await make_source(s, "https://own.example/feed", guild_id=GUILD_A), "Own", "https://own.example/1"
+        )
         for guild, channel in ((GUILD_A, CHANNEL_A), (GUILD_B, CHANNEL_B)):
             sub, _ = await subscriptions.subscribe(s, guild, channel, SubscriptionFilters())
             s.add(
@@ -316,7 +319,7 @@ async def test_a_guild_report_with_new_facts_replies_only_in_that_guild(sessions
                 )
             )
     async with sessions.begin() as s:
-        assert await deliveries.story_changed(s, story.id, {"affected": 2_000_000}, scope=GUILD_A) == 1
+        assert await deliveries.story_changed(s, story.id, {"affected": 2_000_000}, article_id=own.id) == 1
     async with sessions() as s:
         flagged = (await s.execute(select(Delivery.channel_id).where(Delivery.followup_pending.is_(True)))).scalars()
         assert list(flagged) == [CHANNEL_A]
