@@ -139,7 +139,8 @@ async def _source_ids(session: AsyncSession, source: str, guild_id: int | None) 
 
 
 # A story is a candidate for a guild only with an article of a source in its scope (storage.scope); `story` names
-# the story id column of the index table the query walks.
+# the story id column of the index table the query walks. A `source:` filter needs no such test: its sources are
+# picked from the guild's scope, so every story they carry has an article in it.
 _IN_SCOPE = """EXISTS (SELECT 1 FROM articles sa JOIN sources sc ON sc.id = sa.source_id
                WHERE sa.story_id = {story} AND sc.guild_id IN (0, :scope_guild))"""
 
@@ -334,7 +335,7 @@ async def _sqlite_candidates(
         where = " AND f.rowid >= :min_id AND s.first_seen_at >= :cutoff"
         params.update(min_id=filters.min_story_id, cutoff=filters.cutoff)
         binds.append(bindparam("cutoff", type_=UTCDateTime()))
-    if filters.guild_id is not None:
+    if filters.guild_id is not None and not filters.source_ids:
         where += " AND " + _IN_SCOPE.format(story="f.rowid")
         params["scope_guild"] = filters.guild_id
     # f.rowid is the story id: FTS5 walks its doclists newest first and stops after the window.
@@ -366,7 +367,7 @@ async def _pg_candidates(
         params.update(cutoff=filters.cutoff, min_id=filters.min_story_id)
         binds.append(bindparam("cutoff", type_=UTCDateTime()))
     join = " JOIN stories s ON s.id = ss.story_id" if conditions else ""
-    if filters.guild_id is not None:
+    if filters.guild_id is not None and not filters.source_ids:
         conditions.append(_IN_SCOPE.format(story="ss.story_id"))
         params["scope_guild"] = filters.guild_id
     where = "".join(f" AND {c}" for c in conditions)
