@@ -21,7 +21,7 @@ from bot.core.languages import STEMMERS
 from bot.core.search_query import ParsedQuery, stem_prefix, words
 from bot.core.search_rank import Ranker
 from storage.models import Article, Source, Story
-from storage.scope import article_in_scope, scopes_of
+from storage.scope import article_in_scope, partly_out_of_scope, scopes_of
 from storage.search_schema import PG_CONFIG, PREFIX_LENGTHS, rebuild_statements
 from storage.types import UTCDateTime
 
@@ -164,15 +164,7 @@ async def _scoped_texts(session: AsyncSession, story_ids: Sequence[int], guild_i
     same fields the index holds, storage.search_schema): the ranker and the hit see nothing else."""
     if not story_ids:
         return {}
-    mixed = (
-        await session.execute(
-            select(Article.story_id)
-            .join(Source, Source.id == Article.source_id)
-            .where(Article.story_id.in_(list(story_ids)), Source.guild_id.not_in(scopes_of(guild_id)))
-            .distinct()
-        )
-    ).scalars()
-    mixed_ids = sorted({i for i in mixed if i is not None})
+    mixed_ids = sorted(await partly_out_of_scope(session, story_ids, guild_id))
     if not mixed_ids:
         return {}
     rows = await session.execute(
