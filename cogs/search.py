@@ -11,6 +11,7 @@ from discord.ext import commands
 from bot.alerts import read_model
 from bot.alerts.render import CATEGORY_COLOURS, CATEGORY_LABELS, DEFAULT_COLOUR, discord_timestamp, fact_fields
 from bot.alerts.text import cut, safe
+from bot.core.links import markdown_link, safe_url
 from bot.core.search_query import QueryError, parse_query
 from bot.discord_app.choices import language_choices
 from bot.discord_app.client import BreachwatchBot
@@ -38,9 +39,20 @@ def render_hit(hit: search_store.SearchHit) -> str:
     return f"{head}\n{meta}\n> {cut(safe(clean_text(hit.summary_line)), 200)}"
 
 
+def _whole_links(items: list[str], limit: int) -> str:
+    """As many whole items as fit: a link cut in the middle would leave its markdown open."""
+    shown: list[str] = []
+    for item in items:
+        if len(" · ".join([*shown, item])) + len(" · and 999 more") > limit:
+            break
+        shown.append(item)
+    rest = len(items) - len(shown)
+    return " · ".join(shown) + (f" · and {rest} more" if rest else "")
+
+
 def render_story(detail: StoryDetail) -> dict[str, Any]:
     """The whole story as one embed dict, within Discord's limits."""
-    outlets = [f"[{cut(safe(a.outlet), 40)}]({a.url}) ({a.language or '?'})" for a in detail.articles]
+    outlets = [f"{markdown_link(cut(safe(a.outlet), 40), a.url)} ({a.language or '?'})" for a in detail.articles]
     fields = [{"name": n, "value": v, "inline": True} for n, v in fact_fields(detail.facts)]
     if detail.categories:
         labels = ", ".join(CATEGORY_LABELS.get(c, c) for c in detail.categories)
@@ -56,7 +68,7 @@ def render_story(detail: StoryDetail) -> dict[str, Any]:
     fields.append(
         {
             "name": f"Reported by {len(detail.articles)} article(s)",
-            "value": cut(" · ".join(outlets) or "none stored", 1024),
+            "value": _whole_links(outlets, 1024) or "none stored",
             "inline": False,
         }
     )
@@ -67,8 +79,9 @@ def render_story(detail: StoryDetail) -> dict[str, Any]:
         "color": colour,
         "fields": fields,
     }
-    if detail.articles and detail.articles[0].url.startswith(("https://", "http://")):
-        embed["url"] = detail.articles[0].url
+    url = safe_url(detail.articles[0].url) if detail.articles else None
+    if url:
+        embed["url"] = url
     return embed
 
 

@@ -11,6 +11,7 @@ from discord.ext import commands
 from bot.alerts.render import discord_timestamp
 from bot.alerts.text import cut, safe
 from bot.core.clock import utcnow
+from bot.core.links import safe_url
 from bot.discord_app.checks import member_has
 from bot.discord_app.choices import language_choices
 from bot.discord_app.client import BreachwatchBot
@@ -39,7 +40,9 @@ def health(row: Source) -> str:
 def describe(row: Source) -> str:
     scope = "default" if row.guild_id == GLOBAL_SCOPE else "this server"
     name = cut(safe(row.name or row.url), 60)
-    return f"• **{name}** ({row.language or '?'}, {scope}) <{row.url}>\n  {health(row)}"
+    url = safe_url(row.url)
+    address = f" <{url}>" if url else ""
+    return f"• **{name}** ({row.language or '?'}, {scope}){address}\n  {health(row)}"
 
 
 @app_commands.guild_only()

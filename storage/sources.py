@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.links import safe_url
 from storage.dialect import insert_for, rowcount
 from storage.models import GLOBAL_SCOPE, FetchLog, Notice, Source
 
@@ -300,7 +301,11 @@ async def _notify_disabled(session: AsyncSession, source_id: int, rec: FetchReco
     row = await session.get(Source, source_id)
     if row is None or row.guild_id == GLOBAL_SCOPE:
         return
-    message = f"Source {row.name or row.url} was disabled: {_disable_reason(rec)}. Re-add it once it works again."
+    url = safe_url(row.url)
+    # The address goes in <> (no preview) and only in its encoded form, so it can never turn into other markdown.
+    address = f"<{url}>" if url else "(address not shown)"
+    name = f"{row.name} " if row.name else ""
+    message = f"Source {name}{address} was disabled: {_disable_reason(rec)}. Re-add it once it works again."
     stmt = insert_for(session, Notice).values(
         guild_id=row.guild_id,
         # One notice per failure episode: a source re-added and failing again later is news again.

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bot.alerts.text import cut, safe
+from bot.alerts.text import cut, neutralise_mentions, safe
 from bot.alerts.view import AlertView
+from bot.core.links import markdown_link, safe_url
 
 TITLE_MAX = 256
 DESCRIPTION_MAX = 4096
@@ -15,6 +16,8 @@ FIELD_VALUE_MAX = 1024
 FOOTER_MAX = 2048
 AUTHOR_MAX = 256
 FIELDS_MAX = 25
+# The "also reported by" line of an alert's description.
+OTHERS_MAX = 900
 EMBED_TOTAL_MAX = 6000
 EMBEDS_PER_MESSAGE = 10
 CONTENT_MAX = 2000
@@ -83,14 +86,21 @@ def _why(view: AlertView) -> str:
     return cut(" ".join(f"{text} · score {view.score:.2f} · story #{view.story_id}".split()), FOOTER_MAX)
 
 
-def _others_line(view: AlertView) -> str | None:
+def _others_line(view: AlertView, limit: int = OTHERS_MAX) -> str | None:
     others = [o for o in view.others if o.name != view.outlet]
     if not others:
         return None
-    links = [f"[{cut(safe(o.name), 60)}]({o.url})" for o in others[:8]]
-    more = f" and {len(others) - 8} more" if len(others) > 8 else ""
     n = len({o.name for o in others})
-    return f"Also reported by {n} outlet{'s' if n != 1 else ''}: " + ", ".join(links) + more
+    head = f"Also reported by {n} outlet{'s' if n != 1 else ''}: "
+    links: list[str] = []
+    for o in others[:8]:
+        link = markdown_link(cut(safe(o.name), 60), o.url)
+        # Whole links only: a link cut in the middle would leave its markdown open.
+        if len(head) + len(", ".join([*links, link])) + len(" and 99 more") > limit:
+            break
+        links.append(link)
+    more = f" and {len(others) - len(links)} more" if len(others) > len(links) else ""
+    return head + ", ".join(links) + more
 
 
 def alert_embed(view: AlertView, *, test: bool = False) -> dict[str, Any]:
@@ -101,7 +111,7 @@ def alert_embed(view: AlertView, *, test: bool = False) -> dict[str, Any]:
     lines = [cut(safe(view.summary), 3000)] if view.summary else []
     others = _others_line(view)
     if others:
-        lines.append(cut(others, 900))
+        lines.append(others)
     if view.published_at:
         lines.append(f"Published {discord_timestamp(view.published_at)}")
     embed: dict[str, Any] = {
@@ -109,12 +119,15 @@ def alert_embed(view: AlertView, *, test: bool = False) -> dict[str, Any]:
         "title": title,
         "description": cut("\n\n".join(lines), DESCRIPTION_MAX),
         "color": CATEGORY_COLOURS.get(view.categories[0], DEFAULT_COLOUR) if view.categories else DEFAULT_COLOUR,
-        "author": {"name": cut(safe(view.outlet) or "unknown outlet", AUTHOR_MAX)},
+        # Discord shows an author name as it is, markdown and all: escaping it would show the backslashes. Mentions
+        # are still broken (an invisible space), so no client ever reads one there.
+        "author": {"name": cut(neutralise_mentions(" ".join(view.outlet.split())) or "unknown outlet", AUTHOR_MAX)},
         "footer": {"text": _why(view)},
         "fields": [],
     }
-    if view.url.startswith(("https://", "http://")):
-        embed["url"] = view.url
+    url = safe_url(view.url)
+    if url:
+        embed["url"] = url
     if view.published_at:
         embed["timestamp"] = view.published_at.isoformat()
     fields = fact_fields(view.facts)
@@ -185,8 +198,7 @@ def digest_payloads(views: list[AlertView], period: str) -> list[dict[str, Any]]
     for v in views:
         outlets = f" · {v.outlet_count} outlets" if v.outlet_count > 1 else ""
         head = cut(safe(v.title), 180)
-        link = f"[{head}]({v.url})" if v.url.startswith(("https://", "http://")) else head
-        lines.append(f"**{link}**{outlets} · #{v.story_id}\n{cut(safe(v.summary), 220)}")
+        lines.append(f"**{markdown_link(head, v.url)}**{outlets} · #{v.story_id}\n{cut(safe(v.summary), 220)}")
     embeds: list[dict[str, Any]] = []
     chunk: list[str] = []
     for line in lines:

@@ -15,6 +15,7 @@ from bot.discord_app.pacing import Pacer
 from bot.discord_app.sender import DiscordSender
 from bot.discord_app.sync import sync_if_changed
 from bot.discord_app.translator import TomlTranslator
+from bot.discord_app.tree import BreachwatchTree
 from bot.services import Services
 from storage.deliveries import ShardFilter
 
@@ -47,6 +48,7 @@ class BreachwatchBot(commands.AutoShardedBot):
             intents=intents,
             allowed_mentions=discord.AllowedMentions.none(),
             help_command=None,
+            tree_cls=BreachwatchTree,
             **sharding,
             **options,
         )
@@ -63,7 +65,7 @@ class BreachwatchBot(commands.AutoShardedBot):
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         self.tree.on_error = on_app_command_error  # type: ignore[method-assign]
-        # Before the sync: the synced payload (and its hash) carries the French, German and Spanish names.
+        # Before the sync: the synced payload (and its hash) carries the localised names from config/locales.
         await self.tree.set_translator(TomlTranslator())
         if self.sync_commands:
             await sync_if_changed(self.tree, self.services.sessions, self.application_id)

@@ -56,7 +56,7 @@ class Catalogue:
 
 
 def problems(catalogue: Catalogue) -> list[str]:
-    """Entries Discord would refuse: bad names, empty or over-long texts."""
+    """Entries Discord would refuse: bad names, empty or over-long texts, names that would clash."""
     found = []
     for section, entries in catalogue.sections.items():
         for english, text in entries.items():
@@ -64,7 +64,24 @@ def problems(catalogue: Catalogue) -> list[str]:
                 found.append(f"[{section}] {english!r} = {text!r}: not a valid command name")
             elif not 1 <= len(text) <= TEXT_MAX:
                 found.append(f"[{section}] {english!r} = {text!r}: must be 1 to {TEXT_MAX} characters")
+    for section in sorted(NAME_SECTIONS):
+        found.extend(_clashes(section, catalogue.sections.get(section, {})))
     return found
+
+
+def _clashes(section: str, entries: Mapping[str, str]) -> list[str]:
+    """Two subcommands of one group, or two options of one command, must differ in every locale: the picker would show
+    them under one name and nobody could tell which is which. A catalogue does not know which names are siblings (one
+    entry serves every command using that English name), so it asks for more: no two English names may share a
+    translation anywhere in the section."""
+    by_translation: dict[str, list[str]] = {}
+    for english, text in entries.items():
+        by_translation.setdefault(text, []).append(english)
+    return [
+        f"[{section}] {' and '.join(repr(e) for e in sorted(sources))} are both {text!r}: siblings would clash"
+        for text, sources in by_translation.items()
+        if len(sources) > 1
+    ]
 
 
 def load_catalogue(path: Path) -> Catalogue:

@@ -15,10 +15,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import feedparser
 
+from bot.core.links import safe_url
 from bot.feeds.identity import content_hash, entry_identity, entry_key
 from bot.feeds.lang import choose_language, detect_language, normalise_language
 from bot.feeds.text import clean_text
@@ -75,6 +76,10 @@ class ParsedFeed:
     language: str | None
     bozo: str | None
     entries: list[ParsedEntry] = field(default_factory=list)
+    # Entry links refused (not http(s), or no usable host): the entries are kept without a link. The count and
+    # the first few, for the log line the pool writes in the main process (workers have no logging set up).
+    dropped_links: int = 0
+    dropped_examples: tuple[str, ...] = ()
 
 
 def _prolog(body: bytes) -> bytes:
@@ -131,14 +136,18 @@ def _timestamp(value: Any, now: datetime) -> datetime | None:
 
 
 def _http_url(value: Any) -> str | None:
+    """The link as the feed wrote it when it is one a message may carry (bot.core.links), else None."""
     if not isinstance(value, str) or not value.strip():
         return None
     value = value.strip()
+    return value if safe_url(value) is not None else None
+
+
+def _link(base: str, raw_link: str) -> str | None:
     try:
-        parts = urlsplit(value)
-    except ValueError:
+        return _http_url(urljoin(base, raw_link.strip()))
+    except ValueError:  # "http://[oops" and the like: a link the entry cannot have
         return None
-    return value if parts.scheme.lower() in ("http", "https") and parts.netloc else None
 
 
 def _detail_language(entry: Mapping[str, Any]) -> str | None:
@@ -153,7 +162,7 @@ def _entry(
     raw: Any, base: str, feed_language: str | None, fallback: str | None, now: datetime, detect: bool
 ) -> ParsedEntry:
     raw_link = raw.get("link")
-    link = _http_url(urljoin(base, raw_link.strip())) if isinstance(raw_link, str) and raw_link.strip() else None
+    link = _link(base, raw_link) if isinstance(raw_link, str) and raw_link.strip() else None
     guid = raw.get("id") if isinstance(raw.get("id"), str) else None
     title = clean_text(raw.get("title"), MAX_TITLE)
     summary = clean_text(raw.get("summary"), MAX_SUMMARY)
@@ -255,10 +264,17 @@ def parse_document(
     # Entries sharing an identity are all returned (the count is what the feed holds); storage keeps one.
     entries = [_entry(raw, base, feed_language, fallback_language, now, detect) for raw in raw_entries[:MAX_ENTRIES]]
     bozo = parsed.get("bozo_exception") if parsed.get("bozo") else None
+    dropped = [
+        raw["link"].strip()
+        for raw, entry in zip(raw_entries, entries, strict=False)
+        if entry.url is None and isinstance(raw.get("link"), str) and raw["link"].strip()
+    ]
     return ParsedFeed(
         title=clean_text(feed.get("title"), MAX_TITLE),
         version=version,
         language=choose_language(None, feed_language, "", fallback_language),
         bozo=f"{type(bozo).__name__}: {bozo}" if bozo is not None else None,
         entries=entries,
+        dropped_links=len(dropped),
+        dropped_examples=tuple(link[:200] for link in dropped[:3]),
     )

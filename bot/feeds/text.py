@@ -22,6 +22,10 @@ BLOCK_TAGS = frozenset(
     }
 )  # fmt: skip
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\u200e\u200f\u2028\u2029\ufeff]")
+# Bidirectional formatting characters: embeddings and overrides (U+202A-U+202E), isolates (U+2066-U+2069) and the
+# marks (U+200E, U+200F, U+061C). An override left open in a headline reverses how the rest of the message reads
+# ("Trojan Source"); feed text never needs them, as each script already has its own direction.
+_BIDI = re.compile(r"[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
 _ENTITY = re.compile(r"&(#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 
 # Trailing boilerplate, matched at the end of the text and cut repeatedly ("… Read more [...]").
@@ -96,6 +100,11 @@ def strip_boilerplate(text: str) -> str:
     return text
 
 
+def strip_bidi(text: str) -> str:
+    """`text` without bidirectional formatting characters (see _BIDI)."""
+    return _BIDI.sub("", text)
+
+
 def clean_text(value: str | None, max_chars: int | None = None) -> str:
     """Plain text of a feed field, which may be HTML, escaped HTML or plain text."""
     if not value:
@@ -109,6 +118,7 @@ def clean_text(value: str | None, max_chars: int | None = None) -> str:
             break
         text = html.unescape(text)
     text = _CONTROL.sub("", text)
+    text = strip_bidi(text)
     text = " ".join(text.split())
     text = strip_boilerplate(text)
     if max_chars is not None and len(text) > max_chars:

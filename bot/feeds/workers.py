@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import logging
 import multiprocessing
 import os
 from collections.abc import Mapping
@@ -20,6 +21,8 @@ import pebble
 from bot.feeds.parse import PARSE, FeedParseError, ParsedFeed, fill_languages, parse_document
 
 MAX_TASKS_PER_WORKER = 500
+
+log = logging.getLogger(__name__)
 
 
 def _init_worker(memory_mb: int) -> None:
@@ -77,10 +80,11 @@ class ParsePool:
         try:
             if self._pool is None:
                 args = (body, dict(headers), base_url, fallback_language, now, True)
-                return await asyncio.wait_for(asyncio.to_thread(parse_document, *args), limit)
-            args = (body, dict(headers), base_url, fallback_language, now, False)
-            future = self._pool.schedule(parse_document, args=args, timeout=limit)
-            feed: ParsedFeed = await asyncio.wrap_future(future)
+                feed: ParsedFeed = await asyncio.wait_for(asyncio.to_thread(parse_document, *args), limit)
+            else:
+                args = (body, dict(headers), base_url, fallback_language, now, False)
+                future = self._pool.schedule(parse_document, args=args, timeout=limit)
+                feed = await asyncio.wrap_future(future)
         except FeedParseError:
             raise
         except (TimeoutError, concurrent.futures.TimeoutError):
@@ -93,6 +97,13 @@ class ParsePool:
             ) from None
         except Exception as exc:
             raise FeedParseError(PARSE, f"parser failed: {type(exc).__name__}: {exc}") from None
+        if feed.dropped_links:
+            log.info(
+                "%s: %d entry link(s) dropped, not http(s) or no usable host (entries kept), e.g. %r",
+                base_url,
+                feed.dropped_links,
+                feed.dropped_examples[0],
+            )
         if any(entry.language is None for entry in feed.entries):
             # One language model in this process rather than one per worker.
             feed = await asyncio.to_thread(fill_languages, feed, fallback_language)

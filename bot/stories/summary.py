@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import trafilatura
 
+from bot.feeds.text import strip_bidi
 from bot.stories import lexicon
 from bot.stories.facts import find_counts, find_data_types
 from bot.stories.text import clean_text, split_sentences, strip_markdown
@@ -56,7 +57,8 @@ def extract_main_text(page: bytes, url: str | None = None) -> str:
         favor_precision=True,
         deduplicate=True,
     )
-    return clean_text(text or "")
+    # A page is feed text too: the same bidirectional controls are removed as from the feed's own fields.
+    return clean_text(strip_bidi(text or ""))
 
 
 def clean_sentences(text: str) -> list[str]:

@@ -33,6 +33,22 @@ def test_blocked_term_vetoes_and_forced_term_always_alerts() -> None:
     assert not compile_rules(both).classify(*story).match  # the veto wins
 
 
+def test_look_alike_letters_do_not_dodge_block_and_force_terms() -> None:
+    # Cyrillic о, е, і, х, Greek Α and Ρ: the reader sees "car park" and "Vigilex", so the rules must too.
+    story = ("Hackers leak licence plate camera logs of a c\u0430r \u0440\u0430rk", "")
+    blocked = compile_rules(GuildRules(1, 1).with_blocked("car park")).classify(*story)
+    assert not blocked.match and blocked.reason is Reason.BLOCKED_BY_RULE
+    shouted = compile_rules(GuildRules(1, 1).with_blocked("car park")).classify("CAR \u03a1\u0391RK camera logs leaked")
+    assert shouted.reason is Reason.BLOCKED_BY_RULE
+    forced = compile_rules(GuildRules(1, 1).with_forced("vigilex")).classify("V\u0456g\u0456l\u0435\u0445 update")
+    assert forced.match and forced.forced
+    # A moderator's term typed with a look-alike matches the plain spelling too.
+    typed = compile_rules(GuildRules(1, 1).with_blocked("c\u0430r park")).classify(
+        "Hackers leak licence plate logs of a car park"
+    )
+    assert typed.reason is Reason.BLOCKED_BY_RULE
+
+
 def test_threshold_decides_the_match() -> None:
     title = "Plate reader data exposed"
     score = default_classifier().classify(title).score

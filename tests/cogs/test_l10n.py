@@ -1,5 +1,5 @@
-"""Slash commands in French, German and Spanish: every string of the real command tree is translated,
-names follow Discord's rules, and the catalogues hold nothing the tree no longer uses."""
+"""Slash commands in French, German, Spanish, Italian, Dutch and Brazilian Portuguese: every string of the real
+command tree is translated, names follow Discord's rules, and the catalogues hold nothing the tree no longer uses."""
 
 from __future__ import annotations
 
@@ -21,7 +21,10 @@ from bot.services import Services, make_http_session
 from bot.settings import Settings
 from storage.engine import create_engine, session_factory
 
-LOCALES = ("fr", "de", "es-ES", "es-419")
+LOCALES = ("fr", "de", "es-ES", "es-419", "it", "nl", "pt-BR")
+FILES = {"fr.toml", "de.toml", "es.toml", "it.toml", "nl.toml", "pt.toml"}
+# The brand is /breachwatch in every language; no catalogue translates it.
+KEPT_IN_ENGLISH = {"breachwatch"}
 # Discord's own rule for command and option names (the `regex` module speaks \p{...}).
 DISCORD_NAME = regex.compile(r"^[-_\p{L}\p{N}\p{sc=Deva}\p{sc=Thai}]{1,32}$")
 Where = app_commands.TranslationContextLocation
@@ -87,12 +90,21 @@ async def test_every_command_option_and_choice_is_described_in_each_language(tre
         for choice in node.get("choices") or []:
             names = choice.get("name_localizations") or {}
             assert all(loc in names for loc in LOCALES), f"/{path} choice {choice['name']!r} is not translated"
-    # And from discord.py's own objects: every description and choice name has an entry in every catalogue.
-    translator = TomlTranslator()
+
+
+async def test_every_catalogue_covers_every_string_the_cogs_define(tree_bot: BreachwatchBot) -> None:
+    """From discord.py's own objects, so a command, option or choice a cog adds fails here until each language has
+    it. Names too: a name that is the same word in a language is listed as itself, so "not translated yet" and
+    "translated as the same word" cannot be confused."""
     strings = tree_strings(tree_bot.tree)
-    for locale, catalogue in translator.catalogues.items():
-        for section in ("descriptions", "option_descriptions", "choices"):
-            missing = sorted(strings[section] - set(catalogue.sections[section]))
+    assert {"alerts", "subscribe", "sources", "status"} <= strings["names"]
+    assert {"channel", "mode", "concept", "url", "name"} <= strings["options"]
+    catalogues = TomlTranslator().catalogues
+    assert {locale.value for locale in catalogues} == set(LOCALES)
+    for locale, catalogue in catalogues.items():
+        for section in SECTIONS.values():
+            wanted = strings[section] - (KEPT_IN_ENGLISH if section == "names" else set())
+            missing = sorted(wanted - set(catalogue.sections[section]))
             assert not missing, f"{locale.value} [{section}] lacks {missing}"
 
 
@@ -117,9 +129,13 @@ async def test_localised_names_and_texts_follow_discords_rules(tree_bot: Breachw
     check_siblings(payload, "top level")
     by_name = {c["name"]: c for c in payload}
     spanish = {"es-ES": "buscar", "es-419": "buscar"}
-    assert by_name["search"]["name_localizations"] == {"fr": "rechercher", "de": "suchen", **spanish}
+    assert by_name["search"]["name_localizations"] == {
+        **{"fr": "rechercher", "de": "suchen", **spanish},
+        **{"it": "cerca", "nl": "zoeken", "pt-BR": "pesquisar"},
+    }
     mode = next(o for o in by_name["alerts"]["options"] if o["name"] == "subscribe")["options"][-1]
     assert [c["name_localizations"]["fr"] for c in mode["choices"]] == ["instantané", "quotidien", "hebdomadaire"]
+    assert [c["name_localizations"]["pt-BR"] for c in mode["choices"]] == ["imediato", "diário", "semanal"]
     # Locales without a catalogue see English: nothing is sent for them.
     assert "ja" not in by_name["search"]["description_localizations"]
 
@@ -136,7 +152,8 @@ async def test_catalogues_hold_only_strings_the_tree_uses(tree_bot: BreachwatchB
 async def test_missing_entries_fall_back_to_english() -> None:
     translator = TomlTranslator()
     spanish = {Locale.spain_spanish, Locale.latin_american_spanish}
-    assert set(translator.locales) == {Locale.french, Locale.german, *spanish}
+    newer = {Locale.italian, Locale.dutch, Locale.brazil_portuguese}
+    assert set(translator.locales) == {Locale.french, Locale.german, *spanish, *newer}
     choice: app_commands.Choice[str] = app_commands.Choice(name="daily", value="daily")
     context = app_commands.TranslationContext(Where.choice_name, choice)
     assert await translator.translate(app_commands.locale_str("daily"), Locale.german, context) == "täglich"
@@ -158,6 +175,9 @@ async def test_missing_entries_fall_back_to_english() -> None:
         ('locales = ["fr-FR"]\n', "not a valid Locale"),
         ("[names]\n", "lists no Discord locales"),
         ('locales = ["fr"]\n[name]\nalerts = "alertes"\n', "unknown sections"),
+        # Siblings would clash: /keywords remove and /keywords block both shown as /mots-clés retirer.
+        ('locales = ["fr"]\n[names]\nblock = "retirer"\nremove = "retirer"\n', "'block' and 'remove' are both"),
+        ('locales = ["fr"]\n[options]\nterm = "mot"\ntext = "mot"\n', "'term' and 'text' are both"),
     ],
 )
 def test_a_bad_catalogue_is_refused_when_loaded(tmp_path: Path, body: str, complaint: str) -> None:
@@ -181,4 +201,4 @@ def test_catalogues_ship_as_package_data() -> None:
     root = Path(__file__).resolve().parents[2]
     data = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
     assert "locales/*.toml" in data["tool"]["setuptools"]["package-data"]["config"]
-    assert {p.name for p in (root / "config" / "locales").glob("*.toml")} == {"fr.toml", "de.toml", "es.toml"}
+    assert {p.name for p in (root / "config" / "locales").glob("*.toml")} == FILES

@@ -1,5 +1,6 @@
 """Localised slash commands through the emulator: what Discord stores after the sync, commands picked by their
-French, German or Spanish names still reach the right handler, and Discord's limits on localisations hold."""
+French, German, Spanish, Italian, Dutch or Brazilian Portuguese names still reach the right handler, and Discord's
+limits on localisations hold."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from tests.emulator.botkit import make_bot as make_kit_bot
 from tests.emulator.invoke import InteractionRefused
 from tests.emulator.server import Emulator
 
-LOCALES = ("fr", "de", "es-ES", "es-419")
+LOCALES = ("fr", "de", "es-ES", "es-419", "it", "nl", "pt-BR")
 
 
 def walk(nodes: list[dict[str, Any]], path: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
@@ -32,12 +33,19 @@ async def test_discord_stores_the_localisations_of_every_command(emulator: Emula
     for path, node in nodes.items():
         assert set(LOCALES) <= set(node.get("description_localizations") or {}), path
     alerts = next(c for c in stored if c["name"] == "alerts")
-    assert alerts["name_localizations"] == {"fr": "alertes", "de": "warnungen", "es-ES": "alertas", "es-419": "alertas"}
+    assert alerts["name_localizations"] == {
+        **{"fr": "alertes", "de": "warnungen", "es-ES": "alertas", "es-419": "alertas"},
+        **{"it": "avvisi", "nl": "meldingen", "pt-BR": "alertas"},
+    }
     assert alerts["description_localizations"]["fr"] == "Alertes de fuite de données dans les salons de ce serveur"
+    assert alerts["description_localizations"]["nl"] == "Meldingen van datalekken in de kanalen van deze server"
     assert nodes["search query"]["name_localizations"]["de"] == "suchanfrage"
+    assert nodes["alerts unsubscribe"]["name_localizations"]["pt-BR"] == "cancelar-inscrição"
+    assert nodes["alerts subscribe mention_role"]["name_localizations"]["it"] == "ruolo_da_menzionare"
     languages = nodes["sources add language"]["choices"]
     assert [c["value"] for c in languages][:3] == ["en", "fr", "de"]
     assert [c["name_localizations"]["es-ES"] for c in languages][:3] == ["inglés", "francés", "alemán"]
+    assert [c["name_localizations"]["nl"] for c in languages][:3] == ["Engels", "Frans", "Duits"]
     # The brand stays as it is: no localised name is sent for /breachwatch.
     assert not nodes["breachwatch"].get("name_localizations")
 
@@ -62,6 +70,36 @@ async def test_commands_picked_by_their_localised_names_still_work(emulator: Emu
     # Names a client of another language shows are not this client's: Discord would not offer them.
     with pytest.raises(InteractionRefused, match="not synced"):
         await emulator.invoke("rechercher", {"requête": "x"}, member=emulator.member, locale="de")
+
+
+async def test_italian_dutch_and_brazilian_members_use_the_commands_by_their_names(
+    emulator: Emulator, bw: TestBot
+) -> None:
+    sid = await new_story(bw.services, title="Violazione dei dati delle telecamere di un comune", language="it")
+    # An Italian member types /cerca ricerca:… lingua:italiano; Discord sends /search query:… language:it.
+    inv = await emulator.invoke("cerca", {"ricerca": "violazione", "lingua": "it"}, member=emulator.member, locale="it")
+    assert inv.payload["data"]["name"] == "search" and inv.payload["locale"] == "it"
+    assert {o["name"] for o in inv.payload["data"]["options"]} == {"query", "language"}
+    assert f"#{sid}" in (await inv.wait_message(timeout=10))["content"]
+    # A Brazilian member opens /notícia número:<id>.
+    inv = await emulator.invoke("notícia", {"número": sid}, member=emulator.member, locale="pt-BR")
+    assert inv.payload["data"]["name"] == "story"
+    assert (await inv.wait_message())["embeds"][0]["title"].startswith(f"#{sid} ")
+    # A Dutch moderator subscribes with /meldingen abonneren modus:wekelijks, then stops with
+    # /alertas cancelar-inscrição from a Brazilian client: a group's subcommands resolve by their localised names too.
+    inv = await emulator.invoke("meldingen", {"modus": "weekly"}, subcommand="abonneren", locale="nl")
+    answer = await inv.wait_message()
+    assert answer["content"].startswith("Subscribed") and "weekly" in answer["content"]
+    inv = await emulator.invoke("meldingen", {}, subcommand="lijst", locale="nl")
+    assert "weekly" in (await inv.wait_message())["content"]
+    inv = await emulator.invoke("alertas", {"canal": emulator.channel}, subcommand="cancelar-inscrição", locale="pt-BR")
+    option = inv.payload["data"]["options"][0]
+    assert option["name"] == "unsubscribe" and [o["name"] for o in option["options"]] == ["channel"]
+    await inv.wait_message()
+    inv = await emulator.invoke("alerts", {}, subcommand="list")
+    assert "weekly" not in (await inv.wait_message())["content"]
+    with pytest.raises(InteractionRefused, match="not synced"):
+        await emulator.invoke("meldingen", {}, subcommand="lijst", locale="pt-BR")
 
 
 class BadTranslator(app_commands.Translator):

@@ -155,3 +155,32 @@ async def test_process_pool_memory_limit() -> None:
             await pool.parse(body, {}, BASE)
         assert info.value.kind == PARSE and "memory" in str(info.value)
         assert len((await pool.parse(rss(sample_items(1)), {}, BASE)).entries) == 1  # a fresh worker took over
+
+
+async def test_links_other_than_http_are_dropped_with_a_log_line(
+    thread_parser: ParsePool, caplog: pytest.LogCaptureFixture
+) -> None:
+    items = [
+        Item(guid="js", title="Script link", link="javascript:alert(1)"),
+        Item(guid="data", title="Data link", link="data:text/html,<b>x</b>"),
+        Item(guid="host", title="Markdown in the host", link="https://evil.example)[x](y/"),
+        Item(guid="ok", title="Plain link", link="https://news.example/a/1"),
+    ]
+    with caplog.at_level("INFO", logger="bot.feeds.workers"):
+        feed = await thread_parser.parse(rss(items), {}, BASE)
+    assert [e.title for e in feed.entries] == ["Script link", "Data link", "Markdown in the host", "Plain link"]
+    assert [e.url for e in feed.entries] == [None, None, None, "https://news.example/a/1"]
+    assert feed.dropped_links == 3
+    [line] = [r.getMessage() for r in caplog.records if "dropped" in r.getMessage()]
+    assert BASE in line and "3 entry link(s)" in line and "javascript:alert(1)" in line
+
+
+def test_bidirectional_controls_removed_from_feed_text() -> None:
+    # An override left open reverses the rest of the line in the reader's client ("Trojan Source").
+    bidi = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+    items = [Item(guid="g", title=f"Camera\u202e images{bidi} leaked", summary="Footage \u2067exposed\u2069 online.")]
+    feed = parse_document(rss(items, title="Wire\u202e news"), {}, BASE)
+    entry = feed.entries[0]
+    assert entry.title == "Camera images leaked"
+    assert entry.summary == "Footage exposed online."
+    assert feed.title == "Wire news"
