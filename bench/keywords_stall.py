@@ -134,7 +134,7 @@ async def one_change(url: str, pool: Any, term: str) -> dict[str, Any]:
     started = time.perf_counter()
     async with sessions() as session:
         current = await tuning.load_guild_rules(session, 1)
-        stories = await tuning.recent_stories(session, 30)
+        stories = await tuning.recent_stories(session, 1, 30)
     loaded = time.perf_counter() - started
     result = await tuning.rescore(stories, current, current.with_blocked(term), pool=pool, learned=True)
     elapsed = time.perf_counter() - started

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.alerts.read_model import scope_story
 from bot.classify.backtest import BacktestResult, StoryText, backtest_rules
 from bot.classify.proposals import RuleOp, apply_to
 from bot.classify.rules import (
@@ -25,8 +26,10 @@ from bot.classify.rules import (
     clean_term,
 )
 from bot.feeds.workers import ParsePool
+from storage import alert_views
 from storage import rules as store
 from storage.models import KeywordRule
+from storage.scope import partly_out_of_scope
 
 
 async def add_rule(
@@ -85,10 +88,18 @@ async def load_guild_rules(session: AsyncSession, guild_id: int) -> GuildRules:
 
 
 async def recent_stories(
-    session: AsyncSession, days: float, *, now: datetime | None = None, limit: int = 5000
+    session: AsyncSession, guild_id: int, days: float, *, now: datetime | None = None, limit: int = 5000
 ) -> list[StoryText]:
-    rows = await store.recent_stories(session, days, now=now, limit=limit)
-    return [StoryText(r.id, r.title, r.summary, r.language, r.embedding) for r in rows]
+    """The recent stories as the guild may see them (servers are tenants: a preview names stories by headline)."""
+    rows = await store.recent_stories(session, days, now=now, limit=limit, guild_id=guild_id)
+    texts = {r.id: StoryText(r.id, r.title, r.summary, r.language, r.embedding) for r in rows}
+    partial = await partly_out_of_scope(session, list(texts), guild_id)
+    for story_id, (story, articles) in (await alert_views.story_rows(session, partial)).items():
+        scoped = scope_story(story, articles, guild_id)
+        if scoped is not None:
+            lead = scoped.lead.article
+            texts[story_id] = StoryText(story_id, scoped.title, scoped.summary, scoped.language, lead.embedding)
+    return [texts[r.id] for r in rows]
 
 
 async def backtest_proposal(
@@ -110,7 +121,7 @@ async def backtest_proposal(
     model on the stored embeddings, as the bot does unless BREACHWATCH_ENCODER is `none`.
     """
     current = await load_guild_rules(session, guild_id)
-    stories = await recent_stories(session, days, now=now)
+    stories = await recent_stories(session, guild_id, days, now=now)
     return await rescore(stories, current, proposed, pool=pool, learned=learned)
 
 

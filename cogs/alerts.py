@@ -17,6 +17,7 @@ from bot.discord_app.checks import member_has
 from bot.discord_app.client import BreachwatchBot
 from bot.discord_app.errors import MissingBotPermissions, UserError
 from storage import alert_views, subscriptions
+from storage.models import GLOBAL_SCOPE
 from storage.subscriptions import SubscriptionFilters
 
 Mode = Literal["instant", "daily", "weekly"]
@@ -160,8 +161,10 @@ class Alerts(commands.GroupCog, group_name="alerts", group_description="Breach a
         target = self._target(interaction, channel)
         await interaction.response.defer(ephemeral=True, thinking=True)
         async with self.bot.services.sessions() as session:
-            story_id = await alert_views.latest_match(session)
-            views = await read_model.load(session, [story_id] if story_id else [])
+            # The test shows what this server's own alerts would show: its scope only.
+            guild_id = interaction.guild_id or GLOBAL_SCOPE
+            story_id = await alert_views.latest_match(session, guild_id)
+            views = await read_model.load(session, [story_id] if story_id else [], guild_id=guild_id)
         if story_id is None:
             await interaction.followup.send(
                 "No story has matched yet, so there is nothing to test with.", ephemeral=True

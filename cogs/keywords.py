@@ -139,7 +139,7 @@ class Keywords(commands.GroupCog, group_name="keywords", group_description="Tune
             except RuleError as exc:
                 PENDING.clear(interaction.guild_id)
                 raise UserError(f"That change can't be used: {exc}. The pending change was discarded.") from None
-            stories = await tuning.recent_stories(session, days)
+            stories = await tuning.recent_stories(session, interaction.guild_id, days)
         learned = services.judge is not None and services.judge.learned
         try:
             result = await tuning.rescore(stories, current, proposed, pool=pool, learned=learned)

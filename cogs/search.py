@@ -8,6 +8,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.alerts import read_model
 from bot.alerts.render import CATEGORY_COLOURS, CATEGORY_LABELS, DEFAULT_COLOUR, discord_timestamp, fact_fields
 from bot.alerts.text import cut, safe
 from bot.core.links import markdown_link, safe_url
@@ -16,17 +17,26 @@ from bot.discord_app.choices import language_choices
 from bot.discord_app.client import BreachwatchBot
 from bot.discord_app.errors import UserError
 from bot.discord_app.paging import PageSource, send_pages
+from bot.stories.text import clean_text
 from storage import search as search_store
-from storage.story_detail import StoryDetail, get_story_detail
+from storage.models import GLOBAL_SCOPE
+from storage.story_detail import StoryDetail
 
 PAGE_SIZE = 5
 
 
+def _scope(interaction: discord.Interaction[Any]) -> int:
+    """Whose archive the member searches: the operator's sources and this server's own (outside a server, only the
+    operator's)."""
+    return interaction.guild_id or GLOBAL_SCOPE
+
+
 def render_hit(hit: search_store.SearchHit) -> str:
     outlets = f" · {hit.outlet_count} outlets" if hit.outlet_count > 1 else ""
-    head = f"**#{hit.story_id}** {cut(safe(hit.headline), 150)}"
+    # A story seen only in part is shown from an article's own text, which may still hold feed markup.
+    head = f"**#{hit.story_id}** {cut(safe(clean_text(hit.headline)), 150)}"
     meta = f"{discord_timestamp(hit.first_seen, 'd')}{outlets} · {hit.language or '?'}"
-    return f"{head}\n{meta}\n> {cut(safe(hit.summary_line), 200)}"
+    return f"{head}\n{meta}\n> {cut(safe(clean_text(hit.summary_line)), 200)}"
 
 
 def _whole_links(items: list[str], limit: int) -> str:
@@ -104,6 +114,7 @@ class Search(commands.Cog):
             raise UserError(str(exc)) from None
         await interaction.response.defer(ephemeral=True, thinking=True)
         sessions = self.bot.services.sessions
+        guild_id = _scope(interaction)
 
         async def page(number: int) -> tuple[str, bool]:
             async with sessions() as session:
@@ -116,6 +127,7 @@ class Search(commands.Cog):
                     source=source,
                     limit=PAGE_SIZE,
                     offset=number * PAGE_SIZE,
+                    guild_id=guild_id,
                 )
             head = f"Results for {cut(safe(parsed.describe()), 100)}"
             if not result.hits:
@@ -131,9 +143,11 @@ class Search(commands.Cog):
         await send_pages(interaction, source_fn)
 
     @search.autocomplete("category")
-    async def category_autocomplete(self, _: discord.Interaction[Any], current: str) -> list[app_commands.Choice[str]]:
+    async def category_autocomplete(
+        self, interaction: discord.Interaction[Any], current: str
+    ) -> list[app_commands.Choice[str]]:
         async with self.bot.services.sessions() as session:
-            found = await search_store.category_choices(session, current)
+            found = await search_store.category_choices(session, current, guild_id=_scope(interaction))
         known = [c for c in CATEGORY_LABELS if c.startswith(current.lower())]
         values = list(dict.fromkeys([*found, *known]))[:25]
         return [app_commands.Choice(name=CATEGORY_LABELS.get(v, v), value=v) for v in values]
@@ -150,7 +164,7 @@ class Search(commands.Cog):
     @app_commands.describe(id="The story number shown by /search and in alerts")
     async def story(self, interaction: discord.Interaction[Any], id: app_commands.Range[int, 1, 2**62]) -> None:
         async with self.bot.services.sessions() as session:
-            detail = await get_story_detail(session, id)
+            detail = await read_model.story_detail(session, id, guild_id=_scope(interaction))
         if detail is None:
             raise UserError(f"There is no story #{id}. /search finds stories by words.")
         await interaction.response.send_message(embed=discord.Embed.from_dict(render_story(detail)), ephemeral=True)

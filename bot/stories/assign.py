@@ -33,6 +33,7 @@ class AssignResult:
     became_alertworthy: bool
     version: int
     new_facts: dict[str, Any] | None = None
+    article_id: int | None = None  # the article just put into the story
 
 
 def outlet_of(article: Article) -> str:
@@ -154,7 +155,7 @@ async def _create(
     article.story_id = story.id
     await repo.add_bands(session, story.id, keys, published)
     await repo.add_event(session, story.id, "created", article.id, 1, {"outlet": outlet_of(article)})
-    return AssignResult(story.id, "created", _alertworthy(story), 1)
+    return AssignResult(story.id, "created", _alertworthy(story), 1, article_id=article.id)
 
 
 async def _grow(
@@ -205,4 +206,4 @@ async def _grow(
         await repo.add_event(session, story.id, kind, article.id, story.version, details)
     await repo.add_bands(session, story.id, keys, published)
     became = not was_alertworthy and _alertworthy(story)
-    return AssignResult(story.id, kind, became, story.version, news or None)
+    return AssignResult(story.id, kind, became, story.version, news or None, article.id)

@@ -14,7 +14,7 @@ import psutil
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from bot import tuning
 from bot.classify import RuleError
@@ -22,7 +22,7 @@ from bot.classify.proposals import make_op
 from bot.core.clock import utcnow
 from bot.discord_app import errors
 from storage.bulk_load import bulk_insert
-from storage.models import Source, Story
+from storage.models import Article, Source, Story
 from tests.botfixtures import TestBot
 from tests.emulator import constants as perms
 from tests.emulator.server import Emulator
@@ -119,11 +119,32 @@ SUMMARY = (
 
 
 async def _bulk_stories(bw: TestBot, n: int) -> None:
+    """`n` stories, each with one article from an operator's source: servers see only stories reported in scope."""
     now = utcnow()
     rows = [(f"Police camera footage of drivers leaked online, case {i}", SUMMARY, "en", now, now) for i in range(n)]
     async with bw.services.engine.begin() as conn:
         columns = ("title", "summary", "language", "first_seen_at", "updated_at")
         await bulk_insert(conn, Story.__table__, columns, rows)
+        source_id = (
+            await conn.execute(insert(Source).values(url="https://operator.example/feed.xml").returning(Source.id))
+        ).scalar_one()
+        story_ids = (await conn.execute(select(Story.id).order_by(Story.id))).scalars().all()
+        articles = [
+            (source_id, f"https://operator.example/{i}", title, summary, "en", now, now, f"h{i}", story_id)
+            for i, (story_id, (title, summary, *_)) in enumerate(zip(story_ids, rows, strict=True))
+        ]
+        columns = (
+            "source_id",
+            "canonical_url",
+            "title",
+            "summary",
+            "language",
+            "first_seen_at",
+            "updated_at",
+            "content_hash",
+            "story_id",
+        )
+        await bulk_insert(conn, Article.__table__, columns, articles)
 
 
 async def test_a_keywords_preview_does_not_stall_the_event_loop(emulator: Emulator, bw: TestBot, admin: Any) -> None:
