@@ -38,6 +38,8 @@ class EntryLike(Protocol):
     @property
     def language(self) -> str | None: ...
     @property
+    def analysis_language(self) -> str | None: ...
+    @property
     def published_at(self) -> datetime | None: ...
     @property
     def content_hash(self) -> str: ...
@@ -117,6 +119,7 @@ async def _insert_new(
                 "summary": entry.summary,
                 "content": entry.content,
                 "language": entry.language,
+                "analysis_language": entry.analysis_language,
                 "outlet": outlet,
                 "published_at": entry.published_at,
                 "first_seen_at": now,
@@ -196,6 +199,7 @@ async def _apply_edits(
                 continue  # counted later, if the change is still there then
             article.title, article.summary, article.content = entry.title, entry.summary, entry.content
             article.language = entry.language or article.language
+            article.analysis_language = entry.analysis_language or article.analysis_language
             article.content_hash = entry.content_hash
             article.edit_count += 1
             article.updated_at = now

@@ -17,7 +17,7 @@ from datetime import datetime
 
 import pebble
 
-from bot.feeds.parse import PARSE, FeedParseError, ParsedFeed, fill_languages, parse_document
+from bot.feeds.parse import PARSE, FeedParseError, ParsedFeed, decide_languages, parse_document
 
 MAX_TASKS_PER_WORKER = 500
 
@@ -93,9 +93,9 @@ class ParsePool:
             ) from None
         except Exception as exc:
             raise FeedParseError(PARSE, f"parser failed: {type(exc).__name__}: {exc}") from None
-        if any(entry.language is None for entry in feed.entries):
+        if any(entry.analysis_language is None for entry in feed.entries):
             # One language model in this process rather than one per worker.
-            feed = await asyncio.to_thread(fill_languages, feed, fallback_language)
+            feed = await asyncio.to_thread(decide_languages, feed, fallback_language)
         return feed
 
     def close(self) -> None:
