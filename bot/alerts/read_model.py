@@ -1,20 +1,21 @@
 """The alert read-model: what an alert is about, for a set of stories, as the plain AlertView values the renderers
-take. storage.alert_views loads the rows; choosing the lead article, naming outlets and the fallbacks are here."""
+take. storage.alert_views loads the rows; choosing the lead article and the fallbacks are here, and outlets are
+named as everywhere else (bot.stories.assign.outlet_of)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.alerts.view import AlertView, Outlet
+from bot.stories.assign import outlet_of
 from storage import alert_views
 from storage.models import Article
 
 
-def _outlet_name(article: Article, source_name: str | None) -> str:
-    return article.outlet or source_name or urlsplit(article.canonical_url).hostname or "unknown"
+def _outlet_name(article: Article, _source_name: str | None) -> str:
+    return outlet_of(article) or "unknown"
 
 
 async def load(session: AsyncSession, story_ids: Iterable[int]) -> dict[int, AlertView]:

@@ -71,6 +71,9 @@ class ParsedEntry:
     content_hash: str
     # One of the seven (bot.core.languages); None only between a parse worker and decide_languages.
     analysis_language: str | None = None
+    # The publisher's site as the entry names it (RSS <source url>, Atom <source><link>): aggregators such as
+    # Google News link to themselves but say whose article it is.
+    publisher_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -158,6 +161,8 @@ def _entry(raw: Any, base: str, feed_language: str | None, now: datetime) -> Par
     raw_link = raw.get("link")
     link = _http_url(urljoin(base, raw_link.strip())) if isinstance(raw_link, str) and raw_link.strip() else None
     guid = raw.get("id") if isinstance(raw.get("id"), str) else None
+    origin = raw.get("source")
+    publisher = _http_url(origin.get("href") or origin.get("link")) if isinstance(origin, Mapping) else None
     title = html_to_text(raw.get("title"), MAX_TITLE)
     summary = html_to_text(raw.get("summary"), MAX_SUMMARY)
     contents = [c.get("value", "") for c in raw.get("content") or [] if isinstance(c, Mapping)]
@@ -183,6 +188,7 @@ def _entry(raw: Any, base: str, feed_language: str | None, now: datetime) -> Par
         published_at=published,
         content_hash=content_hash(title, summary, content),
         analysis_language=supported_language(language),
+        publisher_url=publisher,
     )
 
 

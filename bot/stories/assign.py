@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import utcnow
+from bot.core.outlets import outlet_name
 from bot.core.text import strip_markdown
 from bot.stories.decide import THRESHOLD, Candidate, agreement, best_story, in_window
 from bot.stories.facts import Facts
@@ -35,10 +35,8 @@ class AssignResult:
 
 
 def outlet_of(article: Article) -> str:
-    if article.outlet:
-        return article.outlet
-    host = urlsplit(article.canonical_url or article.url or "").hostname or ""
-    return host.removeprefix("www.")
+    """The outlet name stored when the article was read (bot.core.outlets), or its site for rows without one."""
+    return article.outlet or outlet_name(article.canonical_url or article.url)
 
 
 def article_signature(article: Article, lang: str) -> Signature:
