@@ -278,7 +278,3 @@ def split_sentences(text: str) -> list[str]:
         if tail:
             sentences.append(tail)
     return [s for s in sentences if s]
-
-
-def words(text: str) -> list[str]:
-    return WORD.findall(text)
