@@ -34,8 +34,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.process import process_article
-from bot.stories.language import normalise_language
 from bot.stories.signature import build_signature, index_keys
+from bot.stories.words import zipf
 from storage.engine import create_engine, session_factory
 from storage.migrate import upgrade
 from storage.stories import explain_candidate_lookup
@@ -386,7 +386,7 @@ def main() -> int:
             print("PostgreSQL not answering on 127.0.0.1:5432: its half skipped")
             args.skip_pg = True
     sizes = sorted(int(s) for s in args.sizes.split(","))
-    normalise_language("en", "warm up")  # load word lists before timing
+    zipf("warm", "en")  # load word lists before timing
     for title, summary, lang in PROBES:
         build_signature(title, summary, lang, NOW)
     out: dict[str, Any] = {}

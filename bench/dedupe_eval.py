@@ -24,8 +24,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bot.core.text import fold_in_place
 from bot.stories.batch import group_items
-from bot.stories.text import fold
 
 DEFAULT = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "dedupe_dev.jsonl"
 SWEEP = [round(0.2 + 0.05 * i, 2) for i in range(15)]  # 0.20 .. 0.90
@@ -65,7 +65,7 @@ def _days_apart(a: dict[str, Any], b: dict[str, Any]) -> float:
 
 
 def _title_similarity(a: str, b: str) -> float:
-    return SequenceMatcher(None, fold(a), fold(b)).ratio()
+    return SequenceMatcher(None, fold_in_place(a), fold_in_place(b)).ratio()
 
 
 def main() -> int:

@@ -20,13 +20,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.classify.classifier import default_classifier
 from bot.classify.judge import Judge, pack
 from bot.core.clock import utcnow
+from bot.core.languages import analysis_language
 from bot.scheduling import add_interval_job
 from bot.services import Services
 from bot.stories.assign import AssignResult, assign_article
 from bot.stories.facts import extract_facts
-from bot.stories.language import normalise_language
 from bot.stories.summary import extract_main_text, is_teaser
-from bot.stories.text import clean_text
 from storage import stories as repo
 from storage.models import Article
 
@@ -67,7 +66,7 @@ class _Judged:
     verdict: Verdict
     embedding: bytes | None
     page_text: str
-    lang: str  # decided once when the article was read; stored and trusted afterwards
+    lang: str  # the article's analysis language
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,13 +156,12 @@ class Processor:
             article = await session.get(Article, article_id)
             if article is None or article.processed_at is not None:
                 return None
-            title, summary = clean_text(article.title), clean_text(article.summary)
-            lang = normalise_language(article.language, f"{article.title}\n{article.summary}")
+            # Text and language were decided when the entry was read: the stored values are used as they are.
             return _Feed(
-                title,
-                summary,
-                clean_text(article.content or ""),
-                lang,
+                article.title,
+                article.summary,
+                article.content or "",
+                _analysis_language(article),
                 article.url or article.canonical_url,
                 not article.content and is_teaser(article.summary or ""),
             )
@@ -215,6 +213,8 @@ async def _store(session: AsyncSession, article_id: int, judged: _Judged, window
     if judged.page_text:
         article.content = judged.page_text
     lang = judged.lang
+    if not article.analysis_language:
+        article.analysis_language = lang
     if not article.language:
         article.language = lang
     verdict = judged.verdict
@@ -223,9 +223,8 @@ async def _store(session: AsyncSession, article_id: int, judged: _Judged, window
     article.categories = sorted(verdict.categories or [])
     article.evidence = _evidence(verdict.evidence)
     article.embedding = judged.embedding
-    title = clean_text(article.title)
-    body = "\n".join(filter(None, [clean_text(article.summary), clean_text(article.content or "")]))
-    article.facts = extract_facts(title, body, lang, article.published_at or article.first_seen_at).to_json()
+    body = "\n".join(filter(None, [article.summary, article.content or ""]))
+    article.facts = extract_facts(article.title, body, lang, article.published_at or article.first_seen_at).to_json()
     return await assign_article(session, article, timedelta(days=window_days))
 
 
@@ -237,11 +236,19 @@ async def process_article(
     article = await session.get(Article, article_id)
     if article is None or article.processed_at is not None:
         return None
-    lang = normalise_language(article.language, f"{article.title}\n{article.summary}")
-    content = page_text or clean_text(article.content or "")
-    verdict = classify(clean_text(article.title), clean_text(article.summary), content, lang)
+    lang = _analysis_language(article)
+    content = page_text or article.content or ""
+    verdict = classify(article.title, article.summary, content, lang)
     judged = _Judged(verdict, None, page_text, lang)
     return await _store(session, article_id, judged, window.total_seconds() / 86400)
+
+
+def _analysis_language(article: Article) -> str:
+    """The analysis language decided when the article was read; rows stored before it was kept (or inserted by
+    hand) get the same decision from their stored text."""
+    if article.analysis_language:
+        return article.analysis_language
+    return analysis_language(article.language, article.title, article.summary)
 
 
 def _lexicon_classify(title: str, summary: str, text: str, lang: str) -> Verdict:

@@ -17,7 +17,6 @@ from bot.discord_app.choices import language_choices
 from bot.discord_app.client import BreachwatchBot
 from bot.discord_app.errors import UserError
 from bot.discord_app.paging import PageSource, send_pages
-from bot.stories.text import clean_text
 from storage import search as search_store
 from storage.models import GLOBAL_SCOPE
 from storage.story_detail import StoryDetail
@@ -34,9 +33,9 @@ def _scope(interaction: discord.Interaction[Any]) -> int:
 def render_hit(hit: search_store.SearchHit) -> str:
     outlets = f" · {hit.outlet_count} outlets" if hit.outlet_count > 1 else ""
     # A story seen only in part is shown from an article's own text, which may still hold feed markup.
-    head = f"**#{hit.story_id}** {cut(safe(clean_text(hit.headline)), 150)}"
+    head = f"**#{hit.story_id}** {cut(safe(hit.headline), 150)}"
     meta = f"{discord_timestamp(hit.first_seen, 'd')}{outlets} · {hit.language or '?'}"
-    return f"{head}\n{meta}\n> {cut(safe(clean_text(hit.summary_line)), 200)}"
+    return f"{head}\n{meta}\n> {cut(safe(hit.summary_line), 200)}"
 
 
 def _whole_links(items: list[str], limit: int) -> str:

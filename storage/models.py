@@ -116,7 +116,11 @@ class Article(Base):
     title: Mapped[str] = mapped_column(Text, default="")
     summary: Mapped[str] = mapped_column(Text, default="")
     content: Mapped[str | None] = mapped_column(Text)
+    # Both decided once when the entry is read (bot.core.languages.decide_language): `language` is any ISO 639 code
+    # and is shown; `analysis_language` is the one of the seven the text is analysed as. None only on rows written
+    # before 0005 or by hand.
     language: Mapped[str | None] = mapped_column(String(8))
+    analysis_language: Mapped[str | None] = mapped_column(String(8))
     outlet: Mapped[str | None] = mapped_column(String(200))
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -190,6 +190,14 @@ async def count_guild_sources(session: AsyncSession, guild_id: int, *, excluding
     return int(await session.scalar(stmt) or 0)
 
 
+async def operator_source_names(session: AsyncSession) -> list[tuple[str, str | None, str | None]]:
+    """(feed URL, homepage, name) of every named source the operator owns (bundled or added on the command line)."""
+    stmt = select(Source.url, Source.homepage, Source.name).where(
+        Source.guild_id == GLOBAL_SCOPE, Source.name.is_not(None)
+    )
+    return [(url, homepage, name) for url, homepage, name in await session.execute(stmt)]
+
+
 async def get_sources(session: AsyncSession, url: str) -> list[Source]:
     return list((await session.scalars(select(Source).where(Source.url == url).order_by(Source.guild_id))).all())
 

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.outlets import outlet_name
 from storage.models import Article, Feedback, Source, Story
 from storage.scope import article_in_scope
 
@@ -17,7 +18,7 @@ from storage.scope import article_in_scope
 class StoryArticle:
     article_id: int
     title: str
-    outlet: str  # the article's outlet, else its source's name, else its URL's host as stored
+    outlet: str  # the outlet name stored on the article, else its site (bot.core.outlets)
     url: str
     language: str | None
     published_at: datetime | None
@@ -63,13 +64,13 @@ async def get_story_detail(session: AsyncSession, story_id: int, *, guild_id: in
         StoryArticle(
             article_id=a.id,
             title=a.title,
-            outlet=a.outlet or source_name or a.canonical_url,
+            outlet=a.outlet or outlet_name(a.canonical_url),
             url=a.url or a.canonical_url,
             language=a.language,
             published_at=a.published_at,
             first_seen=a.first_seen_at,
         )
-        for a, source_name in rows
+        for a, _source_name in rows
     )
     votes = (
         await session.execute(

@@ -11,15 +11,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.alerts.view import AlertView, Outlet
-from bot.stories.assign import merge_facts
-from bot.stories.language import normalise_language
+from bot.core.languages import analysis_language
+from bot.core.text import strip_markdown
+from bot.stories.assign import merge_facts, outlet_of
 from bot.stories.summary import SourceText, choose_summary
-from bot.stories.text import clean_text, strip_markdown
 from storage import alert_views
 from storage.alert_views import ArticleRow
 from storage.models import Article, Story
@@ -79,7 +78,8 @@ def scope_story(story: Story, rows: Sequence[ArticleRow], guild_id: int) -> Scop
         )
     articles = [r.article for r in mine]
     head = lead.article
-    language = normalise_language(head.language, f"{head.title}\n{head.summary}")
+    # Decided when the article was read (bot.core.languages); rows stored before that decision get it here.
+    language = head.analysis_language or analysis_language(head.language, head.title, head.summary)
     facts: dict[str, Any] = {}
     for a in articles:
         facts, _news = merge_facts(facts, a.facts or {})
@@ -90,8 +90,8 @@ def scope_story(story: Story, rows: Sequence[ArticleRow], guild_id: int) -> Scop
         story=story,
         articles=mine,
         lead=lead,
-        title=strip_markdown(clean_text(head.title)),
-        summary=choose_summary(sources, language) or clean_text(head.summary),
+        title=strip_markdown(head.title),
+        summary=choose_summary(sources, language) or head.summary,
         language=language,
         languages=languages | {language},
         match=bool(matching),
@@ -103,14 +103,14 @@ def scope_story(story: Story, rows: Sequence[ArticleRow], guild_id: int) -> Scop
     )
 
 
-def _outlet_name(article: Article, source_name: str | None) -> str:
-    return article.outlet or source_name or urlsplit(article.canonical_url).hostname or "unknown"
+def _outlet_name(article: Article) -> str:
+    return outlet_of(article) or "unknown"
 
 
 def alert_view(scoped: ScopedStory) -> AlertView:
     story, lead = scoped.story, scoped.lead.article
     others = tuple(
-        Outlet(_outlet_name(r.article, r.source_name), r.article.url or r.article.canonical_url, r.article.language)
+        Outlet(_outlet_name(r.article), r.article.url or r.article.canonical_url, r.article.language)
         for r in scoped.articles
         if r.article.id != lead.id
     )
@@ -118,7 +118,7 @@ def alert_view(scoped: ScopedStory) -> AlertView:
         story_id=story.id,
         title=scoped.title or lead.title,
         url=lead.url or lead.canonical_url,
-        outlet=_outlet_name(lead, scoped.lead.source_name),
+        outlet=_outlet_name(lead),
         summary=scoped.summary or lead.summary,
         published_at=lead.published_at or lead.first_seen_at,
         language=scoped.language,

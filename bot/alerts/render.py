@@ -7,6 +7,7 @@ from typing import Any
 
 from bot.alerts.text import cut, neutralise_mentions, safe
 from bot.alerts.view import AlertView
+from bot.core import categories
 from bot.core.links import markdown_link, safe_url
 
 TITLE_MAX = 256
@@ -22,29 +23,9 @@ EMBED_TOTAL_MAX = 6000
 EMBEDS_PER_MESSAGE = 10
 CONTENT_MAX = 2000
 
-CATEGORY_COLOURS = {
-    "facial_recognition": 0xE74C3C,
-    "alpr": 0xE67E22,
-    "cctv": 0xF1C40F,
-    "biometrics": 0x9B59B6,
-    "location": 0x3498DB,
-    "spyware": 0xC0392B,
-    "intercept": 0x1ABC9C,
-    "police_db": 0x34495E,
-    "monitoring": 0x95A5A6,
-}
+CATEGORY_COLOURS = categories.COLOURS  # config/categories.toml
 DEFAULT_COLOUR = 0x7F8C8D
-CATEGORY_LABELS = {
-    "facial_recognition": "Face recognition",
-    "alpr": "Licence plates (ALPR)",
-    "cctv": "CCTV / cameras",
-    "biometrics": "Biometrics",
-    "location": "Location tracking",
-    "spyware": "Spyware / stalkerware",
-    "intercept": "Intercepts / wiretaps",
-    "police_db": "Police / border / intelligence DB",
-    "monitoring": "Monitoring tools",
-}
+CATEGORY_LABELS = categories.LABELS
 FEEDBACK_RELEVANT = "bw:fb:1:{story_id}"
 FEEDBACK_IRRELEVANT = "bw:fb:0:{story_id}"
 

@@ -15,9 +15,9 @@ import numpy as np
 
 from bot.classify.classifier import Classifier
 from bot.classify.encoder import Encoder, Matrix, encoder_text
-from bot.classify.lexicon import CATEGORIES
 from bot.classify.model import LearnedModel, ModelError, Vector, lexicon_features
 from bot.classify.verdict import Reason, Verdict
+from bot.core.categories import CATEGORIES
 
 EMBEDDING_DTYPE = np.float16
 _CATEGORY_SET = frozenset(CATEGORIES)

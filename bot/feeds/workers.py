@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 
 import pebble
 
-from bot.feeds.parse import PARSE, FeedParseError, ParsedFeed, fill_languages, parse_document
+from bot.feeds.parse import PARSE, FeedParseError, ParsedFeed, decide_languages, parse_document
 
 MAX_TASKS_PER_WORKER = 500
 
@@ -134,9 +134,9 @@ class ParsePool:
                 feed.dropped_links,
                 feed.dropped_examples[0],
             )
-        if any(entry.language is None for entry in feed.entries):
+        if any(entry.analysis_language is None for entry in feed.entries):
             # One language model in this process rather than one per worker.
-            feed = await asyncio.to_thread(fill_languages, feed, fallback_language)
+            feed = await asyncio.to_thread(decide_languages, feed, fallback_language)
         return feed
 
     def start(self) -> None:

@@ -9,17 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import utcnow
+from bot.core.outlets import outlet_name
+from bot.core.text import strip_markdown
 from bot.stories.decide import THRESHOLD, Candidate, agreement, best_story, in_window
 from bot.stories.facts import Facts
-from bot.stories.language import normalise_language
 from bot.stories.signature import Signature, build_signature, index_keys, merge
 from bot.stories.summary import SourceText, choose_summary
-from bot.stories.text import clean_text, strip_markdown
 from storage import stories as repo
 from storage.models import Article, Story
 
@@ -37,16 +36,15 @@ class AssignResult:
 
 
 def outlet_of(article: Article) -> str:
-    if article.outlet:
-        return article.outlet
-    host = urlsplit(article.canonical_url or article.url or "").hostname or ""
-    return host.removeprefix("www.")
+    """The outlet name stored when the article was read (bot.core.outlets), or its site for rows without one."""
+    return article.outlet or outlet_name(article.canonical_url or article.url)
 
 
 def article_signature(article: Article, lang: str) -> Signature:
     text = article.summary or ""
-    if article.content and len(clean_text(text)) < 200:
-        text = f"{text}\n{article.content[:800]}"
+    if article.content and len(text) < 200:
+        # The cut may end in spaces or a line break; the rest is clean text as stored.
+        text = "\n".join(filter(None, [text, article.content[:800].rstrip()]))
     published = article.published_at or article.first_seen_at
     return build_signature(article.title, text, lang, published, outlet_of(article))
 
@@ -80,7 +78,9 @@ def _alertworthy(story: Story) -> bool:
 
 
 async def assign_article(session: AsyncSession, article: Article, window: timedelta) -> AssignResult:
-    lang = normalise_language(article.language, f"{article.title}\n{article.summary}")
+    # Decided when the article was read; the processing step fills it in for rows stored before that.
+    assert article.analysis_language is not None
+    lang = article.analysis_language
     sig = article_signature(article, lang)
     keys = index_keys(sig)
     published = article.published_at or article.first_seen_at
@@ -137,7 +137,7 @@ async def _create(
         first_seen_at=now,
         updated_at=now,
         event_date=published,
-        title=strip_markdown(clean_text(article.title)),
+        title=strip_markdown(article.title),
         summary=choose_summary([SourceText(article.title, article.content or article.summary, lang)], lang),
         language=lang,
         lead_article_id=article.id,

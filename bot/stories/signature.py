@@ -12,10 +12,10 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
+from bot.core.text import WORD, fold_in_place, split_sentences
 from bot.stories import lexicon, minhash
 from bot.stories.facts import find_counts, find_data_types
-from bot.stories.language import stem, zipf
-from bot.stories.text import WORD, clean_text, fold, split_sentences
+from bot.stories.words import stem, zipf
 
 MAX_ENTITIES = 60
 MAX_TERMS = 250
@@ -112,7 +112,7 @@ def _role_tokens(text: str) -> dict[str, float]:
     """Words of outlet, researcher and agency names in the text, with the factor their weight is scaled by."""
     orgs = lexicon.organisations()
     tokens: dict[str, float] = {}
-    for match in orgs.pattern.finditer(fold(text)):
+    for match in orgs.pattern.finditer(fold_in_place(text)):
         factor = ROLE_WEIGHTS.get(orgs.roles[match.group(0)])
         if factor is None:
             continue
@@ -180,7 +180,7 @@ def _unknown_compound(part: str) -> bool:
 
 
 def _entity_weight(part: str, shape: str, lang: str, role_tokens: dict[str, float]) -> float:
-    key = fold(part)
+    key = fold_in_place(part)
     if not key.replace(".", "").replace("&", "").isalnum() or not re.search(r"[^\W\d]", key):
         z = 3.0  # "AT&T", "38C3": the word lists would split them
     else:
@@ -218,7 +218,7 @@ def _entities(title: str, sentences: list[str], lang: str) -> tuple[dict[str, fl
     for text, is_title in units:
         clauses = re.split(r"(?<=[:;])\s+|\s+[–—-]\s+", _SENTENCE_OPENERS.sub("", text))
         for clause in clauses:
-            folded_clause = fold(clause)
+            folded_clause = fold_in_place(clause)
             in_reference = False
             for index, match in enumerate(WORD.finditer(clause)):
                 token = match.group(0)
@@ -234,7 +234,7 @@ def _entities(title: str, sentences: list[str], lang: str) -> tuple[dict[str, fl
                     if re.fullmatch(r"[A-Z]{2,}s", part):
                         part = part[:-1]  # "EVs", "IDs"
                     shape = _shape(part)
-                    if shape in ("lower", "none") or len(part) < 2 or fold(part) in lexicon.generic_terms():
+                    if shape in ("lower", "none") or len(part) < 2 or fold_in_place(part) in lexicon.generic_terms():
                         continue
                     initial = index == 0 and j == 0
                     target = found
@@ -248,7 +248,7 @@ def _entities(title: str, sentences: list[str], lang: str) -> tuple[dict[str, fl
                     weight = _entity_weight(part, shape, lang, roles)
                     if weight <= 0.05:
                         continue
-                    key = fold(part)[:36]
+                    key = fold_in_place(part)[:36]
                     target[key] = max(target.get(key, 0.0), round(weight, 3))
                     (cued if in_reference else plain).add(key)
                     if is_title:
@@ -284,7 +284,7 @@ def _terms(text: str, lang: str) -> tuple[dict[str, float], list[str]]:
             low = part.lower()
             if len(low) < 3 or low.isdigit():
                 continue
-            key = stem(fold(low), lang)
+            key = stem(fold_in_place(low), lang)
             sequence.append(key)
             weight = _rarity(zipf(low, lang))
             if weight >= 0.2 and key not in generic:
@@ -292,15 +292,14 @@ def _terms(text: str, lang: str) -> tuple[dict[str, float], list[str]]:
             pieces = split_compound(low) if lang == "de" and len(low) >= 9 else None
             for piece in pieces or ():
                 piece_weight = _rarity(zipf(piece, lang))
-                piece_key = stem(fold(piece), lang)
+                piece_key = stem(fold_in_place(piece), lang)
                 if piece_weight >= 0.2 and piece_key not in generic:
                     weights[piece_key] = max(weights.get(piece_key, 0.0), round(piece_weight, 3))
     return weights, sequence
 
 
-def build_signature(title: str, summary: str, lang: str, published: datetime, outlet: str | None = None) -> Signature:
-    title = clean_text(title)
-    body = clean_text(summary)
+def build_signature(title: str, body: str, lang: str, published: datetime, outlet: str | None = None) -> Signature:
+    """The signature of clean text (as an article stores it) in its analysis language."""
     sentences = split_sentences(body)
     entities, weak, in_title = _entities(title, sentences, lang)
     terms, sequence = _terms(f"{title}\n{body}", lang)

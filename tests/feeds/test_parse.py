@@ -7,7 +7,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.feeds.parse import EMPTY, NOT_A_FEED, PARSE, FeedParseError, check_entities, parse_document
+from bot.feeds.parse import (
+    EMPTY,
+    NOT_A_FEED,
+    PARSE,
+    FeedParseError,
+    check_entities,
+    decide_languages,
+    parse_document,
+)
 from bot.feeds.workers import ParsePool
 from tests.feedserver import Item, rss, sample_items
 
@@ -41,6 +49,35 @@ def test_future_dates_dropped_and_unsafe_links_ignored() -> None:
 def test_language_detected_when_undeclared() -> None:
     items = [Item(guid="g", title="Datenleck bei der Polizei: Kennzeichenerfassung offen im Netz", summary="")]
     assert parse_document(rss(items, language=None), {}, BASE).entries[0].language == "de"
+
+
+def test_text_and_both_languages_are_decided_at_parse() -> None:
+    items = [
+        Item(guid="a", title="Datenleck bei der Polizei: Kennzeichenerfassung offen im Netz", summary=""),
+        # Escaped twice: the markup that decodes out of it is not kept either.
+        Item(guid="b", title="Scans &amp;lt;b&amp;gt;exposed&amp;lt;/b&amp;gt;", summary=""),
+    ]
+    feed = parse_document(rss(items, language=None), {}, BASE, fallback_language="nl")
+    german, escaped = feed.entries
+    assert (german.language, german.analysis_language) == ("de", "de")
+    assert escaped.title == "Scans exposed"
+    # Too short to detect: the source's language is shown and analysed.
+    assert (escaped.language, escaped.analysis_language) == ("nl", "nl")
+    # A declared language beyond the seven is kept; the text is analysed as the nearest of the seven.
+    polish = [Item(guid="c", title="Immagini delle targhe rubate a un fornitore della polizia", summary="")]
+    entry = parse_document(rss(polish, language="pl"), {}, BASE).entries[0]
+    assert (entry.language, entry.analysis_language) == ("pl", "it")
+
+
+def test_a_parse_worker_leaves_detection_to_decide_languages() -> None:
+    items = [
+        Item(guid="a", title="Datenleck bei der Polizei: Kennzeichenerfassung offen im Netz", summary=""),
+        Item(guid="b", title="Camera footage of the police leaked online, the city confirmed", summary=""),
+    ]
+    body = rss(items, language=None)
+    in_worker = parse_document(body, {}, BASE, detect=False)
+    assert [e.analysis_language for e in in_worker.entries] == [None, None]
+    assert decide_languages(in_worker, None) == parse_document(body, {}, BASE)
 
 
 def test_bozo_feed_with_entries_is_fine() -> None:
