@@ -15,6 +15,7 @@ import hashlib
 import io
 import os
 import shutil
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -35,6 +36,7 @@ from bot.alerts.worker import DeliveryWorker
 from bot.classify import classify
 from bot.cli import main as cli_main
 from bot.core.clock import utcnow
+from bot.feeds.fetch import network_down
 from bot.health import HealthServer
 from bot.process import DATABASE, DISK, Processor, environment_fault
 from bot.stories.assign import AssignResult
@@ -358,3 +360,19 @@ def test_the_articles_own_errors_are_not_the_environment() -> None:
         UnicodeDecodeError("utf-8", b"", 0, 1, ""),
     ):
         assert environment_fault(exc) is None
+
+
+async def test_only_a_network_that_is_down_defers_a_page() -> None:
+    # A refused connection on loopback is that host's state: the page is given up as before (feed text).
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    async with aiohttp.ClientSession() as http:
+        with pytest.raises(aiohttp.ClientConnectorError) as refused:
+            await http.get(f"http://127.0.0.1:{port}/")
+    assert not network_down(refused.value)
+    assert not network_down(socket.gaierror(socket.EAI_NONAME, "Name or service not known"))
+    assert not network_down(TimeoutError())
+    # The resolver cannot answer, or there is no route: nobody can be reached, so the article waits.
+    assert network_down(socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution"))
+    assert network_down(OSError(errno.ENETUNREACH, "Network is unreachable"))
