@@ -14,6 +14,9 @@ from bot.resources import config_path
 DISCORD_API_BASE = "https://discord.com/api/v10"
 DISCORD_GATEWAY = "wss://gateway.discord.gg"
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/breachwatch.db"
+# A parser process needs about 48 MB of address space before it reads a byte (measured: 32 MB fails to load the
+# XML parser, 48 MB parses a small feed); 128 MB leaves room for an ordinary feed.
+PARSE_MEMORY_MIN_MB = 128
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
@@ -25,6 +28,9 @@ class Settings(BaseSettings):
         env_file_encoding="utf-8",
         extra="ignore",
         frozen=True,
+        # inf and nan parse as floats and pass `gt=0`; every float setting here is a time or a size, and an infinite
+        # one breaks what uses it (inf as the fetch timeout failed every poll).
+        allow_inf_nan=False,
     )
 
     discord_token: SecretStr | None = Field(
@@ -90,6 +96,15 @@ class Settings(BaseSettings):
     def _upper(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
 
+    @field_validator("parse_memory_mb")
+    @classmethod
+    def _parse_memory(cls, value: int) -> int:
+        if 0 < value < PARSE_MEMORY_MIN_MB:
+            raise ValueError(
+                f"at least {PARSE_MEMORY_MIN_MB} (MB; a parser process needs about 48 to start), or 0 for no limit"
+            )
+        return value
+
     @field_validator("database_url")
     @classmethod
     def _async_driver(cls, value: str) -> str:
@@ -108,6 +123,11 @@ class Settings(BaseSettings):
 
 class SettingsError(Exception):
     """A setting has a wrong value; the message is one line naming it."""
+
+
+class StartupError(SettingsError):
+    """The process cannot start for a reason the operator must fix (the sources file, the database's folder, file
+    or server); the message is one line naming it, and `breachwatch` prints it instead of a traceback."""
 
 
 def _env_name(loc: tuple[int | str, ...]) -> str:
