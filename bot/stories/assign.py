@@ -70,6 +70,8 @@ def merge_facts(story: dict[str, Any], article: dict[str, Any]) -> tuple[dict[st
         o for o in new.organisations if (o.get("name") or "").casefold() not in names
     ]
     merged.countries = old.countries + [c for c in new.countries if c not in old.countries]
+    merged.victims = old.victims + [v for v in new.victims if v not in old.victims]
+    merged.regulators = sorted(set(old.regulators) | set(new.regulators))
     merged.date = min(filter(None, [old.date, new.date]), default=None)
     return merged.to_json(), news
 

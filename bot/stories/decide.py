@@ -7,6 +7,10 @@ corroborate a shared name or number: alone they are the vocabulary of a kind of 
 hacked the same week share. Names of agencies, outlets, and other incidents an article mentions in passing
 ("days after the X leak") count for less (see signature.py). Only stories inside the time window are
 considered; nothing wins below the threshold.
+
+Before any of that, the victims (roles.py): when both name whose data it was and the names differ, with neither
+report mentioning the other's victim, they are two incidents however much else they share (the gang that posted
+both companies' files, the regulator that fined both the same day).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from bot.stories import minhash
 from bot.stories.signature import HEADLINE_NAME, Signature
@@ -22,6 +27,7 @@ THRESHOLD = 0.8
 NEAR_DUPLICATE = 0.5  # estimated Jaccard of word pairs above which two texts are one text re-published
 TITLE_BONUS = 1.25
 NUMBER_TOLERANCE = 0.02
+MENTIONED = 0.3  # a victim's name this strong on the other side is mentioned there (context mentions count 0.25)
 
 
 @dataclass(frozen=True)
@@ -37,6 +43,7 @@ class Agreement:
     numbers: float
     words: float
     near_duplicate: float
+    victims_differ: float = 0.0  # 1 when the two name different victims: the score is then 0
 
     def as_dict(self) -> dict[str, float]:
         return {k: round(v, 3) for k, v in self.__dict__.items()}
@@ -106,6 +113,63 @@ def _near_duplicate(article: Signature, story: Signature) -> float:
     return best
 
 
+def _same_victim(mine: dict[str, Any], theirs: dict[str, Any]) -> bool:
+    """One organisation: a specific word of either name is in the other ("Halberd" and "Halberd Insurance",
+    "Klinikgruppe Rabenau" and "Rabenau-Kliniken"), or, in one language, one name's words are all in the other."""
+    keys, other_keys = set(mine["keys"]), set(theirs["keys"])
+    if set(mine["specific"]) & other_keys or set(theirs["specific"]) & keys:
+        return True
+    if mine["lang"] != theirs["lang"] and any(_one_place(a, b) for a in mine["specific"] for b in theirs["specific"]):
+        return True
+    return mine["lang"] == theirs["lang"] and (keys <= other_keys or other_keys <= keys)
+
+
+def _one_place(a: str, b: str) -> bool:
+    """A name as two languages write it: "Verona" and "Vérone", "Brugge" and "Bruges" (accents are folded
+    already) share all but their last two letters."""
+    prefix = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
+    return prefix >= max(4, min(len(a), len(b)) - 2)
+
+
+def _comparable(mine: dict[str, Any], theirs: dict[str, Any]) -> bool:
+    """Whether two names can be told apart: in one language always; across languages only names specific to one
+    organisation ("Ministerio de Sanidad" and "Ministry of Health" are one, with no word in common)."""
+    if mine["specific"] and theirs["specific"]:
+        return True
+    # A lone everyday word ("Handel", "BND-Personal") is too often a capitalised noun or a side mention; an
+    # everyday name of several words ("ministerie van Justitie") says which body it is.
+    described = all(bool(v["specific"]) or len(v["keys"]) + bool(v.get("head")) >= 2 for v in (mine, theirs))
+    return mine["lang"] == theirs["lang"] and described
+
+
+def _mentioned(victim: dict[str, Any], other: Signature) -> bool:
+    def weight(key: str) -> float:
+        return max(other.entities.get(key, 0.0), other.weak_entities.get(key, 0.0))
+
+    if victim["specific"]:
+        return any(weight(k) >= MENTIONED for k in victim["specific"])
+    return all(weight(k) > 0.0 for k in victim["keys"])
+
+
+def victims_differ(article: Signature, story: Signature) -> bool:
+    """Whether the two name different victims: some pair of their victims can be compared, none is the same,
+    and neither side mentions a victim of the other. A name one side knows as the attacker, regulator or outlet
+    is no victim on the other side either ("Lince di Ferro colpisce ancora" names the group without a cue)."""
+    mine = [v for v in article.victims if not set(v["keys"]) & set(story.roles)]
+    theirs = [v for v in story.victims if not set(v["keys"]) & set(article.roles)]
+    if not mine or not theirs:
+        return False
+    comparable = False
+    for victim in mine:
+        for other in theirs:
+            if _same_victim(victim, other):
+                return False
+            comparable = comparable or _comparable(victim, other)
+    if not comparable:
+        return False
+    return not any(_mentioned(v, story) for v in mine) and not any(_mentioned(v, article) for v in theirs)
+
+
 def in_window(article: Signature, story: Signature, window: timedelta) -> bool:
     """Whether the article keeps the whole story within one window of time."""
     return article.first_date - story.first_date <= window and story.last_date - article.first_date <= window
@@ -124,6 +188,9 @@ def agreement(article: Signature, story: Signature) -> Agreement:
     score = names + numbers + 2.0 * words + min(kinds, 2) * 0.1
     if dup >= NEAR_DUPLICATE:
         score = max(score, THRESHOLD + dup)
+    if numbers < 0.7 and victims_differ(article, story):
+        # A head count both give is incident-specific evidence of its own: it overrides a victim misread.
+        return Agreement(0.0, names, numbers, words, dup, victims_differ=1.0)
     return Agreement(score=score, names=names, numbers=numbers, words=words, near_duplicate=dup)
 
 
