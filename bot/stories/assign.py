@@ -11,10 +11,12 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.classify.judge import unpack
 from bot.core.clock import utcnow
-from bot.stories.decide import THRESHOLD, Candidate, agreement, best_story, in_window
+from bot.stories.decide import THRESHOLD, Candidate, Similarity, agreement, best_story, in_window
 from bot.stories.facts import Facts
 from bot.stories.language import normalise_language
 from bot.stories.signature import Signature, build_signature, index_keys, merge
@@ -87,7 +89,8 @@ async def assign_article(session: AsyncSession, article: Article, window: timede
     published = article.published_at or article.first_seen_at
     await repo.lock_keys(session, keys)
     found = await repo.candidate_stories(session, keys, published - window, published + window)
-    candidates = [Candidate(sid, Signature.from_json(data)) for sid, data in found if data]
+    similarity = await _similarities(session, article, lang, [sid for sid, data in found if data])
+    candidates = [Candidate(sid, Signature.from_json(data), similarity.get(sid)) for sid, data in found if data]
     choice = best_story(sig, candidates, window)
     if choice is None:
         return await _create(session, article, sig, keys, lang, published)
@@ -96,6 +99,27 @@ async def assign_article(session: AsyncSession, article: Article, window: timede
     if others:
         await _absorb_strays(session, result.story_id, others, window)
     return result
+
+
+async def _similarities(
+    session: AsyncSession, article: Article, lang: str, story_ids: list[int]
+) -> dict[int, Similarity]:
+    """Per candidate story, the best cosine between the article's sentence embedding and its articles'; empty
+    when the article has none (the encoder is off, or the first pass stopped it): grouping is then as without."""
+    mine = unpack(article.embedding)
+    if mine is None or not story_ids:
+        return {}
+    mine = mine / (float(np.linalg.norm(mine)) or 1.0)
+    best: dict[int, dict[bool, float]] = {}
+    for story_id, language, blob in await repo.story_embeddings(session, story_ids):
+        theirs = unpack(blob)
+        if theirs is None or theirs.shape != mine.shape:
+            continue  # another encoder's vector
+        cosine = float(mine @ theirs) / (float(np.linalg.norm(theirs)) or 1.0)
+        same = (language or "")[:2] == lang
+        slot = best.setdefault(story_id, {})
+        slot[same] = max(slot.get(same, -1.0), cosine)
+    return {sid: Similarity(v.get(True), v.get(False)) for sid, v in best.items()}
 
 
 async def _absorb_strays(session: AsyncSession, story_id: int, others: list[Candidate], window: timedelta) -> None:

@@ -30,10 +30,29 @@ NUMBER_TOLERANCE = 0.02
 MENTIONED = 0.3  # a victim's name this strong on the other side is mentioned there (context mentions count 0.25)
 
 
+# Sentence-embedding similarity (multilingual-e5-small, cosine) as evidence: across languages, where names and
+# numbers are all two reports may share, reports of one incident measured 0.82-0.92 and different incidents of
+# the same week at most 0.83 (shared/corpus/dedupe_dev.jsonl); within one language different incidents reach
+# 0.88, so there only a higher similarity counts, and only beside a shared name or number.
+ACROSS_FROM, ACROSS_FULL = 0.84, 0.90
+WITHIN_FROM, WITHIN_FULL = 0.88, 0.94
+MEANING_WEIGHT = 0.8
+
+
+@dataclass(frozen=True)
+class Similarity:
+    """The best cosine between the article's embedding and those of the story's articles in the article's own
+    language and in any other; None where there is nothing to compare."""
+
+    same_language: float | None = None
+    other_language: float | None = None
+
+
 @dataclass(frozen=True)
 class Candidate:
     story_id: int
     signature: Signature
+    similarity: Similarity | None = None
 
 
 @dataclass(frozen=True)
@@ -44,6 +63,7 @@ class Agreement:
     words: float
     near_duplicate: float
     victims_differ: float = 0.0  # 1 when the two name different victims: the score is then 0
+    meaning: float = 0.0  # what the embeddings' similarity added
 
     def as_dict(self) -> dict[str, float]:
         return {k: round(v, 3) for k, v in self.__dict__.items()}
@@ -175,23 +195,40 @@ def in_window(article: Signature, story: Signature, window: timedelta) -> bool:
     return article.first_date - story.first_date <= window and story.last_date - article.first_date <= window
 
 
-def agreement(article: Signature, story: Signature) -> Agreement:
+def _ramp(value: float | None, low: float, full: float) -> float:
+    if value is None:
+        return 0.0
+    return max(0.0, min(1.0, (value - low) / (full - low)))
+
+
+def _meaning(similarity: Similarity | None, corroborated: bool) -> float:
+    if similarity is None:
+        return 0.0
+    across = _ramp(similarity.other_language, ACROSS_FROM, ACROSS_FULL)
+    within = _ramp(similarity.same_language, WITHIN_FROM, WITHIN_FULL) if corroborated else 0.0
+    return MEANING_WEIGHT * max(across, within)
+
+
+def agreement(article: Signature, story: Signature, similarity: Similarity | None = None) -> Agreement:
+    """How strongly the two agree; `similarity` (the embeddings') adds to it when given."""
     names = _names(article, story)
     numbers = _numbers(article, story)
     words = _words(article, story)
     dup = _near_duplicate(article, story)
     kinds = len(set(article.data_types) & set(story.data_types))
-    if numbers == 0.0 and (names == 0.0 or _headline_elsewhere(article, story)):
+    elsewhere = names > 0.0 and _headline_elsewhere(article, story)
+    if numbers == 0.0 and (names == 0.0 or elsewhere):
         # Words only corroborate: alone they are the vocabulary of a kind of breach, not of one incident, and
         # beside names the article mentions only in passing they would turn context into a match.
         words = 0.0
-    score = names + numbers + 2.0 * words + min(kinds, 2) * 0.1
+    meaning = _meaning(similarity, numbers > 0.0 or (names > 0.0 and not elsewhere))
+    score = names + numbers + 2.0 * words + min(kinds, 2) * 0.1 + meaning
     if dup >= NEAR_DUPLICATE:
         score = max(score, THRESHOLD + dup)
     if numbers < 0.7 and victims_differ(article, story):
         # A head count both give is incident-specific evidence of its own: it overrides a victim misread.
-        return Agreement(0.0, names, numbers, words, dup, victims_differ=1.0)
-    return Agreement(score=score, names=names, numbers=numbers, words=words, near_duplicate=dup)
+        return Agreement(0.0, names, numbers, words, dup, victims_differ=1.0, meaning=meaning)
+    return Agreement(score=score, names=names, numbers=numbers, words=words, near_duplicate=dup, meaning=meaning)
 
 
 def best_story(
@@ -202,7 +239,7 @@ def best_story(
     for candidate in sorted(candidates, key=lambda c: c.story_id):
         if not in_window(article, candidate.signature, window):
             continue
-        result = agreement(article, candidate.signature)
+        result = agreement(article, candidate.signature, candidate.similarity)
         if result.score < THRESHOLD:
             continue
         if best is None or result.score > best[1].score:
