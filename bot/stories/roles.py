@@ -145,7 +145,7 @@ def names_in(text: str, lang: str, names: Mapping[str, float], sure: Container[s
     return found
 
 
-def _role(sentence: str, folded: str, name: Name, lang: str) -> str | None:
+def _role(folded: str, name: Name, lang: str) -> str | None:
     """The role cues around one name give it: actor, regulator, reporter, or None."""
     rc = cues()
     orgs = lexicon.organisations()
@@ -193,7 +193,7 @@ def find_roles(title: str, body: str, lang: str, names: Mapping[str, float], sur
         per_unit.append(found)
         candidates.append([n for n in names_in(unit, lang, names, sure) if not _after_number(unit, n)])
         for name in found:
-            role = _role(unit, folded, name, lang)
+            role = _role(folded, name, lang)
             if role == "actor":
                 roles.actors.update(name.keys)
             elif role == "regulator":

@@ -4,6 +4,7 @@ the sentence-embedding signal."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 from datetime import UTC, datetime
@@ -15,9 +16,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.classify.encoder import DEFAULT_ENCODER, Encoder, load_encoder
 from bot.classify.judge import pack
 from bot.process import process_pending
-from bot.stories.batch import parse_date
+from bot.stories.batch import Embedder, group_items, parse_date
 from bot.stories.decide import THRESHOLD, Similarity, agreement, victims_differ
 from bot.stories.facts import extract_facts
 from bot.stories.signature import Signature, build_signature
@@ -245,3 +247,41 @@ async def test_the_embedding_signal_reads_the_candidates_vectors_from_storage(
     }
     assert meaning[ids[1]] == pytest.approx(0.8, abs=0.01)  # the same vector, beside the shared name
     assert meaning[ids[2]] == 0.0
+
+
+class _Counting:
+    """The bundled encoder, counting the texts it is asked to encode."""
+
+    def __init__(self, encoder: Encoder) -> None:
+        self.encoder = encoder
+        self.texts = 0
+        self.name, self.dim = encoder.name, encoder.dim
+
+    def encode(self, texts: list[str]) -> Any:
+        self.texts += len(texts)
+        return self.encoder.encode(texts)
+
+
+def test_grouping_with_the_bundled_encoder_encodes_each_text_once_and_keeps_the_probes_apart() -> None:
+    encoder = load_encoder(DEFAULT_ENCODER)
+    assert encoder is not None
+    counting = _Counting(encoder)
+    embed = Embedder(counting)
+    items = _items()
+    inputs = [
+        {"id": d["id"], "title": d["title"], "summary": d["summary"], "published": d["date"], "lang": d["lang"]}
+        for d in items
+    ]
+    stories = asyncio.run(group_items([*inputs, inputs[0]], embed=embed))[: len(inputs)]
+    assert counting.texts == len(items)  # the repeated item was not encoded again
+    asyncio.run(group_items(inputs[:3], embed=embed))
+    assert counting.texts == len(items)  # nor were items grouped again in the same run
+    wrong = [
+        (a["id"], b["id"])
+        for (a, sa), (b, sb) in itertools.combinations(zip(items, stories, strict=True), 2)
+        if sa == sb and a["event"] != b["event"]
+    ]
+    assert wrong == [("lk-0301", "lk-0302")]
+    clusters = {d["event"] for d in items if d["id"].startswith("dc-")}
+    for event in clusters:
+        assert len({s for d, s in zip(items, stories, strict=True) if d["event"] == event}) == 1, event
