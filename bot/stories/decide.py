@@ -152,14 +152,16 @@ def _one_place(a: str, b: str) -> bool:
 
 
 def _comparable(mine: dict[str, Any], theirs: dict[str, Any]) -> bool:
-    """Whether two names can be told apart: in one language always; across languages only names specific to one
-    organisation ("Ministerio de Sanidad" and "Ministry of Health" are one, with no word in common)."""
+    """Whether two names can be told apart. Across languages only names written alike in every language are:
+    "Ministerio de Sanidad" and "Ministry of Health" are one, with no word in common, and so are "Munich" and
+    "München". Within one language, specific names, or everyday ones of several words."""
+    if mine["lang"] != theirs["lang"]:
+        return bool(mine.get("portable")) and bool(theirs.get("portable"))
     if mine["specific"] and theirs["specific"]:
         return True
     # A lone everyday word ("Handel", "BND-Personal") is too often a capitalised noun or a side mention; an
     # everyday name of several words ("ministerie van Justitie") says which body it is.
-    described = all(bool(v["specific"]) or len(v["keys"]) + bool(v.get("head")) >= 2 for v in (mine, theirs))
-    return mine["lang"] == theirs["lang"] and described
+    return all(bool(v["specific"]) or len(v["keys"]) + bool(v.get("head")) >= 2 for v in (mine, theirs))
 
 
 def _mentioned(victim: dict[str, Any], other: Signature) -> bool:

@@ -19,14 +19,15 @@ from typing import Any
 
 from bot.stories import config_schema as schema
 from bot.stories import lexicon
+from bot.stories.language import zipf
 from bot.stories.text import WORD, fold, split_sentences
 
 NAME_MIN = 0.2  # a word of a name: weaker ones are everyday words written with a capital
+PORTABLE_ZIPF = 3.0
 SPECIFIC = 0.8  # a name this specific (signature.py's scale) identifies one organisation across languages
 _ELISION = re.compile(r"^(?:[ldjnstcm]|qu|all|dell|nell|sull|dall)['’](?=\w)", re.I)
 _POSSESSIVE = re.compile(r"['’]s?$")
 _CUE_REACH = 40  # characters searched before and after a name for a role cue
-_BETWEEN = r"(?:[\w']{1,4}\s+){0,2}"  # a determiner or two between a cue and its name ("according to the")
 
 
 def token_parts(token: str) -> list[str]:
@@ -56,8 +57,16 @@ def _alternation(terms: list[str]) -> str:
 def cues() -> RoleCues:
     data = schema.load("facts", "roles.toml", schema.RolesFile)
 
+    # Determiners may stand between a cue and its name ("according to the", "selon le"): references.toml's.
+    determiners = schema.load("stories", "references.toml", schema.ReferencesFile).determiners
+
     def before(table: dict[str, list[str]]) -> dict[str, re.Pattern[str]]:
-        return {lang: re.compile(rf"(?<![\w'])(?:{_alternation(t)})\s+{_BETWEEN}$") for lang, t in table.items()}
+        out: dict[str, re.Pattern[str]] = {}
+        for lang, terms in table.items():
+            dets = determiners.get(lang, [])
+            between = rf"(?:(?:{_alternation(dets)})\s*)?" if dets else ""
+            out[lang] = re.compile(rf"(?<![\w'])(?:{_alternation(terms)})\s+{between}$")
+        return out
 
     def after(table: dict[str, list[str]]) -> dict[str, re.Pattern[str]]:
         return {lang: re.compile(rf"^['’]?s?[\s-]+(?:{_alternation(t)})(?![\w])") for lang, t in table.items()}
@@ -229,11 +238,21 @@ def _fullest(name: Name, elsewhere: list[Name]) -> Name:
 
 def victim_records(roles: Roles, lang: str, names: Mapping[str, float]) -> list[dict[str, Any]]:
     """The victims as a signature stores them: the language they were written in, their keys, which keys are
-    specific enough to recognise them in another language, and the noun that says what they are."""
+    specific to one organisation, which of those are written alike in every language, and the noun that says
+    what they are."""
     out: list[dict[str, Any]] = []
     for victim in roles.victims:
         specific = [k for k in victim.keys if names.get(k, 0.0) >= SPECIFIC]
-        record = {"lang": lang, "keys": list(victim.keys), "specific": specific, "head": victim.head}
+        # A name the word lists know well (a big city, a country's ministry) may be written otherwise in another
+        # language ("Munich", "München"); one they barely know (a company, a small town) is written alike.
+        portable = [k for k in specific if max(zipf(k, lang), zipf(k, "en")) < PORTABLE_ZIPF]
+        record = {
+            "lang": lang,
+            "keys": list(victim.keys),
+            "specific": specific,
+            "portable": portable,
+            "head": victim.head,
+        }
         if record not in out:
             out.append(record)
     return out

@@ -157,6 +157,19 @@ def test_everyday_names_in_two_languages_are_not_compared() -> None:
     assert not victims_differ(english, italian)
 
 
+def test_a_well_known_name_is_not_compared_across_languages_but_a_rare_one_is() -> None:
+    """ "Munich" and "Monaco di Baviera" are one city; "Halberd" is written alike everywhere."""
+    english = _sig("Hackers hit Munich hospital", "The Munich hospital said patient files were copied.", "en")
+    italian = _sig(
+        "Attacco all'ospedale di Monaco di Baviera", "L'ospedale di Monaco di Baviera conferma il furto.", "it"
+    )
+    assert english.victims and italian.victims
+    assert not victims_differ(italian, english)
+    rare = _sig("Leak at Halberd Insurance", "The insurer Halberd lost customer records.", "en")
+    other = _sig("Fuite chez Merrowind Logistique", "Le transporteur Merrowind a perdu des fichiers clients.", "fr")
+    assert victims_differ(other, rare)
+
+
 def test_a_shared_head_count_overrides_a_misread_victim() -> None:
     first = _sig("Leak at Halberd Insurance: 410,000 customers", "The insurer Halberd lost 410,000 records.", "en")
     second = _sig("Leak at Merrowind Logistics: 410,000 customers", "The firm Merrowind lost 410,000 records.", "en")
