@@ -13,13 +13,16 @@ from typing import Any
 
 import numpy as np
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.classify.encoder import DEFAULT_ENCODER, Encoder, load_encoder
 from bot.classify.judge import pack
 from bot.process import process_pending
+from bot.resources import config_path, load_toml
 from bot.stories.batch import Embedder, group_items, parse_date
+from bot.stories.config_schema import RolesFile
 from bot.stories.decide import THRESHOLD, Similarity, agreement, victims_differ
 from bot.stories.facts import extract_facts
 from bot.stories.signature import Signature, build_signature
@@ -298,3 +301,14 @@ def test_grouping_with_the_bundled_encoder_encodes_each_text_once_and_keeps_the_
     clusters = {d["event"] for d in items if d["id"].startswith("dc-")}
     for event in clusters:
         assert len({s for d, s in zip(items, stories, strict=True) if d["event"] == event}) == 1, event
+
+
+def test_the_role_cues_are_checked_against_their_schema() -> None:
+    shipped = load_toml(config_path("facts", "roles.toml"))
+    RolesFile.model_validate(shipped)
+    wrong_language = {**shipped, "actor_before": {**shipped["actor_before"], "xx": ["gang"]}}
+    with pytest.raises(ValidationError, match="not one of the languages"):
+        RolesFile.model_validate(wrong_language)
+    twice = {**shipped, "regulators": ["cnil", "CNIL"]}
+    with pytest.raises(ValidationError, match="listed twice"):
+        RolesFile.model_validate(twice)
