@@ -8,9 +8,9 @@ hacked the same week share. Names of agencies, outlets, and other incidents an a
 ("days after the X leak") count for less (see signature.py). Only stories inside the time window are
 considered; nothing wins below the threshold.
 
-Before any of that, the victims (roles.py): when both name whose data it was and the names differ, with neither
+Above all of that, the victims (roles.py): when both name whose data it was and the names differ, with neither
 report mentioning the other's victim, they are two incidents however much else they share (the gang that posted
-both companies' files, the regulator that fined both the same day).
+both companies' files, the regulator that fined both the same day), unless they give the same head count.
 """
 
 from __future__ import annotations
@@ -145,8 +145,8 @@ def _same_victim(mine: dict[str, Any], theirs: dict[str, Any]) -> bool:
 
 
 def _one_place(a: str, b: str) -> bool:
-    """A name as two languages write it: "Verona" and "Vérone", "Brugge" and "Bruges" (accents are folded
-    already) share all but their last two letters."""
+    """One name as two languages spell it: "Brugge" and "Bruges" (accents are folded already) share all but
+    their last two letters."""
     prefix = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
     return prefix >= max(4, min(len(a), len(b)) - 2)
 

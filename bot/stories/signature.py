@@ -56,7 +56,7 @@ class Signature:
     data_types: list[str] = field(default_factory=list)
     minhashes: list[list[int]] = field(default_factory=list)
     outlets: list[str] = field(default_factory=list)
-    # Whose data it was (roles.py): {"lang", "keys", "specific"} per victim named; empty when no report named one
+    # Whose data it was (roles.py, victim_records): one record per victim named; empty when no report named one
     # (and in signatures stored before victims were read), which vetoes nothing.
     victims: list[dict[str, Any]] = field(default_factory=list)
     roles: list[str] = field(default_factory=list)  # keys of names with another role: attackers, regulators, outlets
