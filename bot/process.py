@@ -392,7 +392,10 @@ async def _store(session: AsyncSession, article_id: int, judged: _Judged, window
     article.score = float(verdict.score)
     article.categories = sorted(verdict.categories or [])
     article.evidence = _evidence(verdict.evidence)
-    article.embedding = judged.embedding
+    if judged.embedding is not None or not article.embedding:
+        # An embedding stored with the article beforehand (`breachwatch dedupe`, the dedupe benches) is kept when
+        # this run computed none.
+        article.embedding = judged.embedding
     body = "\n".join(filter(None, [article.summary, article.content or ""]))
     article.facts = extract_facts(article.title, body, lang, article.published_at or article.first_seen_at).to_json()
     return await assign_article(session, article, timedelta(days=window_days))

@@ -230,3 +230,16 @@ async def list_stories(session: AsyncSession, limit: int) -> list[Story]:
 
 async def get_story(session: AsyncSession, story_id: int) -> Story | None:
     return await session.get(Story, story_id)
+
+
+async def story_embeddings(session: AsyncSession, story_ids: Sequence[int]) -> list[tuple[int, str | None, bytes]]:
+    """(story id, language, embedding) of the candidate stories' articles that carry a sentence embedding; through
+    ix_articles_story, so the cost follows the few candidates, not the table."""
+    if not story_ids:
+        return []
+    rows = await session.execute(
+        select(Article.story_id, Article.language, Article.embedding).where(
+            Article.story_id.in_(list(story_ids)), Article.embedding.is_not(None)
+        )
+    )
+    return [(int(sid), lang, bytes(blob)) for sid, lang, blob in rows.all() if sid is not None and blob]

@@ -10,12 +10,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.classify.judge import unpack
 from bot.core.clock import utcnow
 from bot.core.outlets import outlet_name
 from bot.core.text import strip_markdown
-from bot.stories.decide import THRESHOLD, Candidate, agreement, best_story, in_window
+from bot.stories.decide import THRESHOLD, Candidate, Similarity, agreement, best_story, in_window
 from bot.stories.facts import Facts
 from bot.stories.signature import Signature, build_signature, index_keys, merge
 from bot.stories.summary import SourceText, choose_summary
@@ -69,6 +71,8 @@ def merge_facts(story: dict[str, Any], article: dict[str, Any]) -> tuple[dict[st
         o for o in new.organisations if (o.get("name") or "").casefold() not in names
     ]
     merged.countries = old.countries + [c for c in new.countries if c not in old.countries]
+    merged.victims = old.victims + [v for v in new.victims if v not in old.victims]
+    merged.regulators = sorted(set(old.regulators) | set(new.regulators))
     merged.date = min(filter(None, [old.date, new.date]), default=None)
     return merged.to_json(), news
 
@@ -86,7 +90,8 @@ async def assign_article(session: AsyncSession, article: Article, window: timede
     published = article.published_at or article.first_seen_at
     await repo.lock_keys(session, keys)
     found = await repo.candidate_stories(session, keys, published - window, published + window)
-    candidates = [Candidate(sid, Signature.from_json(data)) for sid, data in found if data]
+    similarity = await _similarities(session, article, lang, [sid for sid, data in found if data])
+    candidates = [Candidate(sid, Signature.from_json(data), similarity.get(sid)) for sid, data in found if data]
     choice = best_story(sig, candidates, window)
     if choice is None:
         return await _create(session, article, sig, keys, lang, published)
@@ -95,6 +100,27 @@ async def assign_article(session: AsyncSession, article: Article, window: timede
     if others:
         await _absorb_strays(session, result.story_id, others, window)
     return result
+
+
+async def _similarities(
+    session: AsyncSession, article: Article, lang: str, story_ids: list[int]
+) -> dict[int, Similarity]:
+    """Per candidate story, the best cosine between the article's sentence embedding and its articles'; empty
+    when the article has none (the encoder is off, or the first pass stopped it): grouping is then as without."""
+    mine = unpack(article.embedding)
+    if mine is None or not story_ids:
+        return {}
+    mine = mine / (float(np.linalg.norm(mine)) or 1.0)
+    best: dict[int, dict[bool, float]] = {}
+    for story_id, language, blob in await repo.story_embeddings(session, story_ids):
+        theirs = unpack(blob)
+        if theirs is None or theirs.shape != mine.shape:
+            continue  # another encoder's vector
+        cosine = float(mine @ theirs) / (float(np.linalg.norm(theirs)) or 1.0)
+        same = (language or "")[:2] == lang
+        slot = best.setdefault(story_id, {})
+        slot[same] = max(slot.get(same, -1.0), cosine)
+    return {sid: Similarity(v.get(True), v.get(False)) for sid, v in best.items()}
 
 
 async def _absorb_strays(session: AsyncSession, story_id: int, others: list[Candidate], window: timedelta) -> None:

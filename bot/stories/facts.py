@@ -114,6 +114,8 @@ class Facts:
     actors: list[str] = field(default_factory=list)
     countries: list[str] = field(default_factory=list)
     date: str | None = None
+    victims: list[str] = field(default_factory=list)  # whose data was taken or exposed, as written (roles.py)
+    regulators: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -299,6 +301,7 @@ def extract_facts(title: str, text: str, lang: str | None, published: datetime |
     whole = f"{title}\n{text}"
     count = affected_count(title, text, lang)
     organisations, actors = find_organisations(whole)
+    victims, regulators = find_victims(title, text, lang or "en")
     return Facts(
         affected=count.value if count else None,
         affected_text=count.text if count else None,
@@ -307,4 +310,15 @@ def extract_facts(title: str, text: str, lang: str | None, published: datetime |
         actors=actors,
         countries=find_countries(whole),
         date=find_date(whole, published),
+        victims=victims,
+        regulators=regulators,
     )
+
+
+def find_victims(title: str, text: str, lang: str) -> tuple[list[str], list[str]]:
+    """The victims named (as written) and the regulators' name words, read as the grouping reads them."""
+    # signature.py reads numbers through this module, so its name table is imported when first needed.
+    from bot.stories.signature import name_roles
+
+    roles = name_roles(title, text, lang)
+    return list(dict.fromkeys(v.text for v in roles.victims)), sorted(roles.regulators)

@@ -15,19 +15,19 @@ from typing import Any
 from bot.core.text import WORD, fold_in_place, split_sentences
 from bot.stories import lexicon, minhash
 from bot.stories.facts import find_counts, find_data_types
+from bot.stories.roles import Roles, find_roles, token_parts, victim_records
 from bot.stories.words import stem, zipf
 
 MAX_ENTITIES = 60
 MAX_TERMS = 250
 MAX_NUMBERS = 40
 MAX_MINHASHES = 6
+MAX_VICTIMS = 12
 ENTITY_KEY_WEIGHT = 0.5  # names at least this distinctive get an index key
 TERM_KEY_WEIGHT = 0.85
 HEADLINE_NAME = 0.8  # a name at least this specific in an article's headline is what the article is about
 CONTEXT_WEIGHT = 0.25  # a name met only as "after X" in an article about another name
 _CUE_REACH = 48  # characters before a name searched for a reference cue (references.toml)
-_ELISION = re.compile(r"^(?:[ldjnstcm]|qu|all|dell|nell|sull|dall)['’](?=\w)", re.I)
-_POSSESSIVE = re.compile(r"['’]s?$")
 _SENTENCE_OPENERS = re.compile(r"^[\"'«“(\[¿¡]+")
 
 
@@ -56,6 +56,10 @@ class Signature:
     data_types: list[str] = field(default_factory=list)
     minhashes: list[list[int]] = field(default_factory=list)
     outlets: list[str] = field(default_factory=list)
+    # Whose data it was (roles.py, victim_records): one record per victim named; empty when no report named one
+    # (and in signatures stored before victims were read), which vetoes nothing.
+    victims: list[dict[str, Any]] = field(default_factory=list)
+    roles: list[str] = field(default_factory=list)  # keys of names with another role: attackers, regulators, outlets
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -70,6 +74,8 @@ class Signature:
             "data_types": self.data_types,
             "minhashes": self.minhashes,
             "outlets": self.outlets,
+            "victims": self.victims,
+            "roles": self.roles,
         }
 
     @classmethod
@@ -86,6 +92,8 @@ class Signature:
             data_types=list(data.get("data_types") or []),
             minhashes=[list(m) for m in data.get("minhashes") or []],
             outlets=list(data.get("outlets") or []),
+            victims=[dict(v) for v in data.get("victims") or []],
+            roles=list(data.get("roles") or []),
         )
 
     @property
@@ -95,12 +103,6 @@ class Signature:
     @property
     def last_date(self) -> datetime:
         return datetime.fromisoformat(self.last)
-
-
-def _token_parts(token: str) -> list[str]:
-    token = _ELISION.sub("", token)
-    token = _POSSESSIVE.sub("", token)
-    return [p for p in re.split(r"[-–/]", token) if p]
 
 
 # How much a name counts when it belongs to an organisation of this role (organisations.toml): outlets and
@@ -212,7 +214,7 @@ def _entities(title: str, sentences: list[str], lang: str) -> tuple[dict[str, fl
     units: list[tuple[str, bool]] = [(title, True)] + [(s, False) for s in sentences]
     for text, _is_title in units:
         for index, token in enumerate(WORD.findall(_SENTENCE_OPENERS.sub("", text))):
-            for j, part in enumerate(_token_parts(token)):
+            for j, part in enumerate(token_parts(token)):
                 if index > 0 or j > 0:
                     seen_mid_sentence.add(part)
     for text, is_title in units:
@@ -228,7 +230,7 @@ def _entities(title: str, sentences: list[str], lang: str) -> tuple[dict[str, fl
                 in_reference = not is_title and (
                     bool(cues and cues.search(before)) or (in_reference and token[0].isupper() and before.endswith(" "))
                 )
-                for j, part in enumerate(_token_parts(token)):
+                for j, part in enumerate(token_parts(token)):
                     if part[0].isdigit():
                         continue  # numbers are compared as numbers
                     if re.fullmatch(r"[A-Z]{2,}s", part):
@@ -280,7 +282,7 @@ def _terms(text: str, lang: str) -> tuple[dict[str, float], list[str]]:
     weights: dict[str, float] = {}
     sequence: list[str] = []
     for token in WORD.findall(text):
-        for part in _token_parts(token):
+        for part in token_parts(token):
             low = part.lower()
             if len(low) < 3 or low.isdigit():
                 continue
@@ -296,6 +298,12 @@ def _terms(text: str, lang: str) -> tuple[dict[str, float], list[str]]:
                 if piece_weight >= 0.2 and piece_key not in generic:
                     weights[piece_key] = max(weights.get(piece_key, 0.0), round(piece_weight, 3))
     return weights, sequence
+
+
+def name_roles(title: str, body: str, lang: str) -> Roles:
+    """The roles of the names in clean text (as an article stores it; roles.py), on this module's name table."""
+    entities, weak, _in_title = _entities(title, split_sentences(body), lang)
+    return find_roles(title, body, lang, {**weak, **entities}, entities)
 
 
 def build_signature(title: str, body: str, lang: str, published: datetime, outlet: str | None = None) -> Signature:
@@ -318,6 +326,8 @@ def build_signature(title: str, body: str, lang: str, published: datetime, outle
             numbers.append(number)
     mh = minhash.signature(minhash.shingles(sequence))
     day = published.date().isoformat()
+    name_table = {**weak, **entities}
+    roles = find_roles(title, body, lang, name_table, entities)
     return Signature(
         lang=lang,
         first=day,
@@ -330,6 +340,8 @@ def build_signature(title: str, body: str, lang: str, published: datetime, outle
         data_types=find_data_types(f"{title}\n{body}"),
         minhashes=[mh] if mh else [],
         outlets=[outlet] if outlet else [],
+        victims=victim_records(roles, lang, name_table)[:MAX_VICTIMS],
+        roles=sorted(roles.not_victims),
     )
 
 
@@ -370,6 +382,8 @@ def merge(story: Signature, article: Signature) -> Signature:
         data_types=sorted(set(story.data_types) | set(article.data_types)),
         minhashes=(story.minhashes + article.minhashes)[:MAX_MINHASHES],
         outlets=sorted(set(story.outlets) | set(article.outlets)),
+        victims=(story.victims + [v for v in article.victims if v not in story.victims])[:MAX_VICTIMS],
+        roles=sorted(set(story.roles) | set(article.roles))[:MAX_ENTITIES],
     )
 
 

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.alerts import read_model
 from bot.stories.assign import outlet_of
-from storage.models import Article, Delivery, Feedback, Source, Story, Subscription
+from storage.models import GLOBAL_SCOPE, Article, Delivery, Feedback, Source, Story, Subscription
 from storage.status import status_counts
 from storage.story_detail import get_story_detail
 from tests.search_data import NOW, Piece, StorySpec, add_story
@@ -122,7 +122,7 @@ async def test_an_article_without_a_stored_outlet_is_named_the_same_everywhere(s
         story.lead_article_id = (await session.scalars(select(Article.id))).one()
     async with sessions() as session:
         detail = await get_story_detail(session, story.id)
-        views = await read_model.load(session, [story.id])
+        views = await read_model.load(session, [story.id], guild_id=GLOBAL_SCOPE)
         article = await session.get(Article, story.lead_article_id)
     assert detail is not None and article is not None
     assert detail.articles[0].outlet == views[story.id].outlet == outlet_of(article) == "news.example"
