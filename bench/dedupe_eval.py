@@ -25,8 +25,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.classify.encoder import DEFAULT_ENCODER, load_encoder
+from bot.commands.dedupe.batch import Embedder, group_items
 from bot.core.text import fold_in_place
-from bot.stories.batch import Embedder, group_items
 
 DEFAULT = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "dedupe_dev.jsonl"
 SWEEP = [round(0.2 + 0.05 * i, 2) for i in range(15)]  # 0.20 .. 0.90

@@ -1,5 +1,5 @@
 """Languages, in one place: the seven breachwatch reads, language tags, detection, and the one decision of what
-language an article is in, taken when the article is read (bot.feeds.parse; bot.stories.batch for ad-hoc items)
+language an article is in, taken when the article is read (bot.feeds.parse; bot.commands.dedupe.batch for ad-hoc items)
 and stored on it.
 
 An article carries two codes. `language` is what its entry or feed declares, else what is detected in its text,

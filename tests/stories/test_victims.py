@@ -19,9 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.classify.encoder import DEFAULT_ENCODER, Encoder, load_encoder
 from bot.classify.judge import pack
+from bot.commands.dedupe.batch import Embedder, group_items, parse_date
 from bot.process import process_pending
 from bot.resources import config_path, load_toml
-from bot.stories.batch import Embedder, group_items, parse_date
 from bot.stories.config_schema import RolesFile
 from bot.stories.decide import THRESHOLD, Similarity, agreement, victims_differ
 from bot.stories.facts import extract_facts
@@ -197,7 +197,7 @@ def _items() -> list[dict[str, Any]]:
 
 
 def _no_verdict(_t: str, _s: str, _x: str, _l: str) -> Any:
-    from bot.stories.batch import _NoVerdict
+    from bot.commands.dedupe.batch import _NoVerdict
 
     return _NoVerdict()
 
