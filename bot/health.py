@@ -13,7 +13,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import metrics
-from storage import deliveries
+from storage import deliveries, stories
 from storage.health import ping
 
 log = logging.getLogger(__name__)
@@ -57,6 +57,7 @@ class HealthServer:
             async with asyncio.timeout(2), self.sessions() as session:
                 for status, n in (await deliveries.counts_by_status(session)).items():
                     metrics.DELIVERIES.labels(status).set(n)
+                metrics.SET_ASIDE.set(await stories.count_set_aside(session))
         body = generate_latest(metrics.REGISTRY)
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 

@@ -19,3 +19,14 @@ LAST_POLL = Gauge(
     "breachwatch_last_poll_timestamp_seconds", "When a poll cycle that fetched something last ended", registry=REGISTRY
 )
 LOOP_LAG = Gauge("breachwatch_event_loop_lag_seconds", "How late a 1 s event-loop timer fired", registry=REGISTRY)
+PROCESS_RETRIES = Counter(
+    "breachwatch_processing_paused",
+    "Times processing paused on a failure of the environment (disk, database, network), by kind",
+    ["kind"],
+    registry=REGISTRY,
+)
+SET_ASIDE = Gauge(
+    "breachwatch_articles_set_aside",
+    "Articles whose own processing failed every try: no story until `breachwatch reprocess`",
+    registry=REGISTRY,
+)

@@ -4,29 +4,41 @@ Per article, outside any transaction: the lexicon's first pass; the article page
 and the first pass found a cue; the embedding (in a worker thread) and the trained model's verdict. Then one
 transaction: claim, store the verdict and the embedding, facts, story, and whatever `after_assign` adds (the
 delivery rows), so an alert is queued exactly when its story changed.
+
+A failure is either the environment's or the article's (`environment_fault`). The environment's (a full disk, a
+locked or unreachable database, a lost connection) would fail every article alike, so it pauses the whole step with
+backoff and never counts against the article; a network failure fetching one article's page defers that article
+for a while. Only an article whose own processing keeps failing is set aside: processed, no story, listed by
+`breachwatch stories --set-aside` and counted in /metrics, until `breachwatch reprocess` takes it back.
 """
 
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
+import sqlite3
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Protocol
 
+import aiohttp
+import asyncpg  # type: ignore[import-untyped]
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import metrics
 from bot.classify.classifier import default_classifier
 from bot.classify.judge import Judge, pack
 from bot.core.clock import utcnow
+from bot.core.languages import analysis_language
 from bot.scheduling import add_interval_job
 from bot.services import Services
 from bot.stories.assign import AssignResult, assign_article
 from bot.stories.facts import extract_facts
-from bot.stories.language import normalise_language
 from bot.stories.summary import extract_main_text, is_teaser
-from bot.stories.text import clean_text
 from storage import stories as repo
 from storage.models import Article
 
@@ -35,6 +47,78 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3
 PROCESS_TICK_S = 2.0
 BATCH = 200
+# Pause after an environment failure: doubled at each failure in a row, up to the cap, reset by a success.
+BACKOFF_FIRST_S = 2.0
+BACKOFF_MAX_S = 120.0
+# An article whose page cannot be reached (timeout, refused, DNS) waits and tries again for this long, then is
+# judged on its feed text as before: a publisher that is down for good must not hold its article for ever.
+PAGE_RETRY_FOR_S = 1200.0
+PAGE_BACKOFF_FIRST_S = 30.0
+
+DISK, DATABASE, NETWORK = "disk", "database", "network"
+
+# SQLite primary result codes that report the environment, not the statement: BUSY, LOCKED, NOMEM, READONLY,
+# IOERR, FULL, CANTOPEN, PROTOCOL.
+_SQLITE_CODES = {5: DATABASE, 6: DATABASE, 7: DATABASE, 8: DISK, 10: DISK, 13: DISK, 14: DISK, 15: DATABASE}
+# PostgreSQL SQLSTATEs (or their classes) that do the same: connection exceptions, insufficient resources (53100 is
+# disk full), operator intervention (a terminated backend, a shutdown), system errors, and the transient conflicts
+# a retry resolves (serialization failure, deadlock, lock not available, read-only standby).
+_PG_STATES = {"40001": DATABASE, "40P01": DATABASE, "55P03": DATABASE, "25006": DATABASE, "53100": DISK}
+_PG_CLASSES = {"08": DATABASE, "53": DATABASE, "57": DATABASE, "58": DISK}
+_DISK_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EROFS}
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """The exception, the DBAPI error SQLAlchemy wrapped, and everything it was raised from or while handling."""
+    chain: list[BaseException] = []
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        current = todo.pop()
+        if current is None or any(current is seen for seen in chain) or len(chain) > 20:
+            continue
+        chain.append(current)
+        orig = getattr(current, "orig", None)
+        todo.extend([current.__cause__, current.__context__, orig if isinstance(orig, BaseException) else None])
+    return chain
+
+
+def environment_fault(exc: BaseException) -> str | None:
+    """DISK, DATABASE or NETWORK when `exc` says the environment failed (every article would fail alike), None when
+    it is the article's own processing that failed."""
+    for cause in _causes(exc):
+        if isinstance(cause, sqlite3.Error):
+            code = getattr(cause, "sqlite_errorcode", None)
+            if isinstance(code, int) and code & 0xFF in _SQLITE_CODES:
+                return _SQLITE_CODES[code & 0xFF]
+        state = getattr(cause, "sqlstate", None)
+        if isinstance(state, str) and state:
+            found = _PG_STATES.get(state) or _PG_CLASSES.get(state[:2])
+            if found:
+                return found
+        if isinstance(cause, sa_exc.DBAPIError) and cause.connection_invalidated:
+            return DATABASE
+        if isinstance(cause, sa_exc.DisconnectionError | sa_exc.TimeoutError | asyncpg.InterfaceError):
+            return DATABASE  # a dropped connection, an exhausted pool, an operation on a closed connection
+        if isinstance(cause, OSError) and cause.errno in _DISK_ERRNOS:
+            return DISK
+        if isinstance(cause, ConnectionError | TimeoutError | aiohttp.ClientConnectionError):
+            return NETWORK
+    # Last, so that a wrapped disk-full or locked error above is named as such: SQLAlchemy's OperationalError is
+    # "the database's operation failed" (SQLite's locked and full, a PostgreSQL connection gone), never bad data.
+    if any(isinstance(cause, sa_exc.OperationalError) for cause in _causes(exc)):
+        return DATABASE
+    return None
+
+
+class _PageDeferred(Exception):
+    """The article's page could not be reached; the article waits and is tried again."""
+
+
+@dataclass(slots=True)
+class _PageWait:
+    first: float  # monotonic time of the first failure
+    tries: int = 0
+    retry_at: float = 0.0
 
 
 class Verdict(Protocol):
@@ -67,7 +151,7 @@ class _Judged:
     verdict: Verdict
     embedding: bytes | None
     page_text: str
-    lang: str  # decided once when the article was read; stored and trusted afterwards
+    lang: str  # the article's analysis language
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,8 +191,18 @@ class Processor:
     window_days: float = 7.0
     batch: int = BATCH
     max_attempts: int = MAX_ATTEMPTS
-    # Failed attempts per article in this process; a restart gives a failing article fresh tries.
+    backoff_first: float = BACKOFF_FIRST_S
+    backoff_max: float = BACKOFF_MAX_S
+    page_retry_for: float = PAGE_RETRY_FOR_S
+    page_backoff_first: float = PAGE_BACKOFF_FIRST_S
+    # Failed attempts of the article's own processing, per article, in this process; a restart gives a failing
+    # article fresh tries. Environment failures never count here.
     failures: dict[int, int] = field(default_factory=dict)
+    # Environment failures in a row, and the monotonic time before which the step does not run again.
+    env_failures: int = 0
+    paused_until: float = 0.0
+    # Articles whose page could not be reached, and when to try them again.
+    page_waits: dict[int, _PageWait] = field(default_factory=dict)
 
     async def run(self) -> int:
         """Process until the queue is empty (the scheduled job); returns how many articles were done."""
@@ -116,18 +210,32 @@ class Processor:
         while True:
             done = await self.run_once()
             total += done
-            if done < self.batch:
+            if done < self.batch or self.paused_until > time.monotonic():
                 break
         if total:
             log.info("processed %d new articles", total)
         return total
 
     async def run_once(self) -> int:
-        """Process up to `batch` unprocessed articles, oldest first."""
-        async with self.sessions() as session:
-            ids = await repo.pending_article_ids(session, self.batch)
+        """Process up to `batch` unprocessed articles, oldest first; nothing while paused by an environment
+        failure."""
+        now = time.monotonic()
+        if self.paused_until > now:
+            return 0
+        try:
+            async with self.sessions() as session:
+                waiting = {a for a, wait in self.page_waits.items() if wait.retry_at > now}
+                # Articles waiting for their page are skipped, so the query asks for that many more: they must not
+                # fill the batch and stall the queue.
+                ids = [
+                    i for i in await repo.pending_article_ids(session, self.batch + len(waiting)) if i not in waiting
+                ]
+        except Exception as exc:
+            if self._environment_failed(exc, None):
+                return 0
+            raise
         done = 0
-        for article_id in ids:
+        for article_id in ids[: self.batch]:
             try:
                 judged = await self._judge(article_id)
                 if judged is None:
@@ -137,33 +245,79 @@ class Processor:
                     if result is None:
                         continue
                     await self.after_assign(session, result)
-            except Exception:
-                # A passing fault (the database, a deadlock) is retried on the next run; an article that keeps
-                # failing must not block the queue, so after max_attempts it is set aside (processed, no story).
-                tries = self.failures[article_id] = self.failures.get(article_id, 0) + 1
-                if tries < self.max_attempts:
-                    log.warning("article %s failed to process (try %d), will retry", article_id, tries, exc_info=True)
-                    continue
-                log.exception("article %s failed %d times; set aside", article_id, tries)
-                self.failures.pop(article_id, None)
-                async with self.sessions.begin() as session:
-                    await repo.claim_article(session, article_id, utcnow())
+            except _PageDeferred:
                 continue
+            except Exception as exc:
+                if self._environment_failed(exc, article_id):
+                    # Every article after this one would fail alike: stop the run and wait.
+                    break
+                await self._article_failed(article_id, exc)
+                continue
+            self.env_failures = 0
+            self.failures.pop(article_id, None)
+            self.page_waits.pop(article_id, None)
             done += 1
         return done
+
+    def _environment_failed(self, exc: BaseException, article_id: int | None) -> bool:
+        """Pause the step with backoff when `exc` is the environment's; False when it is not."""
+        kind = environment_fault(exc)
+        if kind is None:
+            return False
+        self.env_failures += 1
+        delay = min(self.backoff_max, self.backoff_first * 2 ** (self.env_failures - 1))
+        self.paused_until = time.monotonic() + delay
+        metrics.PROCESS_RETRIES.labels(kind).inc()
+        # One line, no traceback: the same failure repeats at every try until the operator frees the disk or the
+        # database comes back, and the article is not at fault.
+        what = f"article {article_id}" if article_id is not None else "the queue"
+        log.warning(
+            "processing paused: %s failure (%s: %s) while processing %s; retrying in %.0fs, nothing is set aside",
+            kind,
+            type(exc).__name__,
+            str(exc).splitlines()[0][:300] if str(exc) else "",
+            what,
+            delay,
+        )
+        return True
+
+    async def _article_failed(self, article_id: int, exc: BaseException) -> None:
+        """The article's own processing failed: retried on the next runs, set aside after max_attempts so that it
+        cannot block the queue."""
+        tries = self.failures[article_id] = self.failures.get(article_id, 0) + 1
+        if tries < self.max_attempts:
+            log.warning("article %s failed to process (try %d), will retry", article_id, tries, exc_info=exc)
+            return
+        reason = f"{type(exc).__name__}: {exc}".splitlines()[0]
+        try:
+            async with self.sessions.begin() as session:
+                marked = await repo.set_aside_article(session, article_id, utcnow(), reason)
+        except Exception as write_exc:
+            if self._environment_failed(write_exc, article_id):
+                return  # tried again after the pause, with the same count
+            raise
+        self.failures.pop(article_id, None)
+        self.page_waits.pop(article_id, None)
+        if marked:
+            log.error(
+                "article %s failed %d times; set aside (breachwatch reprocess %s takes it back)",
+                article_id,
+                tries,
+                article_id,
+                exc_info=exc,
+            )
 
     async def _read(self, article_id: int) -> _Feed | None:
         async with self.sessions() as session:
             article = await session.get(Article, article_id)
             if article is None or article.processed_at is not None:
                 return None
-            title, summary = clean_text(article.title), clean_text(article.summary)
-            lang = normalise_language(article.language, f"{article.title}\n{article.summary}")
+            # Text and language were decided when the entry was read: the stored values are used as they are.
             return _Feed(
-                title,
-                summary,
-                clean_text(article.content or ""),
-                lang,
+                article.title,
+                article.summary,
+                article.content or "",
+                _analysis_language(article),
                 article.url or article.canonical_url,
                 not article.content and is_teaser(article.summary or ""),
             )
@@ -172,7 +326,11 @@ class Processor:
         assert self.fetch_page is not None
         try:
             page = await self.fetch_page(url)
-        except Exception as exc:  # a page that cannot be fetched leaves the feed text to work with
+        except Exception as exc:
+            if environment_fault(exc) is not None and self._defer_page(article_id):
+                log.info("article %s: page unreachable (%s), tried again later", article_id, type(exc).__name__)
+                raise _PageDeferred from exc
+            # A page that cannot be fetched (refused, not HTML, or unreachable for too long) leaves the feed text.
             log.info("page fetch failed for article %s: %s", article_id, type(exc).__name__)
             return ""
         if not page:
@@ -203,6 +361,16 @@ class Processor:
         verdict = judge.decide(first.verdict, embedding, clf.threshold)
         return _Judged(verdict, None if embedding is None else pack(embedding), page, feed.lang)
 
+    def _defer_page(self, article_id: int) -> bool:
+        """Schedule another try of the article's page with backoff; False once it has been tried for long enough."""
+        now = time.monotonic()
+        wait = self.page_waits.setdefault(article_id, _PageWait(now))
+        if now - wait.first >= self.page_retry_for:
+            return False
+        wait.tries += 1
+        wait.retry_at = now + self.page_backoff_first * 2 ** (wait.tries - 1)
+        return True
+
     def _wants_page(self, feed: _Feed, cue: bool) -> bool:
         return self.fetch_page is not None and cue and feed.teaser and bool(feed.url)
 
@@ -215,6 +383,8 @@ async def _store(session: AsyncSession, article_id: int, judged: _Judged, window
     if judged.page_text:
         article.content = judged.page_text
     lang = judged.lang
+    if not article.analysis_language:
+        article.analysis_language = lang
     if not article.language:
         article.language = lang
     verdict = judged.verdict
@@ -222,10 +392,12 @@ async def _store(session: AsyncSession, article_id: int, judged: _Judged, window
     article.score = float(verdict.score)
     article.categories = sorted(verdict.categories or [])
     article.evidence = _evidence(verdict.evidence)
-    article.embedding = judged.embedding
-    title = clean_text(article.title)
-    body = "\n".join(filter(None, [clean_text(article.summary), clean_text(article.content or "")]))
-    article.facts = extract_facts(title, body, lang, article.published_at or article.first_seen_at).to_json()
+    if judged.embedding is not None or not article.embedding:
+        # An embedding stored with the article beforehand (`breachwatch dedupe`, the dedupe benches) is kept when
+        # this run computed none.
+        article.embedding = judged.embedding
+    body = "\n".join(filter(None, [article.summary, article.content or ""]))
+    article.facts = extract_facts(article.title, body, lang, article.published_at or article.first_seen_at).to_json()
     return await assign_article(session, article, timedelta(days=window_days))
 
 
@@ -237,11 +409,19 @@ async def process_article(
     article = await session.get(Article, article_id)
     if article is None or article.processed_at is not None:
         return None
-    lang = normalise_language(article.language, f"{article.title}\n{article.summary}")
-    content = page_text or clean_text(article.content or "")
-    verdict = classify(clean_text(article.title), clean_text(article.summary), content, lang)
+    lang = _analysis_language(article)
+    content = page_text or article.content or ""
+    verdict = classify(article.title, article.summary, content, lang)
     judged = _Judged(verdict, None, page_text, lang)
     return await _store(session, article_id, judged, window.total_seconds() / 86400)
+
+
+def _analysis_language(article: Article) -> str:
+    """The analysis language decided when the article was read; rows stored before it was kept (or inserted by
+    hand) get the same decision from their stored text."""
+    if article.analysis_language:
+        return article.analysis_language
+    return analysis_language(article.language, article.title, article.summary)
 
 
 def _lexicon_classify(title: str, summary: str, text: str, lang: str) -> Verdict:

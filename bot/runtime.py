@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from bot import __version__, i18n, process
 from bot.alerts import jobs as alert_jobs
@@ -28,12 +29,14 @@ from bot.feeds import job as poll_job
 from bot.feeds.job import make_parse_pool
 from bot.feeds.pages import PageFetcher
 from bot.feeds.poller import PollConfig
+from bot.feeds.sources_file import SourcesFileError, load_sources_file
+from bot.feeds.workers import ParsePool
 from bot.health import HealthServer
 from bot.process import Processor
 from bot.scheduling import stop_jobs
 from bot.services import Services, guard_for, make_http_session
-from bot.settings import Settings, SettingsError
-from storage.engine import create_engine, session_factory
+from bot.settings import Settings, SettingsError, StartupError
+from storage.engine import DatabaseLocationError, check_sqlite_location, create_engine, session_factory
 from storage.migrate import current, upgrade
 
 if TYPE_CHECKING:
@@ -63,6 +66,37 @@ class Role:
         return self.name in ("all", "bot")
 
 
+def check_start(settings: Settings, role: Role) -> None:
+    """What an operator may have got wrong, found before anything starts, each as one line (StartupError): the
+    sources file a poller reads, and the folder and file of an SQLite database."""
+    if role.polls:
+        try:
+            load_sources_file(settings.sources_file)
+        except SourcesFileError as exc:
+            raise StartupError(f"BREACHWATCH_SOURCES_FILE: {exc}") from None
+    try:
+        check_sqlite_location(settings.database_url)
+    except DatabaseLocationError as exc:
+        raise StartupError(f"BREACHWATCH_DATABASE_URL: {exc}") from None
+
+
+def _one_line(exc: BaseException) -> str:
+    cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    text = str(cause).strip().splitlines()
+    return f"{type(cause).__name__}: {text[0]}" if text else type(cause).__name__
+
+
+async def migrate(settings: Settings) -> str | None:
+    """Bring the schema up to date; a database that cannot be reached, opened or written (locked, read-only, a
+    server that refuses) ends the start in one line."""
+    try:
+        await upgrade(settings.database_url)
+        return await current(settings.database_url)
+    except (SQLAlchemyError, OSError) as exc:
+        where = describe_database(settings.database_url)
+        raise StartupError(f"database {where} cannot be used: {_one_line(exc)}") from None
+
+
 def build_judge(settings: Settings) -> Judge:
     """The classifier the process uses: the lexicon, and the encoder with the trained model unless turned off."""
     try:
@@ -76,6 +110,16 @@ def build_judge(settings: Settings) -> Judge:
     else:
         log.warning("classifier: lexicon only (BREACHWATCH_ENCODER=none); expect lower recall, see docs/classifier.md")
     return judge
+
+
+def build_services(settings: Settings, scheduler: AsyncIOScheduler) -> Services:
+    """The engine, the HTTP session and the process's one classifier cache, bounded by guilds and by bytes."""
+    engine = create_engine(settings.database_url)
+    services = Services(settings, engine, session_factory(engine), make_http_session(settings), scheduler)
+    services.classifiers = ClassifierCache(
+        max_guilds=settings.classifier_cache_guilds, max_bytes=settings.classifier_cache_mb * 1024 * 1024
+    )
+    return services
 
 
 def build_processor(services: Services, judge: Judge) -> Processor:
@@ -108,14 +152,12 @@ async def run(settings: Settings, stop: asyncio.Event, role: Role | None = None)
     )
     # Read and checked now, so a catalogue with a gap stops the start with the entries named, not a later reply.
     i18n.catalogues()
-    await upgrade(settings.database_url)
-    log.info("database at schema revision %s", await current(settings.database_url))
+    check_start(settings, role)
+    log.info("database at schema revision %s", await migrate(settings))
 
-    engine = create_engine(settings.database_url)
-    http = make_http_session(settings)
     scheduler = AsyncIOScheduler(timezone=UTC)
-    services = Services(settings, engine, session_factory(engine), http, scheduler)
-    services.classifiers = ClassifierCache(max_guilds=settings.classifier_cache_guilds)
+    services = build_services(settings, scheduler)
+    engine, http = services.engine, services.http
     # Pollers classify new articles; bots answer /keywords test and backtest rule changes with the same judge.
     services.judge = await asyncio.to_thread(build_judge, settings)
     if role.polls:
@@ -142,12 +184,16 @@ async def run(settings: Settings, stop: asyncio.Event, role: Role | None = None)
         client: BreachwatchBot | None = None
         started = True
         if discord_role:
+            services.command_pool = pools.enter_context(make_command_pool(settings))
+            await asyncio.to_thread(services.command_pool.start)
             client = await clients.enter_async_context(discord_client(services, role))
             token = settings.discord_token
             assert token is not None
             # Logging in hands the HTTP client its token and runs setup_hook (cogs, translator, command sync): from
             # then on the sender can post, as it must before the delivery job first runs. The gateway comes after.
-            started = await until_stopped(client, client.login(token.get_secret_value()), stop)
+            from bot.discord_app.client import login_with_retry
+
+            started = await until_stopped(client, login_with_retry(client, token.get_secret_value()), stop)
             if started:
                 alert_jobs.install(services, client.sender, client.shard_filter)
         elif role.delivers:
@@ -180,6 +226,13 @@ async def run(settings: Settings, stop: asyncio.Event, role: Role | None = None)
         log.info("stopped cleanly")
 
 
+def make_command_pool(settings: Settings) -> ParsePool:
+    """Worker processes for the slash commands' heavy work, with the parse pool's time and memory limits."""
+    return ParsePool(
+        settings.command_workers, settings.parse_timeout, settings.parse_memory_mb, max_jobs=settings.command_jobs
+    )
+
+
 def discord_client(services: Services, role: Role) -> BreachwatchBot:
     """The Discord client (and its sender) for this role's shards; /healthz asks it whether the gateway is up."""
     from bot.discord_app.client import BreachwatchBot
@@ -193,7 +246,7 @@ def discord_client(services: Services, role: Role) -> BreachwatchBot:
 
 async def until_stopped(client: BreachwatchBot, work: Coroutine[Any, Any, None], stop: asyncio.Event) -> bool:
     """Run `work` (a login, the gateway connection) until it ends, True, or until `stop` is set, False: then the
-    client is closed, which ends `work` too. A failure of `work` (a bad token, a lost connection) is raised."""
+    client is closed and `work` cancelled. A failure of `work` (a bad token, a lost connection) is raised."""
     runner = asyncio.create_task(work)
     stopper = asyncio.create_task(stop.wait())
     done, _ = await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
@@ -202,6 +255,8 @@ async def until_stopped(client: BreachwatchBot, work: Coroutine[Any, Any, None],
         runner.result()
         return True
     await client.close()
+    # Closing ends a connection; a login waiting between two tries (Discord unreachable) is cancelled instead.
+    runner.cancel()
     await asyncio.gather(runner, return_exceptions=True)
     return False
 

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot import __version__
 from bot.classify.rules import ClassifierCache
 from bot.feeds.netguard import AddressGuard, make_connector
+from bot.feeds.workers import ParsePool
 from bot.settings import Settings
 
 if TYPE_CHECKING:
@@ -42,6 +43,9 @@ class Services:
     # Compiled classifiers of tuned guilds, shared by fan-out, /keywords test and backtests; bounded (least
     # recently used guilds are recompiled on demand) because each one holds its own automaton.
     classifiers: ClassifierCache = field(default_factory=ClassifierCache)
+    # Worker processes for slash commands' heavy work (/sources add|check parses, /keywords previews), under the
+    # parse limits and with a bounded number of jobs; bot.runtime builds it for the roles that answer commands.
+    command_pool: ParsePool | None = None
 
 
 def make_http_session(settings: Settings) -> aiohttp.ClientSession:

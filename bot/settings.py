@@ -15,6 +15,9 @@ from bot.resources import config_path
 DISCORD_API_BASE = "https://discord.com/api/v10"
 DISCORD_GATEWAY = "wss://gateway.discord.gg"
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/breachwatch.db"
+# A parser process needs about 48 MB of address space before it reads a byte (measured: 32 MB fails to load the
+# XML parser, 48 MB parses a small feed); 128 MB leaves room for an ordinary feed.
+PARSE_MEMORY_MIN_MB = 128
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
@@ -26,6 +29,9 @@ class Settings(BaseSettings):
         env_file_encoding="utf-8",
         extra="ignore",
         frozen=True,
+        # inf and nan parse as floats and pass `gt=0`; every float setting here is a time or a size, and an infinite
+        # one breaks what uses it (inf as the fetch timeout failed every poll).
+        allow_inf_nan=False,
     )
 
     discord_token: SecretStr | None = Field(
@@ -70,10 +76,24 @@ class Settings(BaseSettings):
     classifier_cache_guilds: int = Field(
         default=64, gt=0, description="Tuned guilds whose compiled classifiers stay in memory (about 4 MB each)."
     )
+    classifier_cache_mb: int = Field(
+        default=256, gt=0, description="Approximate memory the cached classifiers of tuned guilds may hold, in MB."
+    )
     encoder_threads: int = Field(default=1, ge=1, le=64, description="Threads the encoder may use.")
     console_language: str = Field(
         default="en", description="Language of the alerts console mode prints: en, fr, de, es, it, pt or nl."
     )
+    # Slash commands: their heavy work runs in worker processes under the parse limits (time and memory).
+    command_workers: int = Field(
+        default=1, ge=1, le=32, description="Processes for commands' heavy work (/sources add|check, previews)."
+    )
+    command_jobs: int = Field(
+        default=4, ge=1, le=1000, description="Command jobs admitted at once (running or waiting); more are busy."
+    )
+    # What one server may hold.
+    guild_max_sources: int = Field(default=20, ge=0, description="Feeds one server may add (enabled ones).")
+    guild_max_rules: int = Field(default=200, ge=0, description="/keywords rules (terms) one server may hold.")
+    guild_max_pending: int = Field(default=20, ge=1, description="Changes one server may stage before applying.")
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -86,6 +106,15 @@ class Settings(BaseSettings):
         value = value.strip().lower()
         if value not in LANGUAGES:
             raise ValueError(f"must be one of {', '.join(LANGUAGES)}")
+        return value
+
+    @field_validator("parse_memory_mb")
+    @classmethod
+    def _parse_memory(cls, value: int) -> int:
+        if 0 < value < PARSE_MEMORY_MIN_MB:
+            raise ValueError(
+                f"at least {PARSE_MEMORY_MIN_MB} (MB; a parser process needs about 48 to start), or 0 for no limit"
+            )
         return value
 
     @field_validator("database_url")
@@ -106,6 +135,11 @@ class Settings(BaseSettings):
 
 class SettingsError(Exception):
     """A setting has a wrong value; the message is one line naming it."""
+
+
+class StartupError(SettingsError):
+    """The process cannot start for a reason the operator must fix (the sources file, the database's folder, file
+    or server); the message is one line naming it, and `breachwatch` prints it instead of a traceback."""
 
 
 def _env_name(loc: tuple[int | str, ...]) -> str:

@@ -20,6 +20,7 @@ from bot.discord_app.errors import MissingBotPermissions, UserError
 from bot.discord_app.speech import permission_names, reader_language, tr
 from bot.i18n import language_for, name_of_language, t
 from storage import alert_views, subscriptions
+from storage.models import GLOBAL_SCOPE
 from storage.subscriptions import SubscriptionFilters
 
 Mode = Literal["instant", "daily", "weekly"]
@@ -111,7 +112,7 @@ class Alerts(commands.GroupCog, group_name="alerts", group_description="Breach a
     )
     @app_commands.choices(language=language_choices())
     @app_commands.autocomplete(categories=_categories)
-    @member_has(manage_channels=True)
+    @member_has(manage_channels=True, in_option="channel")
     async def subscribe(
         self,
         interaction: discord.Interaction[Any],
@@ -152,7 +153,7 @@ class Alerts(commands.GroupCog, group_name="alerts", group_description="Breach a
 
     @app_commands.command(name="unsubscribe", description="Stop breach alerts in a channel")
     @app_commands.describe(channel="Channel to stop (default: this one)")
-    @member_has(manage_channels=True)
+    @member_has(manage_channels=True, in_option="channel")
     async def unsubscribe(
         self, interaction: discord.Interaction[Any], channel: discord.TextChannel | None = None
     ) -> None:
@@ -177,13 +178,15 @@ class Alerts(commands.GroupCog, group_name="alerts", group_description="Breach a
 
     @app_commands.command(name="test", description="Post the latest matching story, marked as a test")
     @app_commands.describe(channel="Channel to test (default: this one)")
-    @member_has(manage_channels=True)
+    @member_has(manage_channels=True, in_option="channel")
     async def test(self, interaction: discord.Interaction[Any], channel: discord.TextChannel | None = None) -> None:
         target = self._target(interaction, channel)
         await interaction.response.defer(ephemeral=True, thinking=True)
         async with self.bot.services.sessions() as session:
-            story_id = await alert_views.latest_match(session)
-            views = await read_model.load(session, [story_id] if story_id else [])
+            # The test shows what this server's own alerts would show: its scope only.
+            guild_id = interaction.guild_id or GLOBAL_SCOPE
+            story_id = await alert_views.latest_match(session, guild_id)
+            views = await read_model.load(session, [story_id] if story_id else [], guild_id=guild_id)
         if story_id is None:
             await interaction.followup.send(tr(interaction, "alerts.nothing_to_test"), ephemeral=True)
             return

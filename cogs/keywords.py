@@ -18,16 +18,20 @@ from bot.classify.judge import Judge
 from bot.classify.lexicon import CONCEPT_KINDS
 from bot.classify.proposals import PendingChanges, RuleOp, apply_to, make_op
 from bot.classify.rules import ADDABLE_KINDS
-from bot.discord_app.checks import member_has, member_may
+from bot.discord_app.checks import member_cooldown, member_has, member_may
 from bot.discord_app.client import BreachwatchBot
 from bot.discord_app.errors import UserError
 from bot.discord_app.speech import permission_names, reader_language, tr
+from bot.feeds.workers import PoolBusy, WorkerMemory, WorkerTimeout
 from bot.i18n import number, t
 from storage import feedback
 
 PREVIEW_DAYS = 30
 ADDABLE = sorted(c for c, k in CONCEPT_KINDS.items() if k in ADDABLE_KINDS)
 PENDING = PendingChanges()
+# Per member and server (README, "Limits"): a change re-scores a month of stories in a worker; a test encodes once.
+CHANGE_COOLDOWN = (5, 60.0)
+TEST_COOLDOWN = (5, 30.0)
 
 
 def _checked(action: str, **kw: Any) -> RuleOp:
@@ -110,9 +114,19 @@ class DecisionButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"
         elif self.what == "discard":
             text = t(lang, "keywords.discarded", changes=describe_ops(ops, lang))
         else:
-            async with client.services.sessions.begin() as session:
-                version = await tuning.apply_ops(session, interaction.guild_id, ops, interaction.user.id)
-            text = t(lang, "keywords.applied", version=str(version), changes=describe_ops(ops, lang))
+            try:
+                async with client.services.sessions.begin() as session:
+                    version = await tuning.apply_ops(
+                        session,
+                        interaction.guild_id,
+                        ops,
+                        interaction.user.id,
+                        max_rules=client.services.settings.guild_max_rules,
+                    )
+            except RuleError as exc:
+                text = t(lang, "keywords.not_applied", error=exc.note)
+            else:
+                text = t(lang, "keywords.applied", version=str(version), changes=describe_ops(ops, lang))
         await interaction.response.edit_message(content=cut(text, 1900), view=None)
 
 
@@ -136,22 +150,27 @@ class Keywords(commands.GroupCog, group_name="keywords", group_description="Tune
 
     async def _preview(self, interaction: discord.Interaction[Any], ops: list[RuleOp], days: int) -> None:
         assert interaction.guild_id is not None
+        services = self.bot.services
+        pool = services.command_pool
+        if pool is None:
+            raise RuntimeError("no command worker pool: bot.runtime builds one for the roles that answer commands")
+        if pool.full:
+            raise PoolBusy("no free command worker")
         await interaction.response.defer(ephemeral=True, thinking=True)
-        async with self.bot.services.sessions() as session:
+        async with services.sessions() as session:
             current = await tuning.load_guild_rules(session, interaction.guild_id)
             try:
                 proposed = apply_to(current, ops)
+                tuning.check_rule_count(current, proposed, services.settings.guild_max_rules)
             except RuleError as exc:
                 PENDING.clear(interaction.guild_id)
                 raise UserError("keywords.bad_change", error=exc.note) from None
-            result = await tuning.backtest_proposal(
-                session,
-                interaction.guild_id,
-                proposed,
-                days,
-                cache=self.bot.services.classifiers,
-                judge=self.bot.services.judge,
-            )
+            stories = await tuning.recent_stories(session, interaction.guild_id, days)
+        learned = services.judge is not None and services.judge.learned
+        try:
+            result = await tuning.rescore(stories, current, proposed, pool=pool, learned=learned)
+        except (WorkerTimeout, WorkerMemory):
+            raise UserError("keywords.rescore_too_big", count=len(stories)) from None
         lang = reader_language(interaction)
         await interaction.followup.send(
             render_preview(ops, result, days, lang), view=decision_view(lang), ephemeral=True
@@ -159,6 +178,9 @@ class Keywords(commands.GroupCog, group_name="keywords", group_description="Tune
 
     async def _stage(self, interaction: discord.Interaction[Any], op: RuleOp) -> None:
         assert interaction.guild_id is not None
+        cap = self.bot.services.settings.guild_max_pending
+        if len(PENDING.get(interaction.guild_id)) >= cap:
+            raise UserError("keywords.pending_full", cap=cap)
         await self._preview(interaction, PENDING.stage(interaction.guild_id, op), PREVIEW_DAYS)
 
     @app_commands.command(name="add", description="Add a term to a concept (previewed before it applies)")
@@ -169,6 +191,7 @@ class Keywords(commands.GroupCog, group_name="keywords", group_description="Tune
     )
     @app_commands.autocomplete(concept=_concepts)
     @member_has(manage_guild=True)
+    @member_cooldown(*CHANGE_COOLDOWN)
     async def add(
         self,
         interaction: discord.Interaction[Any],
@@ -181,24 +204,28 @@ class Keywords(commands.GroupCog, group_name="keywords", group_description="Tune
     @app_commands.command(name="block", description="Never alert on stories containing this term")
     @app_commands.describe(term="Word or phrase that vetoes an alert")
     @member_has(manage_guild=True)
+    @member_cooldown(*CHANGE_COOLDOWN)
     async def block(self, interaction: discord.Interaction[Any], term: app_commands.Range[str, 1, 200]) -> None:
         await self._stage(interaction, _checked("block", term=term))
 
     @app_commands.command(name="force", description="Always alert on stories containing this term")
     @app_commands.describe(term="Word or phrase that forces an alert")
     @member_has(manage_guild=True)
+    @member_cooldown(*CHANGE_COOLDOWN)
     async def force(self, interaction: discord.Interaction[Any], term: app_commands.Range[str, 1, 200]) -> None:
         await self._stage(interaction, _checked("force", term=term))
 
     @app_commands.command(name="remove", description="Remove this server's rules for a term")
     @app_commands.describe(term="The term as it was added")
     @member_has(manage_guild=True)
+    @member_cooldown(*CHANGE_COOLDOWN)
     async def remove(self, interaction: discord.Interaction[Any], term: app_commands.Range[str, 1, 200]) -> None:
         await self._stage(interaction, _checked("remove", term=term))
 
     @app_commands.command(name="threshold", description="Score a story needs to alert here (default 0.5)")
     @app_commands.describe(value="Between 0.05 and 1; lower alerts more")
     @member_has(manage_guild=True)
+    @member_cooldown(*CHANGE_COOLDOWN)
     async def threshold(
         self, interaction: discord.Interaction[Any], value: app_commands.Range[float, 0.05, 1.0]
     ) -> None:
@@ -207,6 +234,7 @@ class Keywords(commands.GroupCog, group_name="keywords", group_description="Tune
     @app_commands.command(name="backtest", description="Preview the pending change on past stories")
     @app_commands.describe(days="How many days of stories to re-score (default 30)")
     @member_has(manage_guild=True)
+    @member_cooldown(*CHANGE_COOLDOWN)
     async def backtest(
         self, interaction: discord.Interaction[Any], days: app_commands.Range[int, 1, 365] = PREVIEW_DAYS
     ) -> None:
@@ -239,16 +267,17 @@ class Keywords(commands.GroupCog, group_name="keywords", group_description="Tune
     @app_commands.command(name="test", description="How this server's classifier judges a sentence")
     @app_commands.describe(text="A headline or sentence to classify")
     @member_has(manage_guild=True)
+    @member_cooldown(*TEST_COOLDOWN)
     async def test(self, interaction: discord.Interaction[Any], text: app_commands.Range[str, 3, 1000]) -> None:
         assert interaction.guild_id is not None
         async with self.bot.services.sessions() as session:
             current = await tuning.load_guild_rules(session, interaction.guild_id)
         judge = self.bot.services.judge or Judge(None, None)
+        cache = self.bot.services.classifiers
         title, _, summary = text.partition("\n")
-        # Encoding takes a tenth of a second of CPU: a worker thread, so every other server's commands go on.
-        verdict, _ = await asyncio.to_thread(
-            judge.judge_now, self.bot.services.classifiers.get(current), title, summary
-        )
+        # Encoding takes a tenth of a second of CPU and compiling a tuned classifier (on a cache miss) half a
+        # second: a worker thread, so every other server's commands go on.
+        verdict, _ = await asyncio.to_thread(lambda: judge.judge_now(cache.get(current), title, summary))
         categories = ", ".join(verdict.categories) or tr(interaction, "keywords.no_categories")
         if verdict.match:
             head = tr(interaction, "keywords.verdict_alert", score=float(verdict.score), categories=categories)

@@ -8,6 +8,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.alerts import read_model
 from bot.alerts.render import (
     CATEGORY_COLOURS,
     CATEGORY_LABELS,
@@ -18,6 +19,7 @@ from bot.alerts.render import (
     fact_fields,
 )
 from bot.alerts.text import cut, safe
+from bot.core.links import markdown_link, safe_url
 from bot.core.search_query import QueryError, parse_query
 from bot.discord_app.choices import language_choices
 from bot.discord_app.client import BreachwatchBot
@@ -26,21 +28,42 @@ from bot.discord_app.paging import PageSource, send_pages
 from bot.discord_app.speech import reader_language
 from bot.i18n import number, t
 from storage import search as search_store
-from storage.story_detail import StoryDetail, get_story_detail
+from storage.models import GLOBAL_SCOPE
+from storage.story_detail import StoryDetail
 
 PAGE_SIZE = 5
 
 
+def _scope(interaction: discord.Interaction[Any]) -> int:
+    """Whose archive the member searches: the operator's sources and this server's own (outside a server, only the
+    operator's)."""
+    return interaction.guild_id or GLOBAL_SCOPE
+
+
 def render_hit(hit: search_store.SearchHit, lang: str = "en") -> str:
     outlets = " · " + t(lang, "search.outlets", count=hit.outlet_count) if hit.outlet_count > 1 else ""
+    # A story seen only in part is shown from an article's own text, which may still hold feed markup.
     head = f"**#{hit.story_id}** {cut(safe(hit.headline), 150)}"
     meta = f"{discord_timestamp(hit.first_seen, 'd')}{outlets} · {hit.language or '?'}"
     return f"{head}\n{meta}\n> {cut(safe(hit.summary_line), 200)}"
 
 
+def _whole_links(items: list[str], limit: int, lang: str = "en") -> str:
+    """As many whole items as fit: a link cut in the middle would leave its markdown open."""
+    more_room = len(t(lang, "alert.also_reported_more", links="", more=999))
+    shown: list[str] = []
+    for item in items:
+        if len(" · ".join([*shown, item])) + more_room > limit:
+            break
+        shown.append(item)
+    rest = len(items) - len(shown)
+    joined = " · ".join(shown)
+    return t(lang, "alert.also_reported_more", links=joined, more=rest) if rest else joined
+
+
 def render_story(detail: StoryDetail, lang: str = "en") -> dict[str, Any]:
     """The whole story as one embed dict, within Discord's limits, labelled in `lang`."""
-    outlets = [f"[{cut(safe(a.outlet), 40)}]({a.url}) ({a.language or '?'})" for a in detail.articles]
+    outlets = [f"{markdown_link(cut(safe(a.outlet), 40), a.url)} ({a.language or '?'})" for a in detail.articles]
     fields = [{"name": n, "value": v, "inline": True} for n, v in fact_fields(detail.facts, lang)]
     if detail.categories:
         labels = category_labels(detail.categories, lang)
@@ -61,7 +84,7 @@ def render_story(detail: StoryDetail, lang: str = "en") -> dict[str, Any]:
     fields.append(
         {
             "name": t(lang, "story.reported_by", count=len(detail.articles)),
-            "value": cut(" · ".join(outlets) or t(lang, "story.none_stored"), 1024),
+            "value": _whole_links(outlets, 1024, lang) or t(lang, "story.none_stored"),
             "inline": False,
         }
     )
@@ -72,8 +95,9 @@ def render_story(detail: StoryDetail, lang: str = "en") -> dict[str, Any]:
         "color": colour,
         "fields": fields,
     }
-    if detail.articles and detail.articles[0].url.startswith(("https://", "http://")):
-        embed["url"] = detail.articles[0].url
+    url = safe_url(detail.articles[0].url) if detail.articles else None
+    if url:
+        embed["url"] = url
     return embed
 
 
@@ -107,6 +131,7 @@ class Search(commands.Cog):
         await interaction.response.defer(ephemeral=True, thinking=True)
         sessions = self.bot.services.sessions
         lang = reader_language(interaction)
+        guild_id = _scope(interaction)
 
         async def page(page_number: int) -> tuple[str, bool]:
             async with sessions() as session:
@@ -119,6 +144,7 @@ class Search(commands.Cog):
                     source=source,
                     limit=PAGE_SIZE,
                     offset=page_number * PAGE_SIZE,
+                    guild_id=guild_id,
                 )
             described = cut(safe(parsed.describe()), 100)
             notes = [t(lang, n.msg_id, **n.params) for n in result.notes]
@@ -139,7 +165,7 @@ class Search(commands.Cog):
         self, interaction: discord.Interaction[Any], current: str
     ) -> list[app_commands.Choice[str]]:
         async with self.bot.services.sessions() as session:
-            found = await search_store.category_choices(session, current)
+            found = await search_store.category_choices(session, current, guild_id=_scope(interaction))
         known = [c for c in CATEGORY_LABELS if c.startswith(current.lower())]
         values = list(dict.fromkeys([*found, *known]))[:25]
         lang = reader_language(interaction)
@@ -157,7 +183,7 @@ class Search(commands.Cog):
     @app_commands.describe(id="The story number shown by /search and in alerts")
     async def story(self, interaction: discord.Interaction[Any], id: app_commands.Range[int, 1, 2**62]) -> None:
         async with self.bot.services.sessions() as session:
-            detail = await get_story_detail(session, id)
+            detail = await read_model.story_detail(session, id, guild_id=_scope(interaction))
         if detail is None:
             raise UserError("story.not_found", id=str(id))
         embed = render_story(detail, reader_language(interaction))

@@ -11,7 +11,8 @@ from discord.ext import commands
 from bot.alerts.render import discord_timestamp
 from bot.alerts.text import cut, safe
 from bot.core.clock import utcnow
-from bot.discord_app.checks import member_has
+from bot.core.links import safe_url
+from bot.discord_app.checks import member_cooldown, member_has
 from bot.discord_app.choices import language_choices
 from bot.discord_app.client import BreachwatchBot
 from bot.discord_app.errors import UserError
@@ -20,11 +21,14 @@ from bot.discord_app.speech import reader_language, tr
 from bot.feeds.parse import ParsedFeed
 from bot.feeds.poller import PollConfig, Poller
 from bot.feeds.sources_file import validate_feed_url
-from bot.feeds.workers import ParsePool
+from bot.feeds.workers import PoolBusy
 from bot.i18n import t
 from bot.services import guard_for
 from storage import sources as source_store
 from storage.models import GLOBAL_SCOPE, Source
+
+# Each fetches and parses a whole feed: a member may do it twice a minute (README, "Limits").
+FEED_COOLDOWN = (2, 60.0)
 
 
 def health(row: Source, lang: str = "en") -> str:
@@ -44,7 +48,9 @@ def health(row: Source, lang: str = "en") -> str:
 def describe(row: Source, lang: str = "en") -> str:
     scope = t(lang, "sources.scope_default" if row.guild_id == GLOBAL_SCOPE else "sources.scope_here")
     name = cut(safe(row.name or row.url), 60)
-    return f"• **{name}** ({row.language or '?'}, {scope}) <{row.url}>\n  {health(row, lang)}"
+    url = safe_url(row.url)
+    address = f" <{url}>" if url else ""
+    return f"• **{name}** ({row.language or '?'}, {scope}){address}\n  {health(row, lang)}"
 
 
 @app_commands.guild_only()
@@ -56,16 +62,17 @@ class Sources(commands.GroupCog, group_name="sources", group_description="The ne
         super().__init__()
 
     def poller(self) -> Poller:
-        """A poller for one-off fetches from commands: parses in a thread, stores nothing itself."""
+        """A poller for one-off fetches from commands: parses in the command workers, stores nothing itself."""
         if self._poller is None:
-            settings = self.bot.services.settings
-            pool = ParsePool(0, settings.parse_timeout, settings.parse_memory_mb)
+            services = self.bot.services
+            if services.command_pool is None:
+                raise RuntimeError("no command worker pool: bot.runtime builds one for the roles that answer commands")
             self._poller = Poller(
-                self.bot.services.sessions,
-                self.bot.services.http,
-                pool,
-                PollConfig.from_settings(settings),
-                guard_for(settings),
+                services.sessions,
+                services.http,
+                services.command_pool,
+                PollConfig.from_settings(services.settings),
+                guard_for(services.settings),
             )
         return self._poller
 
@@ -74,7 +81,11 @@ class Sources(commands.GroupCog, group_name="sources", group_description="The ne
             url = validate_feed_url(url)
         except ValueError as exc:
             raise UserError("sources.not_a_feed_address", error=str(exc)) from None
-        result, feed, parse_error = await self.poller().fetch_and_parse(url)
+        poller = self.poller()
+        if poller.parser.full:
+            # Before fetching: a refused job should not cost a download first.
+            raise PoolBusy("no free command worker")
+        result, feed, parse_error = await poller.fetch_and_parse(url)
         if result.error_kind == "private_address":
             raise UserError("sources.private_address")
         if result.error_kind:
@@ -95,6 +106,7 @@ class Sources(commands.GroupCog, group_name="sources", group_description="The ne
     )
     @app_commands.choices(language=language_choices())
     @member_has(manage_guild=True)
+    @member_cooldown(*FEED_COOLDOWN)
     async def add(
         self,
         interaction: discord.Interaction[Any],
@@ -104,8 +116,16 @@ class Sources(commands.GroupCog, group_name="sources", group_description="The ne
     ) -> None:
         assert interaction.guild_id is not None
         await interaction.response.defer(ephemeral=True, thinking=True)
+        cap = self.bot.services.settings.guild_max_sources
+        async with self.bot.services.sessions() as session:
+            held = await source_store.count_guild_sources(session, interaction.guild_id, excluding=url.strip())
+        if held >= cap:
+            raise UserError("sources.full", cap=cap)
         feed = await self._read(url)
         async with self.bot.services.sessions.begin() as session:
+            # Again in the writing transaction: two adds may have passed the first check together.
+            if await source_store.count_guild_sources(session, interaction.guild_id, excluding=url.strip()) >= cap:
+                raise UserError("sources.full", cap=cap)
             row, created = await source_store.add_source(
                 session,
                 url.strip(),
@@ -153,6 +173,7 @@ class Sources(commands.GroupCog, group_name="sources", group_description="The ne
     @app_commands.command(name="check", description="Fetch a feed once and show what would be read (stores nothing)")
     @app_commands.describe(url="The feed's address")
     @member_has(manage_guild=True)
+    @member_cooldown(*FEED_COOLDOWN)
     async def check(self, interaction: discord.Interaction[Any], url: app_commands.Range[str, 8, 2000]) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         feed = await self._read(url)

@@ -5,7 +5,7 @@ Inserts are INSERT ... ON CONFLICT, never check-then-insert, so concurrent polle
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -38,6 +38,8 @@ class EntryLike(Protocol):
     @property
     def language(self) -> str | None: ...
     @property
+    def analysis_language(self) -> str | None: ...
+    @property
     def published_at(self) -> datetime | None: ...
     @property
     def content_hash(self) -> str: ...
@@ -62,12 +64,13 @@ async def store_entries(
     entries: Sequence[EntryLike],
     now: datetime,
     *,
-    outlet: str | None,
+    outlets: Mapping[str, str],
     alertable_keys: AbstractSet[str],
     edit_interval: timedelta,
 ) -> StoreResult:
     """Store one poll's entries for one source. A new article may alert when its entry's key is in
-    `alertable_keys` (the feed service decides which: bot.feeds.alertable)."""
+    `alertable_keys` (the feed service decides which: bot.feeds.alertable), and is named by `outlets[entry_key]`
+    (bot.core.outlets)."""
     unique: dict[str, EntryLike] = {}
     for entry in entries:
         unique.setdefault(entry.entry_key, entry)
@@ -80,7 +83,7 @@ async def store_entries(
         )
         known.update({key: (article_id, chash) for key, article_id, chash in rows})
     fresh = [e for key, e in unique.items() if key not in known]
-    new, alertable = await _insert_new(session, source_id, fresh, now, outlet, alertable_keys)
+    new, alertable = await _insert_new(session, source_id, fresh, now, outlets, alertable_keys)
     edited = await _apply_edits(session, source_id, unique, known, now, edit_interval)
     for batch in chunks([k for k in unique if k in known], BATCH):
         await session.execute(
@@ -97,7 +100,7 @@ async def _insert_new(
     source_id: int,
     fresh: list[EntryLike],
     now: datetime,
-    outlet: str | None,
+    outlets: Mapping[str, str],
     alertable_keys: AbstractSet[str],
 ) -> tuple[int, int]:
     if not fresh:
@@ -117,7 +120,8 @@ async def _insert_new(
                 "summary": entry.summary,
                 "content": entry.content,
                 "language": entry.language,
-                "outlet": outlet,
+                "analysis_language": entry.analysis_language,
+                "outlet": outlets.get(entry.entry_key) or None,
                 "published_at": entry.published_at,
                 "first_seen_at": now,
                 "updated_at": now,
@@ -196,6 +200,7 @@ async def _apply_edits(
                 continue  # counted later, if the change is still there then
             article.title, article.summary, article.content = entry.title, entry.summary, entry.content
             article.language = entry.language or article.language
+            article.analysis_language = entry.analysis_language or article.analysis_language
             article.content_hash = entry.content_hash
             article.edit_count += 1
             article.updated_at = now

@@ -19,7 +19,9 @@ async def insert_items(
     items: Sequence[dict[str, Any]],
     parse_date: Callable[[Any], datetime | None],
 ) -> list[int]:
-    """Store each item as an unprocessed article of one throw-away source; the same URL is one article."""
+    """Store each item as an unprocessed article of one throw-away source; the same URL is one article.
+
+    Items come as the caller read them: clean `title` and `summary`, `lang` and `analysis_language` decided."""
     source = Source(url="batch:dedupe", name="dedupe input", origin="operator")
     session.add(source)
     await session.flush()
@@ -39,6 +41,7 @@ async def insert_items(
                 title=title,
                 summary=summary,
                 language=item.get("lang"),
+                analysis_language=item.get("analysis_language"),
                 outlet=item.get("outlet"),
                 published_at=published,
                 first_seen_at=published or now,

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from storage.dialect import insert_for
-from storage.models import Article, Delivery, FeedEntry, Source, Subscription
+from storage.models import GLOBAL_SCOPE, Article, Delivery, Source, Subscription
 
 
 @dataclass(frozen=True)
@@ -226,14 +226,25 @@ async def fail(session: AsyncSession, delivery_id: int, error: str) -> None:
     )
 
 
-async def story_changed(session: AsyncSession, story_id: int, new_facts: dict[str, Any] | None = None) -> int:
-    """The story grew: every posted alert gets edited, and with new facts also a reply."""
+async def story_changed(
+    session: AsyncSession, story_id: int, new_facts: dict[str, Any] | None = None, *, article_id: int | None = None
+) -> int:
+    """The story grew by `article_id`: every posted alert of a guild that may see that article (all of them for an
+    operator's source, else only its own guild's) gets edited, and with new facts also a reply; other guilds' alerts
+    did not change. Without `article_id`, every posted alert."""
     values: dict[str, Any] = {"edit_pending": True}
     if new_facts:
         values.update(followup_pending=True, followup_facts=new_facts)
-    result = await session.execute(
-        update(Delivery).where(Delivery.story_id == story_id, Delivery.status == "sent").values(**values)
-    )
+    which = [Delivery.story_id == story_id, Delivery.status == "sent"]
+    if article_id is not None:
+        scope = (
+            select(Source.guild_id)
+            .join(Article, Article.source_id == Source.id)
+            .where(Article.id == article_id)
+            .scalar_subquery()
+        )
+        which.append(or_(scope == GLOBAL_SCOPE, Delivery.guild_id == scope))
+    result = await session.execute(update(Delivery).where(*which).values(**values))
     return int(getattr(result, "rowcount", 0) or 0)
 
 
@@ -255,15 +266,3 @@ async def mark_digest_sent(session: AsyncSession, delivery_ids: Sequence[int], m
 async def counts_by_status(session: AsyncSession) -> dict[str, int]:
     rows = await session.execute(select(Delivery.status, func.count()).group_by(Delivery.status))
     return {status: int(n) for status, n in rows.all()}
-
-
-async def story_scopes(session: AsyncSession, story_id: int) -> set[int]:
-    """The scopes of the sources that carried the story: 0 for the operator's, else the guilds that added them."""
-    rows = await session.execute(
-        select(Source.guild_id)
-        .join(FeedEntry, FeedEntry.source_id == Source.id)
-        .join(Article, Article.id == FeedEntry.article_id)
-        .where(Article.story_id == story_id)
-        .distinct()
-    )
-    return set(rows.scalars())

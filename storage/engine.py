@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,32 @@ def _sqlite_file(url: str) -> Path | None:
     if not database or database == ":memory:" or database.startswith("file:"):
         return None
     return Path(database)
+
+
+class DatabaseLocationError(Exception):
+    """The SQLite file cannot be created or written where the URL puts it; the message is one line."""
+
+
+def check_sqlite_location(url: str) -> None:
+    """Raise DatabaseLocationError when the SQLite file of `url` cannot live where the URL puts it: its folder is a
+    file, cannot be created or is not writable, or the file itself cannot be opened for writing. Other URLs pass."""
+    path = _sqlite_file(url) if url.startswith("sqlite") else None
+    if path is None:
+        return
+    folder = path.parent
+    if folder.exists() and not folder.is_dir():
+        raise DatabaseLocationError(f"{folder} is a file, not a folder for the database")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        # Writing is the only test that holds for root (who passes permission checks) and read-only filesystems.
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+        if path.is_dir():
+            raise DatabaseLocationError(f"{path} is a folder, not a database file")
+        if path.exists():
+            os.close(os.open(path, os.O_RDWR))
+    except OSError as exc:
+        raise DatabaseLocationError(f"cannot write the database in {folder}: {exc.strerror or exc}") from None
 
 
 def _on_sqlite_connect(dbapi_conn: Any, _record: Any) -> None:

@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -107,6 +108,12 @@ class Article(Base):
         Index("ix_articles_first_seen", "first_seen_at"),
         # `/search source:` starts from a source's stories.
         Index("ix_articles_source_story", "source_id", "story_id"),
+        Index(
+            "ix_articles_set_aside",
+            "set_aside_at",
+            sqlite_where=text("set_aside_at IS NOT NULL"),
+            postgresql_where=text("set_aside_at IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(PK, primary_key=True, autoincrement=True)
@@ -116,7 +123,11 @@ class Article(Base):
     title: Mapped[str] = mapped_column(Text, default="")
     summary: Mapped[str] = mapped_column(Text, default="")
     content: Mapped[str | None] = mapped_column(Text)
+    # Both decided once when the entry is read (bot.core.languages.decide_language): `language` is any ISO 639 code
+    # and is shown; `analysis_language` is the one of the seven the text is analysed as. None only on rows written
+    # before 0005 or by hand.
     language: Mapped[str | None] = mapped_column(String(8))
+    analysis_language: Mapped[str | None] = mapped_column(String(8))
     outlet: Mapped[str | None] = mapped_column(String(200))
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -126,6 +137,11 @@ class Article(Base):
     # False for entries stored by a source's first poll or too old when first seen: kept, never alerted.
     alertable: Mapped[bool] = mapped_column(Boolean, default=True)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when the article's own processing failed every try: it counts as processed (it stops blocking the queue)
+    # but has no verdict or story, and `breachwatch reprocess` puts it back. A failure of the environment (disk,
+    # database, network) never sets it (bot/process.py).
+    set_aside_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    set_aside_reason: Mapped[str | None] = mapped_column(String(500))
     match: Mapped[bool | None] = mapped_column(Boolean)
     score: Mapped[float | None] = mapped_column(Float)
     categories: Mapped[list[str] | None] = mapped_column(JSONType)

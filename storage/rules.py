@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import utcnow
 from storage.models import Article, GuildSettings, KeywordRule, Story
+from storage.scope import story_visible_to
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,17 +113,26 @@ async def set_threshold(session: AsyncSession, guild_id: int, threshold: float |
 
 
 async def recent_stories(
-    session: AsyncSession, days: float, *, now: datetime | None = None, limit: int = 5000
+    session: AsyncSession,
+    days: float,
+    *,
+    now: datetime | None = None,
+    limit: int = 5000,
+    guild_id: int | None = None,
 ) -> list[RecentStory]:
-    """The stories first seen in the last `days`, newest first, with their lead article's stored embedding."""
+    """The stories first seen in the last `days`, newest first, with their lead article's stored embedding; with
+    `guild_id`, only those the guild may see (storage.scope)."""
     since = (now or utcnow()) - timedelta(days=days)
-    rows = await session.execute(
+    query = (
         select(Story.id, Story.title, Story.summary, Story.language, Article.embedding)
         .outerjoin(Article, Article.id == Story.lead_article_id)
         .where(Story.first_seen_at >= since)
         .order_by(Story.first_seen_at.desc(), Story.id.desc())
         .limit(limit)
     )
+    if guild_id is not None:
+        query = query.where(story_visible_to(guild_id))
+    rows = await session.execute(query)
     return [RecentStory(r.id, r.title or "", r.summary or "", r.language, r.embedding) for r in rows]
 
 

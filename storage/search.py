@@ -21,7 +21,8 @@ from bot.core.languages import STEMMERS
 from bot.core.notes import Note
 from bot.core.search_query import ParsedQuery, stem_prefix, words
 from bot.core.search_rank import Ranker
-from storage.models import Source, Story
+from storage.models import Article, Source, Story
+from storage.scope import article_in_scope, partly_out_of_scope, scopes_of
 from storage.search_schema import PG_CONFIG, PREFIX_LENGTHS, rebuild_statements
 from storage.types import UTCDateTime
 
@@ -130,12 +131,80 @@ def tsquery_expression(query: ParsedQuery, languages: Sequence[str] | None = Non
     return " & ".join(parts)
 
 
-async def _source_ids(session: AsyncSession, source: str) -> list[int]:
+async def _source_ids(session: AsyncSession, source: str, guild_id: int | None) -> list[int]:
     wanted = source.strip()
+    query = select(Source.id).where((Source.url == wanted) | (func.lower(Source.name) == wanted.lower()))
+    if guild_id is not None:
+        query = query.where(Source.guild_id.in_(scopes_of(guild_id)))
+    return [int(r) for r in (await session.execute(query)).scalars()]
+
+
+# A story is a candidate for a guild only with an article of a source in its scope (storage.scope); `story` names
+# the story id column of the index table the query walks. A `source:` filter needs no such test: its sources are
+# picked from the guild's scope, so every story they carry has an article in it.
+_IN_SCOPE = """EXISTS (SELECT 1 FROM articles sa JOIN sources sc ON sc.id = sa.source_id
+               WHERE sa.story_id = {story} AND sc.guild_id IN (0, :scope_guild))"""
+
+
+@dataclass(frozen=True)
+class _ScopedText:
+    """A story whose articles are not all in the guild's scope, indexed and shown from those that are."""
+
+    title: str
+    body: str
+    outlets: str
+    headline: str
+    summary: str
+    outlet_count: int
+    language: str | None
+    categories: tuple[str, ...]
+
+
+async def _scoped_texts(session: AsyncSession, story_ids: Sequence[int], guild_id: int) -> dict[int, _ScopedText]:
+    """For the stories of `story_ids` with an article out of the guild's scope, the texts of those in scope (the
+    same fields the index holds, storage.search_schema): the ranker and the hit see nothing else."""
+    if not story_ids:
+        return {}
+    mixed_ids = sorted(await partly_out_of_scope(session, story_ids, guild_id))
+    if not mixed_ids:
+        return {}
     rows = await session.execute(
-        select(Source.id).where((Source.url == wanted) | (func.lower(Source.name) == wanted.lower()))
+        select(
+            Article.story_id,
+            Article.id,
+            Article.title,
+            Article.summary,
+            Article.outlet,
+            Article.language,
+            Article.categories,
+            Source.name,
+            Story.lead_article_id,
+            Story.language,
+        )
+        .join(Source, Source.id == Article.source_id)
+        .join(Story, Story.id == Article.story_id)
+        .where(Article.story_id.in_(mixed_ids), article_in_scope(guild_id))
+        .order_by(Article.first_seen_at, Article.id)
     )
-    return [int(r) for r in rows.scalars()]
+    by_story: dict[int, list[Any]] = {}
+    for row in rows.all():
+        if row[0] is not None:
+            by_story.setdefault(row[0], []).append(row)
+    texts = {}
+    for story_id, articles in by_story.items():
+        lead = next((a for a in articles if a[1] == a[8]), articles[0])
+        outlets = [a[4] or a[7] or "" for a in articles]
+        texts[story_id] = _ScopedText(
+            title=" ".join([lead[2], *(a[2] for a in articles if a[2] != lead[2])]),
+            body=" ".join([lead[3], *(a[3] for a in articles if a[3] != lead[3])]),
+            outlets=" ".join(outlets),
+            headline=lead[2],
+            summary=lead[3],
+            outlet_count=len({o for o in outlets if o}) or 1,
+            language=lead[9] if lead[1] == lead[8] else (lead[5] or "")[:2].lower() or None,
+            categories=tuple(sorted({c for a in articles for c in (a[6] or ())})),
+        )
+    return texts
 
 
 @dataclass
@@ -145,6 +214,7 @@ class _Filters:
     cutoff: datetime | None
     min_story_id: int | None  # stories below this id were first seen before the cutoff
     source_ids: list[int] | None
+    guild_id: int | None = None  # only stories with an article in this guild's scope; None: every story
 
 
 async def search_stories(
@@ -159,13 +229,17 @@ async def search_stories(
     offset: int = 0,
     now: datetime | None = None,
     walk: PgWalk = PgWalk(),
+    guild_id: int | None = None,
 ) -> SearchPage:
-    """One page of stories matching `query` and the filters, best first (see the module docstring for ranking)."""
+    """One page of stories matching `query` and the filters, best first (see the module docstring for ranking).
+
+    With `guild_id`, as that guild may see the archive (storage.scope): a story none of whose articles is in its
+    scope is not found, and a story only partly in it is matched, ranked and shown from the articles that are."""
     limit = max(1, min(limit, 50))
     offset = max(0, offset)
     notes = list(query.notes)
     languages = [language] if language in STEMMERS else None
-    filters = _Filters(category or None, language or None, None, None, None)
+    filters = _Filters(category or None, language or None, None, None, None, guild_id)
     if days is not None:
         filters.cutoff = (now or datetime.now(UTC)) - timedelta(days=max(0, days))
         if await session.scalar(select(Story.id).where(Story.first_seen_at >= filters.cutoff).limit(1)) is None:
@@ -180,7 +254,7 @@ async def search_stories(
             .limit(1)
         )
     if source:
-        filters.source_ids = await _source_ids(session, source)
+        filters.source_ids = await _source_ids(session, source, guild_id)
         if not filters.source_ids:
             notes.append(Note("search.note_unknown_source", {"source": source}))
             return SearchPage((), 0, False, offset, limit, tuple(notes))
@@ -189,8 +263,15 @@ async def search_stories(
         candidates = await _sqlite_candidates(session, query, languages, filters)
     else:
         candidates = await _pg_candidates(session, query, languages, filters, walk)
+    scoped = await _scoped_texts(session, [int(c.id) for c in candidates], guild_id) if guild_id is not None else {}
+    texts = []
+    for c in candidates:
+        alt = scoped.get(int(c.id))
+        texts.append((int(c.id), alt.title, alt.body, alt.outlets) if alt else (int(c.id), c.title, c.body, c.outlets))
     ranker = Ranker(query, languages)
-    scored = [(score, int(c.id)) for c in candidates if (score := ranker.score(c.title, c.body, c.outlets)) is not None]
+    scored = [
+        (score, i) for i, title, body, outlets in texts if (score := ranker.score(title, body, outlets)) is not None
+    ]
     scored.sort(key=lambda pair: (-pair[0], -pair[1]))
     page = scored[offset : offset + limit]
     stories = {}
@@ -198,20 +279,35 @@ async def search_stories(
         rows = await session.execute(select(Story).where(Story.id.in_([story_id for _, story_id in page])))
         stories = {story.id: story for story in rows.scalars()}
     hits = tuple(
-        SearchHit(
-            story_id=story.id,
-            headline=story.title,
-            outlet_count=story.outlet_count,
-            first_seen=story.first_seen_at,
-            summary_line=summary_line(story.summary),
-            language=story.language,
-            categories=tuple(story.categories or ()),
-            score=score,
-        )
+        _hit(story, score, scoped.get(story_id))
         for score, story_id in page
         if (story := stories.get(story_id)) is not None
     )
     return SearchPage(hits, len(scored), len(candidates) >= SEARCH_WINDOW, offset, limit, tuple(notes))
+
+
+def _hit(story: Story, score: float, scoped: _ScopedText | None) -> SearchHit:
+    if scoped is not None:
+        return SearchHit(
+            story_id=story.id,
+            headline=scoped.headline,
+            outlet_count=scoped.outlet_count,
+            first_seen=story.first_seen_at,
+            summary_line=summary_line(scoped.summary),
+            language=scoped.language,
+            categories=scoped.categories,
+            score=score,
+        )
+    return SearchHit(
+        story_id=story.id,
+        headline=story.title,
+        outlet_count=story.outlet_count,
+        first_seen=story.first_seen_at,
+        summary_line=summary_line(story.summary),
+        language=story.language,
+        categories=tuple(story.categories or ()),
+        score=score,
+    )
 
 
 async def _sqlite_candidates(
@@ -232,6 +328,9 @@ async def _sqlite_candidates(
         where = " AND f.rowid >= :min_id AND s.first_seen_at >= :cutoff"
         params.update(min_id=filters.min_story_id, cutoff=filters.cutoff)
         binds.append(bindparam("cutoff", type_=UTCDateTime()))
+    if filters.guild_id is not None and not filters.source_ids:
+        where += " AND " + _IN_SCOPE.format(story="f.rowid")
+        params["scope_guild"] = filters.guild_id
     # f.rowid is the story id: FTS5 walks its doclists newest first and stops after the window.
     sql = f"""SELECT f.rowid AS id, f.title, f.body, f.outlets FROM story_fts f{join}
               WHERE story_fts MATCH :q{where} ORDER BY f.rowid DESC LIMIT :window"""
@@ -261,6 +360,9 @@ async def _pg_candidates(
         params.update(cutoff=filters.cutoff, min_id=filters.min_story_id)
         binds.append(bindparam("cutoff", type_=UTCDateTime()))
     join = " JOIN stories s ON s.id = ss.story_id" if conditions else ""
+    if filters.guild_id is not None and not filters.source_ids:
+        conditions.append(_IN_SCOPE.format(story="ss.story_id"))
+        params["scope_guild"] = filters.guild_id
     where = "".join(f" AND {c}" for c in conditions)
     # A generic plan cannot know how common the words are and would pick the wrong index; JIT compiling
     # costs more than these short queries run.
@@ -322,19 +424,29 @@ async def _walk_floor(session: AsyncSession, below: int, rows: int) -> int | Non
     return int(floor) if remaining else None
 
 
-async def category_choices(session: AsyncSession, prefix: str = "", limit: int = AUTOCOMPLETE_LIMIT) -> list[str]:
-    """Distinct categories of recent stories that start with `prefix` (case-insensitive), for autocomplete."""
+async def category_choices(
+    session: AsyncSession, prefix: str = "", limit: int = AUTOCOMPLETE_LIMIT, *, guild_id: int | None = None
+) -> list[str]:
+    """Distinct categories of recent stories that start with `prefix` (case-insensitive), for autocomplete; with
+    `guild_id`, of the stories that guild may see."""
     dialect = session.get_bind().dialect.name
+    scope = " WHERE " + _IN_SCOPE.format(story="st.id") if guild_id is not None else ""
+    recent = f"SELECT categories FROM stories st{scope} ORDER BY st.id DESC LIMIT :scan"
     if dialect == "sqlite":
-        sql = """SELECT DISTINCT j.value AS category
-                 FROM (SELECT categories FROM stories ORDER BY id DESC LIMIT :scan) s, json_each(s.categories) j
+        sql = f"""SELECT DISTINCT j.value AS category
+                 FROM ({recent}) s, json_each(s.categories) j
                  WHERE lower(j.value) LIKE :prefix ESCAPE '\\' ORDER BY 1 LIMIT :limit"""
     else:
-        sql = """SELECT DISTINCT c AS category
-                 FROM (SELECT categories FROM stories ORDER BY id DESC LIMIT :scan) s,
-                      jsonb_array_elements_text(s.categories) c
+        sql = f"""SELECT DISTINCT c AS category
+                 FROM ({recent}) s, jsonb_array_elements_text(s.categories) c
                  WHERE lower(c) LIKE :prefix ESCAPE '\\' ORDER BY 1 LIMIT :limit"""
-    params = {"scan": CATEGORY_SCAN, "prefix": _like_prefix(prefix), "limit": min(limit, AUTOCOMPLETE_LIMIT)}
+    params: dict[str, Any] = {
+        "scan": CATEGORY_SCAN,
+        "prefix": _like_prefix(prefix),
+        "limit": min(limit, AUTOCOMPLETE_LIMIT),
+    }
+    if guild_id is not None:
+        params["scope_guild"] = guild_id
     return [str(r) for r in (await session.execute(text(sql), params)).scalars()]
 
 

@@ -6,9 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.links import safe_url
 from storage.dialect import insert_for, rowcount
 from storage.models import GLOBAL_SCOPE, FetchLog, Notice, Source
 
@@ -181,6 +182,22 @@ async def list_sources(
     return list((await session.scalars(stmt)).all())
 
 
+async def count_guild_sources(session: AsyncSession, guild_id: int, *, excluding: str | None = None) -> int:
+    """How many enabled sources the guild added itself; `excluding` leaves one URL out (re-adding it adds none)."""
+    stmt = select(func.count()).select_from(Source).where(Source.guild_id == guild_id, Source.enabled.is_(True))
+    if excluding is not None:
+        stmt = stmt.where(Source.url != excluding)
+    return int(await session.scalar(stmt) or 0)
+
+
+async def operator_source_names(session: AsyncSession) -> list[tuple[str, str | None, str | None]]:
+    """(feed URL, homepage, name) of every named source the operator owns (bundled or added on the command line)."""
+    stmt = select(Source.url, Source.homepage, Source.name).where(
+        Source.guild_id == GLOBAL_SCOPE, Source.name.is_not(None)
+    )
+    return [(url, homepage, name) for url, homepage, name in await session.execute(stmt)]
+
+
 async def get_sources(session: AsyncSession, url: str) -> list[Source]:
     return list((await session.scalars(select(Source).where(Source.url == url).order_by(Source.guild_id))).all())
 
@@ -300,7 +317,11 @@ async def _notify_disabled(session: AsyncSession, source_id: int, rec: FetchReco
     row = await session.get(Source, source_id)
     if row is None or row.guild_id == GLOBAL_SCOPE:
         return
-    message = f"Source {row.name or row.url} was disabled: {_disable_reason(rec)}. Re-add it once it works again."
+    url = safe_url(row.url)
+    # The address goes in <> (no preview) and only in its encoded form, so it can never turn into other markdown.
+    address = f"<{url}>" if url else "(address not shown)"
+    name = f"{row.name} " if row.name else ""
+    message = f"Source {name}{address} was disabled: {_disable_reason(rec)}. Re-add it once it works again."
     stmt = insert_for(session, Notice).values(
         guild_id=row.guild_id,
         # One notice per failure episode: a source re-added and failing again later is news again.

@@ -53,6 +53,48 @@ async def claim_article(session: AsyncSession, article_id: int, now: datetime) -
     return await session.get(Article, article_id, populate_existing=True)
 
 
+async def set_aside_article(session: AsyncSession, article_id: int, now: datetime, reason: str) -> bool:
+    """Mark an article whose own processing kept failing as processed with no story, and say why; False if another
+    worker processed it meanwhile."""
+    result = await session.execute(
+        update(Article)
+        .where(Article.id == article_id, Article.processed_at.is_(None))
+        .values(processed_at=now, set_aside_at=now, set_aside_reason=reason[:500])
+        .execution_options(synchronize_session=False)
+    )
+    return getattr(result, "rowcount", 0) == 1
+
+
+async def set_aside_articles(session: AsyncSession, limit: int) -> list[Article]:
+    """The articles set aside, most recent first."""
+    rows = await session.scalars(
+        select(Article)
+        .where(Article.set_aside_at.is_not(None))
+        .order_by(Article.set_aside_at.desc(), Article.id.desc())
+        .limit(limit)
+    )
+    return list(rows.all())
+
+
+async def count_set_aside(session: AsyncSession) -> int:
+    return int(await session.scalar(select(func.count()).where(Article.set_aside_at.is_not(None))) or 0)
+
+
+async def reprocess_articles(session: AsyncSession, ids: Sequence[int] | None) -> list[int]:
+    """Put set-aside articles (these ids, or all when None) back in the processing queue; returns the ids taken
+    back. Articles that were processed normally are left alone: reprocessing one would store it twice."""
+    stmt = (
+        update(Article)
+        .where(Article.set_aside_at.is_not(None))
+        .values(processed_at=None, set_aside_at=None, set_aside_reason=None)
+        .returning(Article.id)
+        .execution_options(synchronize_session=False)
+    )
+    if ids is not None:
+        stmt = stmt.where(Article.id.in_(list(ids)))
+    return sorted(int(i) for i in (await session.scalars(stmt)).all())
+
+
 def _lock_id(key: str) -> int:
     return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True)
 
@@ -188,3 +230,16 @@ async def list_stories(session: AsyncSession, limit: int) -> list[Story]:
 
 async def get_story(session: AsyncSession, story_id: int) -> Story | None:
     return await session.get(Story, story_id)
+
+
+async def story_embeddings(session: AsyncSession, story_ids: Sequence[int]) -> list[tuple[int, str | None, bytes]]:
+    """(story id, language, embedding) of the candidate stories' articles that carry a sentence embedding; through
+    ix_articles_story, so the cost follows the few candidates, not the table."""
+    if not story_ids:
+        return []
+    rows = await session.execute(
+        select(Article.story_id, Article.language, Article.embedding).where(
+            Article.story_id.in_(list(story_ids)), Article.embedding.is_not(None)
+        )
+    )
+    return [(int(sid), lang, bytes(blob)) for sid, lang, blob in rows.all() if sid is not None and blob]

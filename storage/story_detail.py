@@ -9,14 +9,16 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.outlets import outlet_name
 from storage.models import Article, Feedback, Source, Story
+from storage.scope import article_in_scope
 
 
 @dataclass(frozen=True)
 class StoryArticle:
     article_id: int
     title: str
-    outlet: str  # the article's outlet, else its source's name, else its URL's host as stored
+    outlet: str  # the outlet name stored on the article, else its site (bot.core.outlets)
     url: str
     language: str | None
     published_at: datetime | None
@@ -40,30 +42,35 @@ class StoryDetail:
     not_relevant_votes: int
 
 
-async def get_story_detail(session: AsyncSession, story_id: int) -> StoryDetail | None:
-    """The story and all its articles (oldest first), or None when there is no such story."""
+async def get_story_detail(session: AsyncSession, story_id: int, *, guild_id: int | None = None) -> StoryDetail | None:
+    """The story and all its articles (oldest first), or None when there is no such story. With `guild_id`, only the
+    articles that guild may see (storage.scope), and None when it may see none: the story is not its to show. The
+    story's own title, summary and facts are returned as stored; bot.alerts.read_model.story_detail scopes them."""
     story = await session.get(Story, story_id)
     if story is None:
         return None
-    rows = (
-        await session.execute(
-            select(Article, Source.name)
-            .join(Source, Source.id == Article.source_id)
-            .where(Article.story_id == story_id)
-            .order_by(Article.first_seen_at, Article.id)
-        )
-    ).all()
+    query = (
+        select(Article, Source.name)
+        .join(Source, Source.id == Article.source_id)
+        .where(Article.story_id == story_id)
+        .order_by(Article.first_seen_at, Article.id)
+    )
+    if guild_id is not None:
+        query = query.where(article_in_scope(guild_id))
+    rows = (await session.execute(query)).all()
+    if guild_id is not None and not rows:
+        return None
     articles = tuple(
         StoryArticle(
             article_id=a.id,
             title=a.title,
-            outlet=a.outlet or source_name or a.canonical_url,
+            outlet=a.outlet or outlet_name(a.canonical_url),
             url=a.url or a.canonical_url,
             language=a.language,
             published_at=a.published_at,
             first_seen=a.first_seen_at,
         )
-        for a, source_name in rows
+        for a, _source_name in rows
     )
     votes = (
         await session.execute(

@@ -72,12 +72,22 @@ async def list_for_guild(session: AsyncSession, guild_id: int) -> list[Subscript
 
 
 async def active_since(
-    session: AsyncSession, before: datetime, guild_ids: Collection[int] | None = None
+    session: AsyncSession,
+    before: datetime,
+    guild_ids: Collection[int] | None = None,
+    *,
+    not_queued_for: int | None = None,
 ) -> list[Subscription]:
-    """Active subscriptions that existed before `before` (a story never alerts channels that joined after it)."""
+    """Active subscriptions that existed before `before` (a story never alerts channels that joined after it); with
+    `not_queued_for`, only those that story is not queued for yet (fan-out runs again as a story grows)."""
     query = select(Subscription).where(Subscription.active.is_(True), Subscription.created_at <= before)
     if guild_ids is not None:
         query = query.where(Subscription.guild_id.in_(list(guild_ids)))
+    if not_queued_for is not None:
+        queued = select(Delivery.id).where(
+            Delivery.story_id == not_queued_for, Delivery.subscription_id == Subscription.id
+        )
+        query = query.where(~queued.exists())
     return list((await session.execute(query)).scalars())
 
 

@@ -15,6 +15,7 @@ from bot.alerts.worker import DeliveryWorker
 from bot.core.clock import utcnow
 from bot.discord_app.client import BreachwatchBot
 from bot.discord_app.pacing import Pacer
+from bot.runtime import make_command_pool
 from bot.services import Services, make_http_session
 from bot.settings import Settings
 from tests.emulator.server import Emulator
@@ -42,7 +43,9 @@ async def services(
     settings = Settings(_env_file=None, database_url=url, **overrides)  # type: ignore[call-arg]
     http = make_http_session(settings)
     scheduler = AsyncIOScheduler()
-    yield Services(settings, engine, sessions, http, scheduler)
+    # As bot.runtime builds it for Discord roles; pebble starts the worker only when a command first needs it.
+    with make_command_pool(settings) as pool:
+        yield Services(settings, engine, sessions, http, scheduler, command_pool=pool)
     if scheduler.running:
         scheduler.shutdown(wait=False)
     await http.close()

@@ -9,7 +9,7 @@ import asyncio
 import gzip
 import hashlib
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from xml.sax.saxutils import escape
@@ -25,6 +25,7 @@ class Item:
     summary: str = "Details of the incident."
     link: str | None = None
     published: datetime | None = None
+    publisher: str | None = None  # an aggregator's <source url>: the site the article is from
 
 
 def rss(items: list[Item], *, title: str = "Test feed", language: str | None = "en", encoding: str = "utf-8") -> bytes:
@@ -40,6 +41,8 @@ def rss(items: list[Item], *, title: str = "Test feed", language: str | None = "
             parts.append(f"<link>{escape(item.link)}</link>")
         if item.published:
             parts.append(f"<pubDate>{format_datetime(item.published, usegmt=True)}</pubDate>")
+        if item.publisher:
+            parts.append(f'<source url="{escape(item.publisher)}">Publisher</source>')
         parts.append("</item>")
     parts.append("</channel></rss>")
     return "".join(parts).encode(encoding, "xmlcharrefreplace")
@@ -117,6 +120,21 @@ def build_app(state: FeedState) -> web.Application:
     @routes.get("/static")
     async def static(_request: web.Request) -> web.StreamResponse:
         return web.Response(body=rss(sample_items(3)), content_type="application/rss+xml")
+
+    @routes.get("/other/{prefix}")
+    async def other(request: web.Request) -> web.StreamResponse:
+        # Two more entries of news.example, with links of their own ("/other/b" -> news.example/b/0 and /b/1).
+        items = sample_items(2, prefix=request.match_info["prefix"])
+        return web.Response(body=rss(items, title="News Example - Security"), content_type="application/rss+xml")
+
+    @routes.get("/aggregated")
+    async def aggregated(_request: web.Request) -> web.StreamResponse:
+        # A news search: links point at the aggregator, each item says whose article it is.
+        items = [
+            replace(item, link=f"https://aggregator.example/articles/{item.guid}", publisher="https://www.news.example")
+            for item in sample_items(2, prefix="g")
+        ]
+        return web.Response(body=rss(items, title="Search: camera leaks"), content_type="application/rss+xml")
 
     @routes.get("/chain/{n}")
     async def chain(request: web.Request) -> web.StreamResponse:

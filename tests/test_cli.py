@@ -110,3 +110,14 @@ def test_search_and_reindex_commands(tmp_path: Path) -> None:
     refused = _cli(tmp_path, "search", "--", "-test")
     assert refused.returncode == 1
     assert "not only what to leave out" in refused.stdout
+
+
+async def test_search_with_a_huge_number_is_one_line(tmp_path: Path, db_url: str) -> None:
+    # 10**12 days overflowed the date arithmetic inside the search: a traceback instead of an answer.
+    for option, value in (("--days", "1000000000000"), ("--days", "0"), ("--limit", "10" * 10), ("--offset", "-1")):
+        run = _cli(tmp_path, "search", "leak", option, value, BREACHWATCH_DATABASE_URL=db_url)
+        assert run.returncode == 2, (option, value, run.stderr)
+        assert run.stderr.count("\n") == 1 and "Traceback" not in run.stderr, run.stderr
+        assert run.stderr.startswith(f"breachwatch search: {option} must be between"), run.stderr
+    fine = _cli(tmp_path, "search", "leak", "--days", "3650", BREACHWATCH_DATABASE_URL=db_url)
+    assert fine.returncode == 0 and "0 stories match" in fine.stdout, fine.stderr

@@ -22,7 +22,7 @@ async def send_due_digests(sessions: async_sessionmaker[AsyncSession], sender: S
     for sub in due:
         async with sessions.begin() as session:
             rows = await deliveries.digest_rows(session, sub.id)
-            views = await read_model.load(session, [r.story_id for r in rows])
+            views = await read_model.load(session, [r.story_id for r in rows], guild_id=sub.guild_id)
             if not rows:
                 live = await session.get(type(sub), sub.id)
                 if live is not None:

@@ -7,11 +7,12 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.alerts.read_model import ScopedStory, scope_story
 from bot.classify import ClassifierCache, GuildRules
 from bot.classify.judge import Judge, unpack
 from bot.tuning import load_rules_for
-from storage import deliveries, subscriptions
-from storage.models import GLOBAL_SCOPE, Article, Story, Subscription
+from storage import alert_views, deliveries, subscriptions
+from storage.models import GLOBAL_SCOPE, Story, Subscription
 from storage.rules import tuned_guilds
 
 
@@ -30,12 +31,12 @@ class GuildJudge:
         self.judge = judge or Judge(None, None)
         self.cache = cache or ClassifierCache()
 
-    def verdict(self, story: Story, rules: GuildRules | None, embedding: bytes | None) -> GuildVerdict:
+    def verdict(self, story: ScopedStory, rules: GuildRules | None) -> GuildVerdict:
         if rules is None or rules.is_default:
             return GuildVerdict(story.match, story.score)
         clf = self.cache.get(rules)
         first = self.judge.first_pass(clf, story.title, story.summary, "", story.language)
-        vector = unpack(embedding) if self.judge.wants_embedding(first) else None
+        vector = unpack(story.lead.article.embedding) if self.judge.wants_embedding(first) else None
         verdict = self.judge.decide(first.verdict, vector, clf.threshold)
         return GuildVerdict(verdict.match, verdict.score)
 
@@ -43,32 +44,54 @@ class GuildJudge:
 _LEXICON_ONLY = GuildJudge()
 
 
-def passes(sub: Subscription, story: Story, verdict: GuildVerdict) -> bool:
+def passes(sub: Subscription, story: ScopedStory, verdict: GuildVerdict) -> bool:
     if not verdict.match:
         return False
     if sub.min_score is not None and verdict.score < sub.min_score:
         return False
-    if sub.categories and not set(sub.categories) & set(story.categories or ()):
+    if sub.categories and not set(sub.categories) & set(story.categories):
         return False
-    return not (sub.languages and story.language not in sub.languages)
+    # Any report in one of its languages is enough: a story can come to pass when a report in it joins.
+    return not (sub.languages and not set(sub.languages) & story.languages)
 
 
 async def fan_out(session: AsyncSession, story: Story, now: datetime, judge: GuildJudge | None = None) -> int:
-    """Queue `story` for every subscription it passes; subscriptions that started after `now` are not in."""
-    # A story only guild-added sources carried alerts only those guilds; the operator's sources alert everyone.
-    scopes = await deliveries.story_scopes(session, story.id)
-    guilds: set[int] | None = None if not scopes or GLOBAL_SCOPE in scopes else scopes
+    """Queue `story` for every subscription it passes as that subscription's guild sees it (only the articles of the
+    operator's sources and the guild's own, bot.alerts.read_model); subscriptions that started after `now` are not
+    in. Run again whenever the story changes: a pair already queued is never queued twice."""
+    scopes = await alert_views.story_scopes(session, story.id)
+    # The operator's articles may reach every guild; a guild's own only that guild.
+    guilds: set[int] | None = None if GLOBAL_SCOPE in scopes else scopes
     if not story.match:
         # Only a guild's own rules (a forced term, a lower threshold) can alert on what the defaults reject.
         tuned = await tuned_guilds(session)
         guilds = tuned if guilds is None else guilds & tuned
-    subs = await subscriptions.active_since(session, now, guilds) if guilds is None or guilds else []
+    if guilds is not None and not guilds:
+        return 0
+    subs = await subscriptions.active_since(session, now, guilds, not_queued_for=story.id)
+    if not subs:
+        return 0  # the usual case once a story has alerted: nothing more to read
+    loaded = await alert_views.story_rows(session, [story.id])
+    if story.id not in loaded:
+        return 0
+    _, rows = loaded[story.id]
     rules = await load_rules_for(session, {s.guild_id for s in subs})
-    embedding = None
-    if any(r is not None and not r.is_default for r in rules.values()) and story.lead_article_id is not None:
-        lead = await session.get(Article, story.lead_article_id)
-        embedding = lead.embedding if lead is not None else None
     guild_judge = judge or _LEXICON_ONLY
-    verdicts = {gid: guild_judge.verdict(story, rules.get(gid), embedding) for gid in {s.guild_id for s in subs}}
-    chosen = [sub for sub in subs if passes(sub, story, verdicts[sub.guild_id])]
+    # Every guild without a source of its own in the story sees the same part of it: drawn once.
+    views: dict[int, ScopedStory | None] = {}
+    seen: dict[int, tuple[ScopedStory, GuildVerdict] | None] = {}
+    chosen = []
+    for sub in subs:
+        if sub.guild_id not in seen:
+            key = sub.guild_id if sub.guild_id in scopes else GLOBAL_SCOPE
+            if key not in views:
+                views[key] = scope_story(story, rows, key)
+            scoped = views[key]
+            if scoped is None or not scoped.alertable:
+                seen[sub.guild_id] = None  # invisible to the guild, or only first-poll reports in its scope
+            else:
+                seen[sub.guild_id] = (scoped, guild_judge.verdict(scoped, rules.get(sub.guild_id)))
+        judged = seen[sub.guild_id]
+        if judged is not None and passes(sub, *judged):
+            chosen.append(sub)
     return await deliveries.enqueue(session, story.id, chosen)

@@ -23,13 +23,16 @@ class AlertQueueing:
 
 
 async def after_assign(session: AsyncSession, result: AssignResult, judge: GuildJudge | None = None) -> None:
-    """A story that became alert-worthy is queued for its subscribers; one that grew gets its alerts edited."""
+    """Every change of a story fans it out again, since it may now be visible to more guilds or pass more filters
+    (fan-out queues each subscription once); the posted alerts of the guilds that may see the new article are
+    edited, and other guilds' alerts did not change."""
     if result.kind == "created":
         metrics.STORIES.inc()
     story = await session.get(Story, result.story_id)
     if story is None:
         return
-    if result.became_alertworthy or (result.kind == "created" and story.alertable):
+    if story.alertable:
         await fan_out(session, story, utcnow(), judge)
-    elif result.kind in ("grew", "follow_up"):
-        await deliveries.story_changed(session, story.id, result.new_facts if result.kind == "follow_up" else None)
+    if result.kind in ("grew", "follow_up"):
+        facts = result.new_facts if result.kind == "follow_up" else None
+        await deliveries.story_changed(session, story.id, facts, article_id=result.article_id)

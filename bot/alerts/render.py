@@ -8,8 +8,10 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from bot.alerts.text import cut, safe
+from bot.alerts.text import cut, neutralise_mentions, safe
 from bot.alerts.view import AlertView, Outlet
+from bot.core import categories
+from bot.core.links import markdown_link, safe_url
 from bot.i18n import name_of_language, number, t
 
 TITLE_MAX = 256
@@ -19,34 +21,16 @@ FIELD_VALUE_MAX = 1024
 FOOTER_MAX = 2048
 AUTHOR_MAX = 256
 FIELDS_MAX = 25
+# The "also reported by" line of an alert's description.
+OTHERS_MAX = 900
 EMBED_TOTAL_MAX = 6000
 EMBEDS_PER_MESSAGE = 10
 CONTENT_MAX = 2000
 
-CATEGORY_COLOURS = {
-    "facial_recognition": 0xE74C3C,
-    "alpr": 0xE67E22,
-    "cctv": 0xF1C40F,
-    "biometrics": 0x9B59B6,
-    "location": 0x3498DB,
-    "spyware": 0xC0392B,
-    "intercept": 0x1ABC9C,
-    "police_db": 0x34495E,
-    "monitoring": 0x95A5A6,
-}
+CATEGORY_COLOURS = categories.COLOURS  # config/categories.toml
 DEFAULT_COLOUR = 0x7F8C8D
-# English labels; every language's are `category.<key>` in config/locales/messages (category_label).
-CATEGORY_LABELS = {
-    "facial_recognition": "Face recognition",
-    "alpr": "Licence plates (ALPR)",
-    "cctv": "CCTV / cameras",
-    "biometrics": "Biometrics",
-    "location": "Location tracking",
-    "spyware": "Spyware / stalkerware",
-    "intercept": "Intercepts / wiretaps",
-    "police_db": "Police / border / intelligence DB",
-    "monitoring": "Monitoring tools",
-}
+# English labels (config/categories.toml); every language's are `category.<key>` in config/locales/messages.
+CATEGORY_LABELS = categories.LABELS
 FEEDBACK_RELEVANT = "bw:fb:1:{story_id}"
 FEEDBACK_IRRELEVANT = "bw:fb:0:{story_id}"
 
@@ -97,14 +81,24 @@ def _why(view: AlertView, lang: str) -> str:
     return cut(" ".join(footer.split()), FOOTER_MAX)
 
 
-def _others_line(view: AlertView, lang: str) -> str | None:
+def _others_line(view: AlertView, lang: str, limit: int = OTHERS_MAX) -> str | None:
     others = [o for o in view.others if o.name != view.outlet]
     if not others:
         return None
-    links = ", ".join(f"[{cut(safe(o.name), 60)}]({o.url})" for o in others[:8])
-    if len(others) > 8:
-        links = t(lang, "alert.also_reported_more", links=links, more=len(others) - 8)
-    return t(lang, "alert.also_reported", count=len({o.name for o in others}), links=links)
+    n = len({o.name for o in others})
+    head = t(lang, "alert.also_reported", count=n, links="")
+    more_room = len(t(lang, "alert.also_reported_more", links="", more=99))
+    links: list[str] = []
+    for o in others[:8]:
+        link = markdown_link(cut(safe(o.name), 60), o.url)
+        # Whole links only: a link cut in the middle would leave its markdown open.
+        if len(head) + len(", ".join([*links, link])) + more_room > limit:
+            break
+        links.append(link)
+    joined = ", ".join(links)
+    if len(others) > len(links):
+        joined = t(lang, "alert.also_reported_more", links=joined, more=len(others) - len(links))
+    return t(lang, "alert.also_reported", count=n, links=joined)
 
 
 def _code(language: str | None) -> str | None:
@@ -151,7 +145,7 @@ def alert_embed(view: AlertView, *, test: bool = False, lang: str = "en") -> dic
         lines.append(f"*{language_note}*")
     others = _others_line(view, lang)
     if others:
-        lines.append(cut(others, 900))
+        lines.append(others)
     if view.published_at:
         lines.append(t(lang, "alert.published", when=discord_timestamp(view.published_at)))
     embed: dict[str, Any] = {
@@ -159,12 +153,19 @@ def alert_embed(view: AlertView, *, test: bool = False, lang: str = "en") -> dic
         "title": title,
         "description": cut("\n\n".join(lines), DESCRIPTION_MAX),
         "color": CATEGORY_COLOURS.get(view.categories[0], DEFAULT_COLOUR) if view.categories else DEFAULT_COLOUR,
-        "author": {"name": cut(safe(view.outlet) or t(lang, "alert.unknown_outlet"), AUTHOR_MAX)},
+        # Discord shows an author name as it is, markdown and all: escaping it would show the backslashes. Mentions
+        # are still broken (an invisible space), so no client ever reads one there.
+        "author": {
+            "name": cut(
+                neutralise_mentions(" ".join(view.outlet.split())) or t(lang, "alert.unknown_outlet"), AUTHOR_MAX
+            )
+        },
         "footer": {"text": _why(view, lang)},
         "fields": [],
     }
-    if view.url.startswith(("https://", "http://")):
-        embed["url"] = view.url
+    url = safe_url(view.url)
+    if url:
+        embed["url"] = url
     if view.published_at:
         embed["timestamp"] = view.published_at.isoformat()
     fields = fact_fields(view.facts, lang)
@@ -243,8 +244,7 @@ def digest_payloads(views: list[AlertView], period: str, lang: str = "en") -> li
     for v in (in_language(view, lang)[0] for view in views):
         outlets = " · " + t(lang, "search.outlets", count=v.outlet_count) if v.outlet_count > 1 else ""
         head = cut(safe(v.title), 180)
-        link = f"[{head}]({v.url})" if v.url.startswith(("https://", "http://")) else head
-        lines.append(f"**{link}**{outlets} · #{v.story_id}\n{cut(safe(v.summary), 220)}")
+        lines.append(f"**{markdown_link(head, v.url)}**{outlets} · #{v.story_id}\n{cut(safe(v.summary), 220)}")
     embeds: list[dict[str, Any]] = []
     chunk: list[str] = []
     for line in lines:

@@ -73,7 +73,8 @@ class DeliveryWorker:
                 jobs = await deliveries.claim(
                     session, self.owner, self.clock(), limit=self.batch, lease=self.lease, shards=self.shards
                 )
-                views = await read_model.load(session, {j.story_id for j in jobs})
+                # Each alert shows its story as the delivery's guild may see it (servers are tenants).
+                views = await read_model.load_for(session, {(j.story_id, j.guild_id) for j in jobs})
             if not jobs:
                 break
             by_channel: dict[int, list[DeliveryJob]] = defaultdict(list)
@@ -83,10 +84,12 @@ class DeliveryWorker:
         await self.post_notices()
         return stats
 
-    async def _channel(self, jobs: list[DeliveryJob], views: dict[int, AlertView], stats: DeliveryStats) -> None:
+    async def _channel(
+        self, jobs: list[DeliveryJob], views: dict[tuple[int, int], AlertView], stats: DeliveryStats
+    ) -> None:
         async with self.channel_limit:
             for i, job in enumerate(jobs):
-                view = views.get(job.story_id)
+                view = views.get((job.story_id, job.guild_id))
                 if view is None:
                     async with self.sessions.begin() as session:
                         await deliveries.fail(session, job.id, "story no longer exists")

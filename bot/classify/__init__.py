@@ -6,9 +6,9 @@ builds the one cache the process shares. `judge.Judge` adds the encoder and the 
 """
 
 from bot.classify.classifier import DEFAULT_THRESHOLD, Classifier, classify, default_classifier
-from bot.classify.lexicon import CATEGORIES
 from bot.classify.rules import ClassifierCache, GuildRules, RuleError, RuleTerm
 from bot.classify.verdict import Reason, Verdict
+from bot.core.categories import CATEGORIES
 
 __all__ = [
     "CATEGORIES",

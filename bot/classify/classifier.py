@@ -20,12 +20,10 @@ _SEPARATOR = f" {SENTENCE_MARK} "
 CUE_KINDS = frozenset({Kind.BREACH, Kind.SURVEILLANCE})
 
 
-def normalise_lang(lang: str | None) -> str | None:
-    """ "pt-BR" -> "pt"; a language without a lexicon counts as unknown (every lexicon applies)."""
-    if not lang:
-        return None
-    code = lang.strip().lower().replace("_", "-").split("-")[0]
-    return code if code in LANGUAGES else None
+def _lexicon_language(lang: str | None) -> str | None:
+    """`lang` is an analysis language as decided when the text was read (bot.core.languages); None, or anything
+    else, reads as unknown: every lexicon applies."""
+    return lang if lang in _LANG_SETS else None
 
 
 def prepare(title: str, summary: str = "", text: str | None = None, lang: str | None = None) -> tuple[str, Layout]:
@@ -59,8 +57,12 @@ class Classifier:
         self.threshold = threshold
         self.gate = gate or default_gate()
 
+    def approx_bytes(self) -> int:
+        """About how much memory this classifier holds (the gate is shared by all of them)."""
+        return self.matcher.approx_bytes()
+
     def hits(self, title: str, summary: str = "", text: str | None = None, lang: str | None = None) -> list[Hit]:
-        code = normalise_lang(lang)
+        code = _lexicon_language(lang)
         normalised, _ = prepare(title, summary, text, code)
         return self.matcher.find(normalised, None if code is None else _LANG_SETS[code])
 
@@ -69,7 +71,7 @@ class Classifier:
     ) -> tuple[Verdict, bool]:
         """The lexicon's verdict, and whether the story has a breach or surveillance cue in any language (the
         gate of the second pass): one normalisation and one automaton run for both."""
-        code = normalise_lang(lang)
+        code = _lexicon_language(lang)
         normalised, layout = prepare(title, summary or "", text, code)
         matches = list(self.matcher.matches(normalised))
         cue = any(term.kind in CUE_KINDS for _, entry in matches for term in entry[3]) or self.gate.opens(normalised)
@@ -87,7 +89,7 @@ class Classifier:
         *,
         threshold: float | None = None,
     ) -> Verdict:
-        code = normalise_lang(lang)
+        code = _lexicon_language(lang)
         normalised, layout = prepare(title, summary or "", text, code)
         limit = self.threshold if threshold is None else threshold
         matches = self.matcher.matches(normalised)

@@ -15,9 +15,9 @@ import numpy as np
 
 from bot.classify.classifier import Classifier
 from bot.classify.encoder import Encoder, Matrix, encoder_text
-from bot.classify.lexicon import CATEGORIES
 from bot.classify.model import LearnedModel, ModelError, Vector, lexicon_features
 from bot.classify.verdict import Reason, Verdict
+from bot.core.categories import CATEGORIES
 
 EMBEDDING_DTYPE = np.float16
 _CATEGORY_SET = frozenset(CATEGORIES)
@@ -52,6 +52,14 @@ class Judge:
             )
         self.encoder = encoder if model is not None else None
         self.model = model if encoder is not None else None
+
+    @classmethod
+    def on_stored_embeddings(cls, model: LearnedModel | None) -> Judge:
+        """A judge that decides on embeddings already stored (backtests) and never encodes: it needs the trained
+        model, not the encoder, so a worker process need not load the encoder at all."""
+        judge = cls(None, None)
+        judge.model = model
+        return judge
 
     @property
     def learned(self) -> bool:

@@ -13,6 +13,7 @@ from enum import StrEnum
 from functools import cache, lru_cache
 from importlib import resources
 
+from bot.core.categories import CATEGORIES
 from bot.core.languages import LANGUAGES
 
 SHARED = "shared"  # names of vendors, systems and loanwords used by the press of every language
@@ -32,18 +33,6 @@ class Kind(StrEnum):
     BLOCK = "block"  # guild veto
     FORCE = "force"  # guild: always alert
 
-
-CATEGORIES: tuple[str, ...] = (
-    "facial_recognition",
-    "alpr",
-    "cctv",
-    "biometrics",
-    "location",
-    "spyware",
-    "intercept",
-    "police_db",
-    "monitoring",
-)
 
 CONCEPT_KINDS: dict[str, Kind] = {
     "leak": Kind.BREACH,

@@ -112,6 +112,11 @@ def decisive(terms: Iterable[Term]) -> tuple[Term, ...]:
     return tuple(strongest[key] for key in sorted(strongest, key=place.__getitem__))
 
 
+# What one pattern costs besides the automaton's nodes (its Entry tuple, Terms and strings): 418 to 433 bytes,
+# measured with tracemalloc compiling the bundled lexicons plus 1 to 2,000 guild terms.
+BYTES_PER_PATTERN = 450
+
+
 class Matcher:
     """The compiled automaton. Build once per term set; `find` is then one pass over the text."""
 
@@ -147,6 +152,10 @@ class Matcher:
             self._automaton.add_word(pattern, entry)
         if self.pattern_count:
             self._automaton.make_automaton()
+
+    def approx_bytes(self) -> int:
+        """About how much memory this matcher holds: the automaton's nodes plus each pattern's entry."""
+        return int(self._automaton.get_stats()["total_size"]) + BYTES_PER_PATTERN * self.pattern_count
 
     def find(self, text: str, langs: frozenset[str] | None = None) -> list[Hit]:
         """Every term occurrence in a normalised text; with `langs`, only terms of those languages (callers

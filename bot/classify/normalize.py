@@ -14,6 +14,9 @@ import html
 import re
 import unicodedata
 from collections.abc import Sequence
+from functools import lru_cache
+
+from bot.resources import config_path, load_toml
 
 SENTENCE_MARK = "|"
 
@@ -143,12 +146,48 @@ def _fold_run(m: re.Match[str]) -> str:
     return out
 
 
+# A run of letters: a word as far as look-alike folding is concerned.
+_LETTERS = re.compile(r"[^\W\d_]+")
+
+
+@lru_cache(maxsize=1)
+def _lookalikes() -> tuple[dict[int, str], re.Pattern[str]]:
+    """config/confusables.toml as a translation table, and a pattern that finds any of its letters."""
+    table: dict[str, str] = load_toml(config_path("confusables.toml"))["latin"]
+    return {ord(k): v for k, v in table.items()}, re.compile("[" + re.escape("".join(table)) + "]")
+
+
+def _is_latin(ch: str) -> bool:
+    return ch.isascii() or unicodedata.name(ch, "").startswith("LATIN ")
+
+
+def fold_lookalikes(text: str) -> str:
+    """Cyrillic and Greek letters that look Latin written as those Latin letters, in words that are otherwise
+    Latin: "drоne" with a Cyrillic о is "drone", so a blocked or forced term cannot be dodged by a look-alike.
+    Words of those scripts themselves (a letter with no Latin twin in them) are left as they are."""
+    table, lookalike = _lookalikes()
+    if lookalike.search(text) is None:
+        return text
+
+    def repl(m: re.Match[str]) -> str:
+        word = m.group()
+        if lookalike.search(word) is None:
+            return word
+        latin = word.translate(table)
+        return latin if all(_is_latin(ch) for ch in latin) else word
+
+    return _LETTERS.sub(repl, text)
+
+
 def fold(text: str) -> str:
     """Lower-case, strip accents and markup, keep punctuation (sentences are split later)."""
     if "&" in text:
         text = html.unescape(text)
     if "<" in text:
         text = _TAG.sub(" ", text)
+    if not text.isascii():
+        # Before case folding: an upper-case look-alike (Cyrillic Т) has a lower case that is not one (т).
+        text = fold_lookalikes(text)
     text = text.casefold()
     if not text.isascii():
         # Only the non-ASCII runs are rewritten: the table and NFKD work character by character (canonical

@@ -92,6 +92,11 @@ class GuildRules:
         return not (self.added or self.blocked or self.forced) and self.threshold is None
 
     @property
+    def rule_count(self) -> int:
+        """Rules as stored: one per term and action."""
+        return len(self.added) + len(self.blocked) + len(self.forced)
+
+    @property
     def effective_threshold(self) -> float:
         return DEFAULT_THRESHOLD if self.threshold is None else self.threshold
 
@@ -137,13 +142,25 @@ def compile_rules(rules: GuildRules | None, base: Sequence[TermSpec] | None = No
     return Classifier([*terms, *rules.specs()], threshold)
 
 
+# The defaults of the one cache the runtime builds (BREACHWATCH_CLASSIFIER_CACHE_GUILDS and _MB).
+CACHE_GUILDS = 64
+CACHE_BYTES = 256 * 1024 * 1024
+
+
 @dataclass
 class ClassifierCache:
-    """Compiled classifiers per guild, keyed by (guild_id, rules_version); least recently used evicted."""
+    """Compiled classifiers per guild, keyed by (guild_id, rules_version); least recently used evicted.
 
-    max_guilds: int = 1024
+    Bounded twice: at most `max_guilds` entries and at most about `max_bytes` of them (a tuned guild's classifier
+    holds its own automaton, about 4.5 MB with the bundled lexicons, more with many terms). A classifier larger
+    than `max_bytes` on its own is returned but not kept.
+    """
+
+    max_guilds: int = CACHE_GUILDS
+    max_bytes: int = CACHE_BYTES
     compiles: int = 0  # how many times a classifier was built (observable for tests and metrics)
-    _entries: OrderedDict[int, tuple[int, Classifier]] = field(default_factory=OrderedDict)
+    bytes: int = 0  # the approximate size of what is cached now
+    _entries: OrderedDict[int, tuple[int, Classifier, int]] = field(default_factory=OrderedDict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def get(self, rules: GuildRules | None) -> Classifier:
@@ -155,17 +172,30 @@ class ClassifierCache:
                 self._entries.move_to_end(rules.guild_id)
                 return entry[1]
         classifier = compile_rules(rules)
+        size = classifier.approx_bytes()
         with self._lock:
             self.compiles += 1
-            self._entries[rules.guild_id] = (rules.version, classifier)
-            self._entries.move_to_end(rules.guild_id)
-            while len(self._entries) > self.max_guilds:
-                self._entries.popitem(last=False)
+            self._drop(rules.guild_id)
+            if size <= self.max_bytes:
+                self._entries[rules.guild_id] = (rules.version, classifier, size)
+                self.bytes += size
+            while len(self._entries) > self.max_guilds or self.bytes > self.max_bytes:
+                self._drop(next(iter(self._entries)))
         return classifier
+
+    def _drop(self, guild_id: int) -> None:
+        entry = self._entries.pop(guild_id, None)
+        if entry is not None:
+            self.bytes -= entry[2]
 
     def invalidate(self, guild_id: int) -> None:
         with self._lock:
-            self._entries.pop(guild_id, None)
+            self._drop(guild_id)
 
     def __len__(self) -> int:
         return len(self._entries)
+
+    def __bool__(self) -> bool:
+        # A cache is there even while empty: with __len__ alone, `cache or ClassifierCache()` (the fan-out's
+        # GuildJudge) took the runtime's fresh, empty cache for none and built a second, unbounded-by-bytes one.
+        return True

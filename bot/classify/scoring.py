@@ -15,9 +15,10 @@ from collections.abc import Iterable, Sequence
 from operator import itemgetter
 from typing import NamedTuple
 
-from bot.classify.lexicon import CATEGORIES, WEAK_BREACH, Kind
+from bot.classify.lexicon import WEAK_BREACH, Kind
 from bot.classify.matcher import Entry, Hit
 from bot.classify.verdict import Reason, Verdict
+from bot.core.categories import CATEGORIES
 
 # How far (characters) after a hypothetical cue its doubt reaches, within one sentence.
 _MODAL_REACH = 60

@@ -8,9 +8,10 @@ import sys
 from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
-from bot.classify.classifier import DEFAULT_THRESHOLD, default_classifier, normalise_lang
+from bot.classify.classifier import DEFAULT_THRESHOLD, default_classifier
 from bot.classify.judge import Judge
 from bot.classify.verdict import Reason, Verdict
+from bot.core.languages import supported_language
 from bot.settings import load_settings
 
 _REASONS = {
@@ -69,7 +70,7 @@ def classify_lines(lines: Iterable[str], judge: Judge | None = None) -> Iterator
         except ValueError as exc:
             yield {"id": None, "line": n, "error": f"invalid JSON: {exc}"}
             continue
-        lang = normalise_lang(item.get("lang")) if isinstance(item.get("lang"), str) else None
+        lang = supported_language(item.get("lang")) if isinstance(item.get("lang"), str) else None
         verdict, _ = judge.judge_now(clf, str(item.get("title") or ""), str(item.get("summary") or ""), "", lang)
         out = verdict.to_json()
         yield {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 from typing import Any
 
 from bot.core.notes import Note
@@ -13,12 +14,33 @@ from bot.settings import load_settings
 from storage.engine import create_engine, session_factory
 from storage.search import rebuild_search_index, search_stories
 
+# The same window as /search; far below what a date or a database integer can hold, so no number typed here ends
+# in an overflow deep inside the search.
+MAX_DAYS = 3650
+MAX_LIMIT = 1000
+MAX_OFFSET = 1_000_000
+
+
+def _out_of_range(args: argparse.Namespace) -> str | None:
+    for option, value, low, high in (
+        ("--days", args.days, 1, MAX_DAYS),
+        ("--limit", args.limit, 1, MAX_LIMIT),
+        ("--offset", args.offset, 0, MAX_OFFSET),
+    ):
+        if value is not None and not low <= value <= high:
+            return f"breachwatch search: {option} must be between {low} and {high:,} (got {value:,})"
+    return None
+
 
 def _english(note: Note) -> str:
     return t("en", note.msg_id, **note.params)
 
 
 async def _search(args: argparse.Namespace) -> int:
+    problem = _out_of_range(args)
+    if problem is not None:
+        print(problem, file=sys.stderr)
+        return 2
     try:
         query = parse_query(args.query)
     except QueryError as exc:
@@ -67,7 +89,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     search.add_argument("query", help='words, "exact phrases" and -excluded words')
     search.add_argument("--category", help="only stories in this category")
     search.add_argument("--language", help="only stories in this language (en, fr, de, es, it, pt, nl)")
-    search.add_argument("--days", type=int, help="only stories first seen in the last N days")
+    search.add_argument("--days", type=int, help=f"only stories first seen in the last N days (1 to {MAX_DAYS})")
     search.add_argument("--source", help="only stories carried by this source (name or feed URL)")
     search.add_argument("--limit", type=int, default=10, help="results per page (default 10)")
     search.add_argument("--offset", type=int, default=0, help="results to skip, for paging")

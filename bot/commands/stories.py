@@ -1,4 +1,5 @@
-"""`breachwatch stories [--limit N] [--json]` and `breachwatch story ID`: stored stories, articles and facts."""
+"""`breachwatch stories [--limit N] [--json] [--set-aside]` and `breachwatch story ID`: stored stories, articles and
+facts; with --set-aside, the articles whose own processing failed (`breachwatch reprocess` takes them back)."""
 
 from __future__ import annotations
 
@@ -85,7 +86,45 @@ def _print_text(story: dict[str, Any]) -> None:
         print(f"  event v{event['version']} {event['kind']} {event['at']}")
 
 
+def _set_aside_json(article: Article) -> dict[str, Any]:
+    return {
+        "id": article.id,
+        "title": article.title,
+        "url": article.url or article.canonical_url,
+        "outlet": article.outlet,
+        "set_aside_at": article.set_aside_at.isoformat() if article.set_aside_at else None,
+        "reason": article.set_aside_reason,
+    }
+
+
+async def _load_set_aside(limit: int) -> list[dict[str, Any]]:
+    engine = create_engine(load_settings().database_url)
+    try:
+        async with session_factory(engine)() as session:
+            return [_set_aside_json(a) for a in await repo.set_aside_articles(session, limit)]
+    finally:
+        await engine.dispose()
+
+
+def _print_set_aside(rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        print("no article is set aside")
+        return
+    for row in rows:
+        print(f"article {row['id']} set aside {row['set_aside_at']}: {row['title']}")
+        print(f"  {row['outlet'] or ''} {row['url']}")
+        print(f"  reason: {row['reason']}")
+    print("`breachwatch reprocess ID ...` (or --all) puts them back in the queue")
+
+
 def _stories(args: argparse.Namespace) -> int:
+    if args.set_aside:
+        aside = asyncio.run(_load_set_aside(args.limit))
+        if args.json:
+            print(json.dumps(aside, ensure_ascii=False, indent=2))
+        else:
+            _print_set_aside(aside)
+        return 0
     rows = asyncio.run(_load(args.limit, None))
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
@@ -113,6 +152,11 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     many = subparsers.add_parser("stories", help="list stored stories with their articles, summary and facts")
     many.add_argument("--limit", type=int, default=20, help="how many, newest first (default 20)")
     many.add_argument("--json", action="store_true", help="print JSON")
+    many.add_argument(
+        "--set-aside",
+        action="store_true",
+        help="list the articles set aside because their own processing failed (no story), newest first",
+    )
     many.set_defaults(func=_stories)
     one = subparsers.add_parser("story", help="show one story with its articles, facts and events")
     one.add_argument("id", type=int)

@@ -73,6 +73,10 @@ def normalise(text: str) -> str:
 
 def words(text: str) -> list[str]:
     """The words of `text`, normalised; accents are stripped word by word, as few words carry any."""
+    if not text.isascii():
+        # Lower-casing can itself add a combining mark ("İ" becomes "i" and U+0307), which is no word character
+        # and would split "İstanbul" into "i" and "stanbul": marks are dropped before words are found.
+        text = _MARKS.sub("", unicodedata.normalize("NFKD", text))
     return [w if w.isascii() else _strip(w) for w in _WORD.findall(text.lower())]
 
 

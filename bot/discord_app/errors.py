@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import uuid
 from typing import Any
 
@@ -10,9 +11,21 @@ import discord
 from discord import app_commands
 
 from bot.discord_app.speech import permission_names, reader_language
+from bot.discord_app.translator import TomlTranslator
+from bot.feeds.workers import PoolBusy
 from bot.i18n import has, t
 
 log = logging.getLogger(__name__)
+
+# Answers shown in the member's language from the picker catalogues: the English text is the key of `[messages]` in
+# config/locales/*.toml, and a translation keeps the same {placeholders}. (Everything else the bot writes comes from
+# config/locales/messages through bot.i18n.)
+COOLDOWN = (
+    "Please wait {seconds} s before using this command again: each member may use it {rate} times in {per} s, "
+    "so that the bot stays quick for every server."
+)
+BUSY = "The bot is busy with other servers' requests right now. Please try again in a minute."
+MESSAGES = (COOLDOWN, BUSY)
 
 
 class UserError(app_commands.AppCommandError):
@@ -32,18 +45,40 @@ class MissingBotPermissions(UserError):
     """The bot itself lacks a permission it needs in the chosen channel."""
 
 
-def _message(error: app_commands.AppCommandError, lang: str) -> tuple[str, bool]:
+class MissingPermissionsIn(app_commands.MissingPermissions):
+    """The member lacks these permissions in the channel an option named (not where the command was typed)."""
+
+    def __init__(self, missing: list[str], channel_id: int) -> None:
+        super().__init__(missing)
+        self.channel_id = channel_id
+
+
+def localised(interaction: discord.Interaction, english: str, **values: object) -> str:
+    """`english` in the member's language when a catalogue has it, with `values` filled in."""
+    tree = getattr(interaction.client, "tree", None)
+    translator = tree.translator if isinstance(tree, app_commands.CommandTree) else None
+    text = translator.message(interaction.locale, english) if isinstance(translator, TomlTranslator) else None
+    return (text or english).format(**values)
+
+
+def _message(interaction: discord.Interaction, error: app_commands.AppCommandError, lang: str) -> tuple[str, bool]:
     """The reply text in `lang` and whether the error was expected (no stack trace needed)."""
     if isinstance(error, UserError):
         return error.text(lang), True
+    if isinstance(error, MissingPermissionsIn):
+        permissions = permission_names(lang, error.missing_permissions)
+        return t(lang, "errors.missing_permissions_in", permissions=permissions, channel=f"<#{error.channel_id}>"), True
     if isinstance(error, app_commands.MissingPermissions):
-        return t(
-            lang, "errors.missing_permissions", permissions=permission_names(lang, error.missing_permissions)
-        ), True
+        permissions = permission_names(lang, error.missing_permissions)
+        return t(lang, "errors.missing_permissions", permissions=permissions), True
     if isinstance(error, app_commands.NoPrivateMessage):
         return t(lang, "errors.guild_only"), True
     if isinstance(error, app_commands.CommandOnCooldown):
-        return t(lang, "errors.cooldown", seconds=round(error.retry_after)), True
+        rate, per = error.cooldown.rate, error.cooldown.per
+        seconds = max(1, math.ceil(error.retry_after))
+        return localised(interaction, COOLDOWN, seconds=seconds, rate=rate, per=f"{per:g}"), True
+    if isinstance(error, app_commands.CommandInvokeError) and isinstance(error.original, PoolBusy):
+        return localised(interaction, BUSY), True
     if isinstance(error, app_commands.TransformerError):
         return t(lang, "errors.invalid_value", value=f"{error.value!s:.100}"), True
     if isinstance(error, app_commands.CheckFailure):
@@ -53,7 +88,7 @@ def _message(error: app_commands.AppCommandError, lang: str) -> tuple[str, bool]
 
 async def on_app_command_error(interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
     lang = reader_language(interaction)
-    text, expected = _message(error, lang)
+    text, expected = _message(interaction, error, lang)
     if not expected:
         error_id = uuid.uuid4().hex[:8]
         command = interaction.command.qualified_name if interaction.command else "?"

@@ -6,6 +6,8 @@ Redirects are followed here, not by aiohttp, so every hop is checked (scheme, ad
 from __future__ import annotations
 
 import asyncio
+import errno
+import socket
 import ssl
 import time
 from collections.abc import Mapping
@@ -77,6 +79,8 @@ class FetchResult:
     error_kind: str | None = None
     error: str | None = None
     permanent_redirect: str | None = None
+    # The failure says this machine's network is down (not that one host is): see network_down().
+    network_down: bool = False
 
     @property
     def ok(self) -> bool:
@@ -107,6 +111,28 @@ def _private_cause(exc: BaseException) -> PrivateAddressError | None:
             return os_error
         current = current.__cause__ or current.__context__
     return None
+
+
+# A resolver that cannot answer, and a network or route that is down: this machine cannot reach anyone. A host that
+# does not exist (EAI_NONAME), refuses (ECONNREFUSED) or is slow (a timeout) is that host's own state.
+_NETWORK_DOWN_ERRNOS = {socket.EAI_AGAIN, errno.ENETUNREACH, errno.ENETDOWN, errno.EHOSTUNREACH}
+
+
+def network_down(exc: BaseException) -> bool:
+    """True when `exc`, raised while fetching, says the network itself failed rather than the host asked for."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if _private_cause(current) is not None:
+            return False
+        if isinstance(current, OSError) and current.errno in _NETWORK_DOWN_ERRNOS:
+            return True
+        os_error = getattr(current, "os_error", None)
+        if isinstance(os_error, OSError) and os_error.errno in _NETWORK_DOWN_ERRNOS:
+            return True
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def classify_exception(exc: BaseException) -> tuple[str, str]:
@@ -249,6 +275,7 @@ async def fetch_feed(
     except (aiohttp.ClientError, OSError, TimeoutError, ValueError, UnicodeError) as exc:
         result.status = "error"
         result.error_kind, result.error = classify_exception(exc)
+        result.network_down = network_down(exc)
         if result.error_kind == TIMEOUT and isinstance(exc, TimeoutError) and not str(exc):
             result.error = f"no complete response within {limits.total_timeout:g}s"
         result.body = b""

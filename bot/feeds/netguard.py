@@ -11,14 +11,75 @@ import ipaddress
 import socket
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import aiohttp
 from aiohappyeyeballs import AddrInfoType
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
 
+from bot.resources import config_path, load_toml
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+# RFC 6052's well-known NAT64 prefix: on a DNS64 network every IPv4-only site resolves into it, so the address it
+# carries is judged, not the prefix.
+NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+
+
+@dataclass(frozen=True)
+class SpecialRange:
+    network: IPNetwork
+    name: str
+    rfc: str
+    reachable: bool
+
+
+@dataclass(frozen=True)
+class AddressTable:
+    """IANA's special-purpose registries and the two blocks rules of config/special_addresses.toml."""
+
+    ranges: tuple[SpecialRange, ...]  # most specific first, so the first that contains an address decides
+    ipv4_multicast: ipaddress.IPv4Network
+    ipv6_global_unicast: ipaddress.IPv6Network
+
+    def row(self, ip: IPAddress) -> SpecialRange | None:
+        return next((r for r in self.ranges if r.network.version == ip.version and ip in r.network), None)
+
+    def is_public(self, ip: IPAddress) -> bool:
+        row = self.row(ip)
+        if row is not None:
+            return row.reachable
+        if isinstance(ip, ipaddress.IPv4Address):
+            return ip not in self.ipv4_multicast
+        return ip in self.ipv6_global_unicast
+
+
+@lru_cache(maxsize=1)
+def address_table() -> AddressTable:
+    data = load_toml(config_path("special_addresses.toml"))
+    ranges = [
+        SpecialRange(ipaddress.ip_network(row["prefix"]), row["name"], row["rfc"], bool(row["reachable"]))
+        for family in ("ipv4", "ipv6")
+        for row in data[family]
+    ]
+    ranges.sort(key=lambda r: r.network.prefixlen, reverse=True)
+    return AddressTable(
+        tuple(ranges),
+        ipaddress.IPv4Network(data["ipv4_multicast"]),
+        ipaddress.IPv6Network(data["ipv6_global_unicast"]),
+    )
+
+
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv4-mapped, 6to4 or NAT64 address leads to, else None."""
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if ip in NAT64:
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
 
 
 class PrivateAddressError(OSError):
@@ -34,19 +95,13 @@ class AddressGuard:
 
     @staticmethod
     def is_public(ip: IPAddress) -> bool:
+        """Globally reachable by IANA's registries (config/special_addresses.toml), whatever this Python's
+        ipaddress module thinks: its idea of `is_global` has changed between releases (3.11 passes 192.0.0.8)."""
         if isinstance(ip, ipaddress.IPv6Address):
-            mapped = ip.ipv4_mapped or ip.sixtofour
-            if mapped is not None:
-                return AddressGuard.is_public(mapped)
-        return not (
-            ip.is_private
-            or ip.is_loopback
-            or ip.is_link_local
-            or ip.is_multicast
-            or ip.is_reserved
-            or ip.is_unspecified
-            or not ip.is_global
-        )
+            carried = embedded_ipv4(ip)
+            if carried is not None:
+                return AddressGuard.is_public(carried)
+        return address_table().is_public(ip)
 
     def permits(self, address: str) -> bool:
         try:

@@ -2,7 +2,10 @@
 
 feedparser is only ever given bytes (wrapped in a file object: given a bare string or bytes it would try it as
 a path or URL) together with the response headers, so the HTTP charset takes part in decoding. Its HTML
-sanitiser is off because nothing here keeps HTML: every field is reduced to plain text by bot.feeds.text.
+sanitiser is off because nothing here keeps HTML: every field is reduced to plain text by bot.core.text.
+
+This is where an entry's text and language are decided, once: the stored article keeps both and nothing after
+cleans or detects again.
 """
 
 from __future__ import annotations
@@ -15,13 +18,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import feedparser
 
+from bot.core.languages import decide_language, language_tag, supported_language
+from bot.core.links import safe_url
+from bot.core.text import html_to_text
 from bot.feeds.identity import content_hash, entry_identity, entry_key
-from bot.feeds.lang import choose_language, detect_language, normalise_language
-from bot.feeds.text import clean_text
 from bot.feeds.urls import canonical_url
 
 EMPTY = "empty"
@@ -66,6 +70,11 @@ class ParsedEntry:
     language: str | None
     published_at: datetime | None
     content_hash: str
+    # One of the seven (bot.core.languages); None only between a parse worker and decide_languages.
+    analysis_language: str | None = None
+    # The publisher's site as the entry names it (RSS <source url>, Atom <source><link>): aggregators such as
+    # Google News link to themselves but say whose article it is.
+    publisher_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -75,6 +84,10 @@ class ParsedFeed:
     language: str | None
     bozo: str | None
     entries: list[ParsedEntry] = field(default_factory=list)
+    # Entry links refused (not http(s), or no usable host): the entries are kept without a link. The count and
+    # the first few, for the log line the pool writes in the main process (workers have no logging set up).
+    dropped_links: int = 0
+    dropped_examples: tuple[str, ...] = ()
 
 
 def _prolog(body: bytes) -> bytes:
@@ -131,14 +144,18 @@ def _timestamp(value: Any, now: datetime) -> datetime | None:
 
 
 def _http_url(value: Any) -> str | None:
+    """The link as the feed wrote it when it is one a message may carry (bot.core.links), else None."""
     if not isinstance(value, str) or not value.strip():
         return None
     value = value.strip()
+    return value if safe_url(value) is not None else None
+
+
+def _link(base: str, raw_link: str) -> str | None:
     try:
-        parts = urlsplit(value)
-    except ValueError:
+        return _http_url(urljoin(base, raw_link.strip()))
+    except ValueError:  # "http://[oops" and the like: a link the entry cannot have
         return None
-    return value if parts.scheme.lower() in ("http", "https") and parts.netloc else None
 
 
 def _detail_language(entry: Mapping[str, Any]) -> str | None:
@@ -149,28 +166,25 @@ def _detail_language(entry: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _entry(
-    raw: Any, base: str, feed_language: str | None, fallback: str | None, now: datetime, detect: bool
-) -> ParsedEntry:
+def _entry(raw: Any, base: str, feed_language: str | None, now: datetime) -> ParsedEntry:
     raw_link = raw.get("link")
-    link = _http_url(urljoin(base, raw_link.strip())) if isinstance(raw_link, str) and raw_link.strip() else None
+    link = _link(base, raw_link) if isinstance(raw_link, str) and raw_link.strip() else None
     guid = raw.get("id") if isinstance(raw.get("id"), str) else None
-    title = clean_text(raw.get("title"), MAX_TITLE)
-    summary = clean_text(raw.get("summary"), MAX_SUMMARY)
+    origin = raw.get("source")
+    publisher = _http_url(origin.get("href") or origin.get("link")) if isinstance(origin, Mapping) else None
+    title = html_to_text(raw.get("title"), MAX_TITLE)
+    summary = html_to_text(raw.get("summary"), MAX_SUMMARY)
     contents = [c.get("value", "") for c in raw.get("content") or [] if isinstance(c, Mapping)]
-    content = clean_text(max(contents, key=len), MAX_CONTENT) if contents else ""
+    content = html_to_text(max(contents, key=len), MAX_CONTENT) if contents else ""
     if not summary and content:
-        summary = clean_text(content, MAX_SUMMARY)
+        summary = html_to_text(content, MAX_SUMMARY)
     if content == summary:
         content = ""
     # dict.get skips FeedParserDict's deprecated updated->published key mapping (and its warning).
     published = _timestamp(dict.get(raw, "published_parsed"), now) or _timestamp(dict.get(raw, "updated_parsed"), now)
     identity = entry_identity(guid, link, title, published, summary)
-    declared = _detail_language(raw)
-    if detect:
-        language = choose_language(declared, feed_language, f"{title}. {summary}", fallback)
-    else:
-        language = normalise_language(declared) or normalise_language(feed_language)
+    # What the entry or feed declares; decide_languages settles the rest (detection needs the model).
+    language = language_tag(_detail_language(raw)) or language_tag(feed_language)
     return ParsedEntry(
         entry_id=identity,
         entry_key=entry_key(identity),
@@ -182,16 +196,20 @@ def _entry(
         language=language,
         published_at=published,
         content_hash=content_hash(title, summary, content),
+        analysis_language=supported_language(language),
+        publisher_url=publisher,
     )
 
 
-def fill_languages(feed: ParsedFeed, fallback: str | None) -> ParsedFeed:
-    """Detect the language of entries that declare none (in the main process, so parse workers never load the model)."""
-    default = normalise_language(fallback)
-    entries = [
-        e if e.language else replace(e, language=detect_language(f"{e.title}. {e.summary}") or default)
-        for e in feed.entries
-    ]
+def decide_languages(feed: ParsedFeed, fallback: str | None) -> ParsedFeed:
+    """Each entry's language and analysis language (bot.core.languages.decide_language), where the declared tags
+    did not settle both. Run in the main process, so parse workers never load the detection model."""
+    entries = []
+    for e in feed.entries:
+        if e.analysis_language is None:
+            decided = decide_language(e.title, e.summary, (e.language,), fallback)
+            e = replace(e, language=decided.language, analysis_language=decided.analysis)
+        entries.append(e)
     return replace(feed, entries=entries)
 
 
@@ -224,7 +242,8 @@ def parse_document(
 ) -> ParsedFeed:
     """Parse one feed document. Raises FeedParseError (kind empty, not_a_feed or parse) when it yields nothing.
 
-    With `detect` False, entries without a declared language get None (see fill_languages).
+    With `detect` False, entries whose declared language is not one of the seven keep None as analysis language,
+    for decide_languages to settle in the caller's process.
     """
     now = now or datetime.now(UTC)
     if not body.strip():
@@ -253,12 +272,20 @@ def parse_document(
     feed = parsed.get("feed") or {}
     feed_language = feed.get("language") if isinstance(feed.get("language"), str) else None
     # Entries sharing an identity are all returned (the count is what the feed holds); storage keeps one.
-    entries = [_entry(raw, base, feed_language, fallback_language, now, detect) for raw in raw_entries[:MAX_ENTRIES]]
+    entries = [_entry(raw, base, feed_language, now) for raw in raw_entries[:MAX_ENTRIES]]
     bozo = parsed.get("bozo_exception") if parsed.get("bozo") else None
-    return ParsedFeed(
-        title=clean_text(feed.get("title"), MAX_TITLE),
+    dropped = [
+        raw["link"].strip()
+        for raw, entry in zip(raw_entries, entries, strict=False)
+        if entry.url is None and isinstance(raw.get("link"), str) and raw["link"].strip()
+    ]
+    result = ParsedFeed(
+        title=html_to_text(feed.get("title"), MAX_TITLE),
         version=version,
-        language=choose_language(None, feed_language, "", fallback_language),
+        language=language_tag(feed_language) or language_tag(fallback_language),
         bozo=f"{type(bozo).__name__}: {bozo}" if bozo is not None else None,
         entries=entries,
+        dropped_links=len(dropped),
+        dropped_examples=tuple(link[:200] for link in dropped[:3]),
     )
+    return decide_languages(result, fallback_language) if detect else result

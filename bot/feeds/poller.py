@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import metrics
 from bot.core.clock import utcnow
+from bot.core.outlets import outlet_name, outlet_names
 from bot.feeds.alertable import alertable_keys
 from bot.feeds.fetch import FetchLimits, FetchResult, fetch_feed
 from bot.feeds.netguard import AddressGuard
@@ -161,6 +162,8 @@ class Poller:
         self.rng = rng or random.Random()
         self.clock = clock
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"[:64]
+        # Site -> outlet name (bot.core.outlets), read from the operator's sources at the start of each cycle.
+        self.outlet_names: dict[str, str] = {}
 
     async def fetch_and_parse(
         self, url: str, *, etag: str | None = None, last_modified: str | None = None, language: str | None = None
@@ -196,6 +199,7 @@ class Poller:
         start = self.clock()
         async with self.sessions.begin() as session:
             await source_store.prune_fetch_log(session, start - timedelta(days=FETCH_LOG_DAYS))
+            self.outlet_names = outlet_names(await source_store.operator_source_names(session))
         # Bounded, so parsed feeds never pile up in memory faster than the single writer stores them: a full
         # queue holds the fetch slot, and fetching waits for the database rather than the other way round.
         queue: asyncio.Queue[Fetched | None] = asyncio.Queue(maxsize=self.config.queue_feeds)
@@ -388,6 +392,12 @@ class Poller:
         now = self.clock()
         error = fetched.error
         new_max = 0
+        entries = fetched.feed.entries if fetched.feed is not None else []
+        # An aggregated entry is on its publisher's site, a link-less one on its feed's.
+        outlets = {
+            e.entry_key: outlet_name(e.publisher_url or e.canonical_url or fetched.url, self.outlet_names)
+            for e in entries
+        }
         for row in fetched.rows:
             new = 0
             baseline = False
@@ -398,7 +408,7 @@ class Poller:
                     row.id,
                     fetched.feed.entries,
                     now,
-                    outlet=row.name or fetched.feed.title or None,
+                    outlets=outlets,
                     alertable_keys=alertable_keys(
                         fetched.feed.entries, now, baseline=baseline, max_age=self.config.alert_max_age
                     ),

@@ -6,7 +6,7 @@ import tomllib
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from bot.feeds.lang import normalise_language
+from bot.core.languages import language_tag
 from storage.sources import SourceSpec
 
 
@@ -47,13 +47,13 @@ def load_sources_file(path: Path) -> list[SourceSpec]:
             raise SourcesFileError(f"{path}: source #{number}: duplicate url {url}")
         seen.add(url)
         language = table.get("language")
-        if language is not None and normalise_language(str(language)) is None:
+        if language is not None and language_tag(str(language)) is None:
             raise SourcesFileError(f"{path}: source #{number}: bad language {language!r}")
         specs.append(
             SourceSpec(
                 url=url,
                 name=str(table["name"]) if table.get("name") else None,
-                language=normalise_language(str(language)) if language else None,
+                language=language_tag(str(language)) if language else None,
                 homepage=str(table["homepage"]) if table.get("homepage") else None,
             )
         )

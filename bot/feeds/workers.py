@@ -4,22 +4,49 @@ Parsing runs in worker processes (pebble): a document that takes too long gets i
 one that needs too much memory hits the worker's address-space limit, and either is an error for that source
 alone. With `workers=0` parsing runs in a thread instead (entity pre-checks still apply; the time bound then
 only stops waiting).
+
+The same pool runs the slash commands' heavy work (`/sources add|check` parses, `/keywords` backtests) in a
+sibling instance the runtime builds for Discord roles: `run` calls any module-level function under the same time
+and memory limits, and `max_jobs` bounds how many jobs may be admitted at once (running or waiting), so a burst of
+commands is refused with PoolBusy instead of queueing without end.
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import logging
 import multiprocessing
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
+from typing import Any, TypeVar
 
 import pebble
 
-from bot.feeds.parse import PARSE, FeedParseError, ParsedFeed, fill_languages, parse_document
+from bot.feeds.parse import PARSE, FeedParseError, ParsedFeed, decide_languages, parse_document
 
 MAX_TASKS_PER_WORKER = 500
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+class PoolBusy(Exception):
+    """Every job slot of a bounded pool is taken; the caller should refuse now and let the user retry."""
+
+
+class WorkerTimeout(Exception):
+    """A job ran past its time limit; its worker process was killed."""
+
+
+class WorkerMemory(Exception):
+    """A job needed more memory than a worker may take (exitcode None), or its worker died (with that code)."""
+
+    def __init__(self, message: str, exitcode: int | None = None) -> None:
+        super().__init__(message)
+        self.exitcode = exitcode
 
 
 def _init_worker(memory_mb: int) -> None:
@@ -47,11 +74,20 @@ def _worker_context() -> multiprocessing.context.BaseContext:
     return ctx
 
 
+def _ready() -> bool:
+    return True
+
+
 class ParsePool:
-    def __init__(self, workers: int = 2, timeout: float = 30.0, memory_mb: int = 1024) -> None:
+    def __init__(
+        self, workers: int = 2, timeout: float = 30.0, memory_mb: int = 1024, *, max_jobs: int | None = None
+    ) -> None:
         self.workers = workers
         self.timeout = timeout
         self.memory_mb = memory_mb
+        self.max_jobs = max_jobs
+        self.jobs = 0  # admitted now, running or waiting for a worker
+        self._started = False
         self._pool: pebble.ProcessPool | None = None
         if workers > 0:
             self._pool = pebble.ProcessPool(
@@ -72,31 +108,77 @@ class ParsePool:
         *,
         time_limit: float | None = None,
     ) -> ParsedFeed:
-        """Parse in a worker; raises FeedParseError for anything that goes wrong with this document."""
+        """Parse in a worker; raises FeedParseError for anything that goes wrong with this document, PoolBusy when
+        a bounded pool has no free job slot."""
         limit = time_limit if time_limit is not None else self.timeout
+        threaded = self._pool is None
+        args = (body, dict(headers), base_url, fallback_language, now, threaded)
         try:
-            if self._pool is None:
-                args = (body, dict(headers), base_url, fallback_language, now, True)
-                return await asyncio.wait_for(asyncio.to_thread(parse_document, *args), limit)
-            args = (body, dict(headers), base_url, fallback_language, now, False)
-            future = self._pool.schedule(parse_document, args=args, timeout=limit)
-            feed: ParsedFeed = await asyncio.wrap_future(future)
-        except FeedParseError:
+            feed: ParsedFeed = await self.run(parse_document, *args, time_limit=limit)
+        except (FeedParseError, PoolBusy):
             raise
-        except (TimeoutError, concurrent.futures.TimeoutError):
+        except WorkerTimeout:
             raise FeedParseError(PARSE, f"parsing took longer than {limit:g}s and was stopped") from None
-        except MemoryError:
-            raise FeedParseError(PARSE, f"parsing needed more than {self.memory_mb} MB and was stopped") from None
-        except pebble.ProcessExpired as exc:
+        except WorkerMemory as exc:
+            if exc.exitcode is None:
+                raise FeedParseError(PARSE, f"parsing needed more than {self.memory_mb} MB and was stopped") from None
             raise FeedParseError(
                 PARSE, f"parser process died (exit code {exc.exitcode}): out of memory or crashed"
             ) from None
         except Exception as exc:
             raise FeedParseError(PARSE, f"parser failed: {type(exc).__name__}: {exc}") from None
-        if any(entry.language is None for entry in feed.entries):
+        if feed.dropped_links:
+            log.info(
+                "%s: %d entry link(s) dropped, not http(s) or no usable host (entries kept), e.g. %r",
+                base_url,
+                feed.dropped_links,
+                feed.dropped_examples[0],
+            )
+        if any(entry.analysis_language is None for entry in feed.entries):
             # One language model in this process rather than one per worker.
-            feed = await asyncio.to_thread(fill_languages, feed, fallback_language)
+            feed = await asyncio.to_thread(decide_languages, feed, fallback_language)
         return feed
+
+    def start(self) -> None:
+        """Start the workers now and wait until one answers. Blocking (the first pool of a process starts the
+        fork server, which imports the parser first, half a second or more): `run` calls it from a thread before
+        the first job, which pebble would otherwise start on the event loop."""
+        if self._pool is not None and not self._started:
+            self._pool.schedule(_ready).result(timeout=60)
+            self._started = True
+
+    @property
+    def full(self) -> bool:
+        """No job slot is free: a caller about to do costly work for a job (a fetch) can refuse first."""
+        return self.max_jobs is not None and self.jobs >= self.max_jobs
+
+    async def run(self, fn: Callable[..., T], *args: Any, time_limit: float | None = None) -> T:
+        """`fn(*args)` in a worker process (a thread with `workers=0`), killed past the time limit.
+
+        Raises PoolBusy when `max_jobs` jobs are already admitted, WorkerTimeout and WorkerMemory for a job that
+        was stopped, and whatever `fn` raised. Cancelling the caller cancels the job: pebble kills a worker whose
+        job is cancelled while it runs, so nothing goes on computing for nobody.
+        """
+        if self.full:
+            raise PoolBusy(f"{self.jobs} jobs are already running or waiting")
+        limit = time_limit if time_limit is not None else self.timeout
+        self.jobs += 1
+        try:
+            if self._pool is not None and not self._started:
+                await asyncio.to_thread(self.start)
+            if self._pool is None:
+                return await asyncio.wait_for(asyncio.to_thread(fn, *args), limit)
+            future = self._pool.schedule(fn, args=args, timeout=limit)
+            return await asyncio.wrap_future(future)
+        except (TimeoutError, concurrent.futures.TimeoutError):
+            raise WorkerTimeout(f"the job took longer than {limit:g}s and was stopped") from None
+        except MemoryError:
+            raise WorkerMemory(f"the job needed more than {self.memory_mb} MB and was stopped") from None
+        except pebble.ProcessExpired as exc:
+            message = f"the worker process died (exit code {exc.exitcode}): out of memory or crashed"
+            raise WorkerMemory(message, exc.exitcode) from None
+        finally:
+            self.jobs -= 1
 
     def close(self) -> None:
         if self._pool is not None:

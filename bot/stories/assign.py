@@ -9,17 +9,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
+import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.classify.judge import unpack
 from bot.core.clock import utcnow
-from bot.stories.decide import THRESHOLD, Candidate, agreement, best_story, in_window
+from bot.core.outlets import outlet_name
+from bot.core.text import strip_markdown
+from bot.stories.decide import THRESHOLD, Candidate, Similarity, agreement, best_story, in_window
 from bot.stories.facts import Facts
-from bot.stories.language import normalise_language
 from bot.stories.signature import Signature, build_signature, index_keys, merge
 from bot.stories.summary import SourceText, choose_summary
-from bot.stories.text import clean_text, strip_markdown
 from storage import stories as repo
 from storage.models import Article, Story
 
@@ -33,19 +34,19 @@ class AssignResult:
     became_alertworthy: bool
     version: int
     new_facts: dict[str, Any] | None = None
+    article_id: int | None = None  # the article just put into the story
 
 
 def outlet_of(article: Article) -> str:
-    if article.outlet:
-        return article.outlet
-    host = urlsplit(article.canonical_url or article.url or "").hostname or ""
-    return host.removeprefix("www.")
+    """The outlet name stored when the article was read (bot.core.outlets), or its site for rows without one."""
+    return article.outlet or outlet_name(article.canonical_url or article.url)
 
 
 def article_signature(article: Article, lang: str) -> Signature:
     text = article.summary or ""
-    if article.content and len(clean_text(text)) < 200:
-        text = f"{text}\n{article.content[:800]}"
+    if article.content and len(text) < 200:
+        # The cut may end in spaces or a line break; the rest is clean text as stored.
+        text = "\n".join(filter(None, [text, article.content[:800].rstrip()]))
     published = article.published_at or article.first_seen_at
     return build_signature(article.title, text, lang, published, outlet_of(article))
 
@@ -70,6 +71,8 @@ def merge_facts(story: dict[str, Any], article: dict[str, Any]) -> tuple[dict[st
         o for o in new.organisations if (o.get("name") or "").casefold() not in names
     ]
     merged.countries = old.countries + [c for c in new.countries if c not in old.countries]
+    merged.victims = old.victims + [v for v in new.victims if v not in old.victims]
+    merged.regulators = sorted(set(old.regulators) | set(new.regulators))
     merged.date = min(filter(None, [old.date, new.date]), default=None)
     return merged.to_json(), news
 
@@ -79,13 +82,16 @@ def _alertworthy(story: Story) -> bool:
 
 
 async def assign_article(session: AsyncSession, article: Article, window: timedelta) -> AssignResult:
-    lang = normalise_language(article.language, f"{article.title}\n{article.summary}")
+    # Decided when the article was read; the processing step fills it in for rows stored before that.
+    assert article.analysis_language is not None
+    lang = article.analysis_language
     sig = article_signature(article, lang)
     keys = index_keys(sig)
     published = article.published_at or article.first_seen_at
     await repo.lock_keys(session, keys)
     found = await repo.candidate_stories(session, keys, published - window, published + window)
-    candidates = [Candidate(sid, Signature.from_json(data)) for sid, data in found if data]
+    similarity = await _similarities(session, article, lang, [sid for sid, data in found if data])
+    candidates = [Candidate(sid, Signature.from_json(data), similarity.get(sid)) for sid, data in found if data]
     choice = best_story(sig, candidates, window)
     if choice is None:
         return await _create(session, article, sig, keys, lang, published)
@@ -94,6 +100,27 @@ async def assign_article(session: AsyncSession, article: Article, window: timede
     if others:
         await _absorb_strays(session, result.story_id, others, window)
     return result
+
+
+async def _similarities(
+    session: AsyncSession, article: Article, lang: str, story_ids: list[int]
+) -> dict[int, Similarity]:
+    """Per candidate story, the best cosine between the article's sentence embedding and its articles'; empty
+    when the article has none (the encoder is off, or the first pass stopped it): grouping is then as without."""
+    mine = unpack(article.embedding)
+    if mine is None or not story_ids:
+        return {}
+    mine = mine / (float(np.linalg.norm(mine)) or 1.0)
+    best: dict[int, dict[bool, float]] = {}
+    for story_id, language, blob in await repo.story_embeddings(session, story_ids):
+        theirs = unpack(blob)
+        if theirs is None or theirs.shape != mine.shape:
+            continue  # another encoder's vector
+        cosine = float(mine @ theirs) / (float(np.linalg.norm(theirs)) or 1.0)
+        same = (language or "")[:2] == lang
+        slot = best.setdefault(story_id, {})
+        slot[same] = max(slot.get(same, -1.0), cosine)
+    return {sid: Similarity(v.get(True), v.get(False)) for sid, v in best.items()}
 
 
 async def _absorb_strays(session: AsyncSession, story_id: int, others: list[Candidate], window: timedelta) -> None:
@@ -136,7 +163,7 @@ async def _create(
         first_seen_at=now,
         updated_at=now,
         event_date=published,
-        title=strip_markdown(clean_text(article.title)),
+        title=strip_markdown(article.title),
         summary=choose_summary([SourceText(article.title, article.content or article.summary, lang)], lang),
         language=lang,
         lead_article_id=article.id,
@@ -154,7 +181,7 @@ async def _create(
     article.story_id = story.id
     await repo.add_bands(session, story.id, keys, published)
     await repo.add_event(session, story.id, "created", article.id, 1, {"outlet": outlet_of(article)})
-    return AssignResult(story.id, "created", _alertworthy(story), 1)
+    return AssignResult(story.id, "created", _alertworthy(story), 1, article_id=article.id)
 
 
 async def _grow(
@@ -205,4 +232,4 @@ async def _grow(
         await repo.add_event(session, story.id, kind, article.id, story.version, details)
     await repo.add_bands(session, story.id, keys, published)
     became = not was_alertworthy and _alertworthy(story)
-    return AssignResult(story.id, kind, became, story.version, news or None)
+    return AssignResult(story.id, kind, became, story.version, news or None, article.id)

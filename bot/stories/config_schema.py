@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
+from bot.core.languages import LANGUAGES
 from bot.resources import config_path, load_toml
 
 Terms = list[str]
@@ -71,6 +72,35 @@ class OrganisationsFile(_Strict):
     @classmethod
     def _names(cls, value: Terms) -> Terms:
         return _unique(value, "the list")
+
+
+class RolesFile(_Strict):
+    """config/facts/roles.toml: the regulators' names and, per language, the words around a name that give its
+    role in a breach story."""
+
+    regulators: Terms
+    actor_before: dict[str, Terms]
+    actor_after: dict[str, Terms]
+    regulator_before: dict[str, Terms]
+    regulator_after: dict[str, Terms]
+    reporter_before: dict[str, Terms]
+    connectors: dict[str, Terms]
+
+    @field_validator("regulators")
+    @classmethod
+    def _names(cls, value: Terms) -> Terms:
+        return _unique(value, "regulators")
+
+    @field_validator(
+        "actor_before", "actor_after", "regulator_before", "regulator_after", "reporter_before", "connectors"
+    )
+    @classmethod
+    def _per_language(cls, value: dict[str, Terms]) -> dict[str, Terms]:
+        for lang, terms in value.items():
+            if lang not in LANGUAGES:
+                raise ValueError(f"{lang!r} is not one of the languages {', '.join(LANGUAGES)}")
+            _unique(terms, lang)
+        return value
 
 
 class DatesFile(_Strict):

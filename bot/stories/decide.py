@@ -7,6 +7,10 @@ corroborate a shared name or number: alone they are the vocabulary of a kind of 
 hacked the same week share. Names of agencies, outlets, and other incidents an article mentions in passing
 ("days after the X leak") count for less (see signature.py). Only stories inside the time window are
 considered; nothing wins below the threshold.
+
+Above all of that, the victims (roles.py): when both name whose data it was and the names differ, with neither
+report mentioning the other's victim, they are two incidents however much else they share (the gang that posted
+both companies' files, the regulator that fined both the same day), unless they give the same head count.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from bot.stories import minhash
 from bot.stories.signature import HEADLINE_NAME, Signature
@@ -22,12 +27,32 @@ THRESHOLD = 0.8
 NEAR_DUPLICATE = 0.5  # estimated Jaccard of word pairs above which two texts are one text re-published
 TITLE_BONUS = 1.25
 NUMBER_TOLERANCE = 0.02
+MENTIONED = 0.3  # a victim's name this strong on the other side is mentioned there (context mentions count 0.25)
+
+
+# Sentence-embedding similarity (multilingual-e5-small, cosine) as evidence: across languages, where names and
+# numbers are all two reports may share, reports of one incident measured 0.82-0.92 and different incidents of
+# the same week at most 0.83 (shared/corpus/dedupe_dev.jsonl); within one language different incidents reach
+# 0.88, so there only a higher similarity counts, and only beside a shared name or number.
+ACROSS_FROM, ACROSS_FULL = 0.84, 0.90
+WITHIN_FROM, WITHIN_FULL = 0.88, 0.94
+MEANING_WEIGHT = 0.8
+
+
+@dataclass(frozen=True)
+class Similarity:
+    """The best cosine between the article's embedding and those of the story's articles in the article's own
+    language and in any other; None where there is nothing to compare."""
+
+    same_language: float | None = None
+    other_language: float | None = None
 
 
 @dataclass(frozen=True)
 class Candidate:
     story_id: int
     signature: Signature
+    similarity: Similarity | None = None
 
 
 @dataclass(frozen=True)
@@ -37,6 +62,8 @@ class Agreement:
     numbers: float
     words: float
     near_duplicate: float
+    victims_differ: float = 0.0  # 1 when the two name different victims: the score is then 0
+    meaning: float = 0.0  # what the embeddings' similarity added
 
     def as_dict(self) -> dict[str, float]:
         return {k: round(v, 3) for k, v in self.__dict__.items()}
@@ -106,25 +133,104 @@ def _near_duplicate(article: Signature, story: Signature) -> float:
     return best
 
 
+def _same_victim(mine: dict[str, Any], theirs: dict[str, Any]) -> bool:
+    """One organisation: a specific word of either name is in the other ("Halberd" and "Halberd Insurance",
+    "Klinikgruppe Rabenau" and "Rabenau-Kliniken"), or, in one language, one name's words are all in the other."""
+    keys, other_keys = set(mine["keys"]), set(theirs["keys"])
+    if set(mine["specific"]) & other_keys or set(theirs["specific"]) & keys:
+        return True
+    if mine["lang"] != theirs["lang"] and any(_one_place(a, b) for a in mine["specific"] for b in theirs["specific"]):
+        return True
+    return mine["lang"] == theirs["lang"] and (keys <= other_keys or other_keys <= keys)
+
+
+def _one_place(a: str, b: str) -> bool:
+    """One name as two languages spell it: "Brugge" and "Bruges" (accents are folded already) share all but
+    their last two letters."""
+    prefix = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
+    return prefix >= max(4, min(len(a), len(b)) - 2)
+
+
+def _comparable(mine: dict[str, Any], theirs: dict[str, Any]) -> bool:
+    """Whether two names can be told apart. Across languages only names written alike in every language are:
+    "Ministerio de Sanidad" and "Ministry of Health" are one, with no word in common, and so are "Munich" and
+    "München". Within one language, specific names, or everyday ones of several words."""
+    if mine["lang"] != theirs["lang"]:
+        return bool(mine.get("portable")) and bool(theirs.get("portable"))
+    if mine["specific"] and theirs["specific"]:
+        return True
+    # A lone everyday word ("Handel", "BND-Personal") is too often a capitalised noun or a side mention; an
+    # everyday name of several words ("ministerie van Justitie") says which body it is.
+    return all(bool(v["specific"]) or len(v["keys"]) + bool(v.get("head")) >= 2 for v in (mine, theirs))
+
+
+def _mentioned(victim: dict[str, Any], other: Signature) -> bool:
+    def weight(key: str) -> float:
+        return max(other.entities.get(key, 0.0), other.weak_entities.get(key, 0.0))
+
+    if victim["specific"]:
+        return any(weight(k) >= MENTIONED for k in victim["specific"])
+    return all(weight(k) > 0.0 for k in victim["keys"])
+
+
+def victims_differ(article: Signature, story: Signature) -> bool:
+    """Whether the two name different victims: some pair of their victims can be compared, none is the same,
+    and neither side mentions a victim of the other. A name one side knows as the attacker, regulator or outlet
+    is no victim on the other side either ("Lince di Ferro colpisce ancora" names the group without a cue)."""
+    mine = [v for v in article.victims if not set(v["keys"]) & set(story.roles)]
+    theirs = [v for v in story.victims if not set(v["keys"]) & set(article.roles)]
+    if not mine or not theirs:
+        return False
+    comparable = False
+    for victim in mine:
+        for other in theirs:
+            if _same_victim(victim, other):
+                return False
+            comparable = comparable or _comparable(victim, other)
+    if not comparable:
+        return False
+    return not any(_mentioned(v, story) for v in mine) and not any(_mentioned(v, article) for v in theirs)
+
+
 def in_window(article: Signature, story: Signature, window: timedelta) -> bool:
     """Whether the article keeps the whole story within one window of time."""
     return article.first_date - story.first_date <= window and story.last_date - article.first_date <= window
 
 
-def agreement(article: Signature, story: Signature) -> Agreement:
+def _ramp(value: float | None, low: float, full: float) -> float:
+    if value is None:
+        return 0.0
+    return max(0.0, min(1.0, (value - low) / (full - low)))
+
+
+def _meaning(similarity: Similarity | None, corroborated: bool) -> float:
+    if similarity is None:
+        return 0.0
+    across = _ramp(similarity.other_language, ACROSS_FROM, ACROSS_FULL)
+    within = _ramp(similarity.same_language, WITHIN_FROM, WITHIN_FULL) if corroborated else 0.0
+    return MEANING_WEIGHT * max(across, within)
+
+
+def agreement(article: Signature, story: Signature, similarity: Similarity | None = None) -> Agreement:
+    """How strongly the two agree; `similarity` (the embeddings') adds to it when given."""
     names = _names(article, story)
     numbers = _numbers(article, story)
     words = _words(article, story)
     dup = _near_duplicate(article, story)
     kinds = len(set(article.data_types) & set(story.data_types))
-    if numbers == 0.0 and (names == 0.0 or _headline_elsewhere(article, story)):
+    elsewhere = names > 0.0 and _headline_elsewhere(article, story)
+    if numbers == 0.0 and (names == 0.0 or elsewhere):
         # Words only corroborate: alone they are the vocabulary of a kind of breach, not of one incident, and
         # beside names the article mentions only in passing they would turn context into a match.
         words = 0.0
-    score = names + numbers + 2.0 * words + min(kinds, 2) * 0.1
+    meaning = _meaning(similarity, numbers > 0.0 or (names > 0.0 and not elsewhere))
+    score = names + numbers + 2.0 * words + min(kinds, 2) * 0.1 + meaning
     if dup >= NEAR_DUPLICATE:
         score = max(score, THRESHOLD + dup)
-    return Agreement(score=score, names=names, numbers=numbers, words=words, near_duplicate=dup)
+    if numbers < 0.7 and victims_differ(article, story):
+        # A head count both give is incident-specific evidence of its own: it overrides a victim misread.
+        return Agreement(0.0, names, numbers, words, dup, victims_differ=1.0, meaning=meaning)
+    return Agreement(score=score, names=names, numbers=numbers, words=words, near_duplicate=dup, meaning=meaning)
 
 
 def best_story(
@@ -135,7 +241,7 @@ def best_story(
     for candidate in sorted(candidates, key=lambda c: c.story_id):
         if not in_window(article, candidate.signature, window):
             continue
-        result = agreement(article, candidate.signature)
+        result = agreement(article, candidate.signature, candidate.similarity)
         if result.score < THRESHOLD:
             continue
         if best is None or result.score > best[1].score:

@@ -11,8 +11,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from bot.core.text import fold_in_place
 from bot.stories import lexicon
-from bot.stories.text import fold
 
 _DIGITS = r"\d{1,3}(?:(?:[.,'’]|[ \u00a0\u202f])\d{3})+(?!\d)|\d+(?:[.,]\d+)?"
 _NUMBER = re.compile(rf"(?<![\w.,'’])({_DIGITS})")
@@ -114,6 +114,8 @@ class Facts:
     actors: list[str] = field(default_factory=list)
     countries: list[str] = field(default_factory=list)
     date: str | None = None
+    victims: list[str] = field(default_factory=list)  # whose data was taken or exposed, as written (roles.py)
+    regulators: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -164,7 +166,7 @@ def _counts_something(folded: str, end: int, lang: str | None) -> bool:
 
 def find_counts(text: str, lang: str | None = None) -> list[Count]:
     """Every number in the text with its multiplier applied: "5,6 millions" is 5 600 000, "2.4M" 2 400 000."""
-    folded = fold(text)
+    folded = fold_in_place(text)
     found: list[Count] = []
     words = lexicon.numbers().number_words
     spelled = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
@@ -212,12 +214,12 @@ def affected_count(title: str, text: str, lang: str | None) -> Count | None:
 
 
 def find_data_types(text: str) -> list[str]:
-    folded = fold(text)
+    folded = fold_in_place(text)
     return [kind for kind, pattern in lexicon.data_types().items() if pattern.search(folded)]
 
 
 def find_countries(text: str) -> list[str]:
-    folded = fold(text)
+    folded = fold_in_place(text)
     names, acronyms = lexicon.countries()
     tally: Counter[str] = Counter()
     for code, pattern in names.items():
@@ -230,7 +232,7 @@ def find_countries(text: str) -> list[str]:
 def find_organisations(text: str) -> tuple[list[dict[str, str | None]], list[str]]:
     """Known organisations with their role, and named attackers (from the lexicon or "the X gang" phrasing)."""
     orgs = lexicon.organisations()
-    folded = fold(text)
+    folded = fold_in_place(text)
     seen: dict[str, dict[str, str | None]] = {}
     actors: dict[str, str] = {}
     for match in orgs.pattern.finditer(folded):
@@ -246,7 +248,7 @@ def find_organisations(text: str) -> tuple[list[dict[str, str | None]], list[str
             seen.setdefault(match.group(0), {"name": original, "role": role})
     for match in [*_ACTOR_CUE.finditer(text), *_ACTOR_BEFORE_CUE.finditer(text)]:
         name = match.group(1).strip()
-        key = fold(name)
+        key = fold_in_place(name)
         if key.split()[0] in _NOT_NAMES or text[match.end() : match.end() + 3] == " of":
             continue
         if orgs.roles.get(key, "actor") == "actor" and key not in actors:
@@ -262,7 +264,7 @@ _MONTH_YEAR = r"([^\W\d]{3,10})\s+(?:de\s+)?((?:19|20)\d\d)"
 def find_date(text: str, published: datetime | None) -> str | None:
     """The first date written out in the text (ISO, year-month if no day); a year-less one takes the year of
     publication, or of the year before if it would fall after publication."""
-    folded = fold(text)
+    folded = fold_in_place(text)
     names = lexicon.months()
     best: tuple[int, str] | None = None
 
@@ -299,6 +301,7 @@ def extract_facts(title: str, text: str, lang: str | None, published: datetime |
     whole = f"{title}\n{text}"
     count = affected_count(title, text, lang)
     organisations, actors = find_organisations(whole)
+    victims, regulators = find_victims(title, text, lang or "en")
     return Facts(
         affected=count.value if count else None,
         affected_text=count.text if count else None,
@@ -307,4 +310,15 @@ def extract_facts(title: str, text: str, lang: str | None, published: datetime |
         actors=actors,
         countries=find_countries(whole),
         date=find_date(whole, published),
+        victims=victims,
+        regulators=regulators,
     )
+
+
+def find_victims(title: str, text: str, lang: str) -> tuple[list[str], list[str]]:
+    """The victims named (as written) and the regulators' name words, read as the grouping reads them."""
+    # signature.py reads numbers through this module, so its name table is imported when first needed.
+    from bot.stories.signature import name_roles
+
+    roles = name_roles(title, text, lang)
+    return list(dict.fromkeys(v.text for v in roles.victims)), sorted(roles.regulators)

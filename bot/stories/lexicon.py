@@ -6,13 +6,13 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
+from bot.core.text import fold_in_place
 from bot.stories import config_schema as schema
-from bot.stories.text import fold
 
 
 def _alternation(terms: list[str], whole_word: bool) -> re.Pattern[str]:
     """One regex over folded text matching any term at a word start (and end, for whole words)."""
-    folded = sorted({fold(t) for t in terms if t.strip()}, key=len, reverse=True)
+    folded = sorted({fold_in_place(t) for t in terms if t.strip()}, key=len, reverse=True)
     body = "|".join(re.escape(t) for t in folded)
     tail = r"(?![\w])" if whole_word else ""
     return re.compile(rf"(?<![\w])(?:{body}){tail}")
@@ -35,11 +35,11 @@ class Organisations:
 @cache
 def numbers() -> Numbers:
     data = schema.load("facts", "numbers.toml", schema.NumbersFile)
-    nouns = {lang: tuple(fold(n) for n in items) for lang, items in data.count_nouns.items()}
+    nouns = {lang: tuple(fold_in_place(n) for n in items) for lang, items in data.count_nouns.items()}
     every = tuple(sorted({n for items in nouns.values() for n in items}))
     return Numbers(
-        multipliers={fold(k): float(v) for k, v in data.multipliers.items()},
-        number_words={fold(k): float(v) for k, v in data.number_words.items()},
+        multipliers={fold_in_place(k): float(v) for k, v in data.multipliers.items()},
+        number_words={fold_in_place(k): float(v) for k, v in data.number_words.items()},
         count_nouns=nouns,
         all_count_nouns=every,
     )
@@ -69,7 +69,7 @@ def organisations() -> Organisations:
     # Later lists do not override earlier ones: a vendor that also reports stays a vendor.
     for role, key in (("vendor", "vendors"), ("agency", "agencies"), ("actor", "actors"), ("reporter", "reporters")):
         for name in getattr(data, key):
-            roles.setdefault(fold(name), role)
+            roles.setdefault(fold_in_place(name), role)
     return Organisations(roles=roles, pattern=_alternation(list(roles), whole_word=True))
 
 
@@ -88,7 +88,7 @@ def boilerplate() -> re.Pattern[str]:
 @cache
 def generic_terms() -> frozenset[str]:
     data = schema.load("stories", "generic_terms.toml", schema.TermList)
-    return frozenset(fold(t) for t in data.terms)
+    return frozenset(fold_in_place(t) for t in data.terms)
 
 
 @cache
@@ -97,8 +97,10 @@ def reference_cues() -> dict[str, re.Pattern[str]]:
     data = schema.load("stories", "references.toml", schema.ReferencesFile)
     out: dict[str, re.Pattern[str]] = {}
     for lang, cues in data.cues.items():
-        cue = "|".join(re.escape(fold(c)) for c in sorted(cues, key=len, reverse=True))
-        dets = "|".join(re.escape(fold(d)) for d in sorted(data.determiners.get(lang, []), key=len, reverse=True))
+        cue = "|".join(re.escape(fold_in_place(c)) for c in sorted(cues, key=len, reverse=True))
+        dets = "|".join(
+            re.escape(fold_in_place(d)) for d in sorted(data.determiners.get(lang, []), key=len, reverse=True)
+        )
         det = rf"(?:(?:{dets})\s*)?" if dets else ""
         out[lang] = re.compile(rf"(?<![\w'])(?:{cue})\s+{det}$")
     return out

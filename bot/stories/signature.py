@@ -12,22 +12,22 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
+from bot.core.text import WORD, fold_in_place, split_sentences
 from bot.stories import lexicon, minhash
 from bot.stories.facts import find_counts, find_data_types
-from bot.stories.language import stem, zipf
-from bot.stories.text import WORD, clean_text, fold, split_sentences
+from bot.stories.roles import Roles, find_roles, token_parts, victim_records
+from bot.stories.words import stem, zipf
 
 MAX_ENTITIES = 60
 MAX_TERMS = 250
 MAX_NUMBERS = 40
 MAX_MINHASHES = 6
+MAX_VICTIMS = 12
 ENTITY_KEY_WEIGHT = 0.5  # names at least this distinctive get an index key
 TERM_KEY_WEIGHT = 0.85
 HEADLINE_NAME = 0.8  # a name at least this specific in an article's headline is what the article is about
 CONTEXT_WEIGHT = 0.25  # a name met only as "after X" in an article about another name
 _CUE_REACH = 48  # characters before a name searched for a reference cue (references.toml)
-_ELISION = re.compile(r"^(?:[ldjnstcm]|qu|all|dell|nell|sull|dall)['’](?=\w)", re.I)
-_POSSESSIVE = re.compile(r"['’]s?$")
 _SENTENCE_OPENERS = re.compile(r"^[\"'«“(\[¿¡]+")
 
 
@@ -56,6 +56,10 @@ class Signature:
     data_types: list[str] = field(default_factory=list)
     minhashes: list[list[int]] = field(default_factory=list)
     outlets: list[str] = field(default_factory=list)
+    # Whose data it was (roles.py, victim_records): one record per victim named; empty when no report named one
+    # (and in signatures stored before victims were read), which vetoes nothing.
+    victims: list[dict[str, Any]] = field(default_factory=list)
+    roles: list[str] = field(default_factory=list)  # keys of names with another role: attackers, regulators, outlets
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -70,6 +74,8 @@ class Signature:
             "data_types": self.data_types,
             "minhashes": self.minhashes,
             "outlets": self.outlets,
+            "victims": self.victims,
+            "roles": self.roles,
         }
 
     @classmethod
@@ -86,6 +92,8 @@ class Signature:
             data_types=list(data.get("data_types") or []),
             minhashes=[list(m) for m in data.get("minhashes") or []],
             outlets=list(data.get("outlets") or []),
+            victims=[dict(v) for v in data.get("victims") or []],
+            roles=list(data.get("roles") or []),
         )
 
     @property
@@ -97,12 +105,6 @@ class Signature:
         return datetime.fromisoformat(self.last)
 
 
-def _token_parts(token: str) -> list[str]:
-    token = _ELISION.sub("", token)
-    token = _POSSESSIVE.sub("", token)
-    return [p for p in re.split(r"[-–/]", token) if p]
-
-
 # How much a name counts when it belongs to an organisation of this role (organisations.toml): outlets and
 # researchers say who told the story, agencies whose data it was; the same agency holds the data of many incidents.
 ROLE_WEIGHTS = {"reporter": 0.25, "agency": 0.5}
@@ -112,7 +114,7 @@ def _role_tokens(text: str) -> dict[str, float]:
     """Words of outlet, researcher and agency names in the text, with the factor their weight is scaled by."""
     orgs = lexicon.organisations()
     tokens: dict[str, float] = {}
-    for match in orgs.pattern.finditer(fold(text)):
+    for match in orgs.pattern.finditer(fold_in_place(text)):
         factor = ROLE_WEIGHTS.get(orgs.roles[match.group(0)])
         if factor is None:
             continue
@@ -180,7 +182,7 @@ def _unknown_compound(part: str) -> bool:
 
 
 def _entity_weight(part: str, shape: str, lang: str, role_tokens: dict[str, float]) -> float:
-    key = fold(part)
+    key = fold_in_place(part)
     if not key.replace(".", "").replace("&", "").isalnum() or not re.search(r"[^\W\d]", key):
         z = 3.0  # "AT&T", "38C3": the word lists would split them
     else:
@@ -212,13 +214,13 @@ def _entities(title: str, sentences: list[str], lang: str) -> tuple[dict[str, fl
     units: list[tuple[str, bool]] = [(title, True)] + [(s, False) for s in sentences]
     for text, _is_title in units:
         for index, token in enumerate(WORD.findall(_SENTENCE_OPENERS.sub("", text))):
-            for j, part in enumerate(_token_parts(token)):
+            for j, part in enumerate(token_parts(token)):
                 if index > 0 or j > 0:
                     seen_mid_sentence.add(part)
     for text, is_title in units:
         clauses = re.split(r"(?<=[:;])\s+|\s+[–—-]\s+", _SENTENCE_OPENERS.sub("", text))
         for clause in clauses:
-            folded_clause = fold(clause)
+            folded_clause = fold_in_place(clause)
             in_reference = False
             for index, match in enumerate(WORD.finditer(clause)):
                 token = match.group(0)
@@ -228,13 +230,13 @@ def _entities(title: str, sentences: list[str], lang: str) -> tuple[dict[str, fl
                 in_reference = not is_title and (
                     bool(cues and cues.search(before)) or (in_reference and token[0].isupper() and before.endswith(" "))
                 )
-                for j, part in enumerate(_token_parts(token)):
+                for j, part in enumerate(token_parts(token)):
                     if part[0].isdigit():
                         continue  # numbers are compared as numbers
                     if re.fullmatch(r"[A-Z]{2,}s", part):
                         part = part[:-1]  # "EVs", "IDs"
                     shape = _shape(part)
-                    if shape in ("lower", "none") or len(part) < 2 or fold(part) in lexicon.generic_terms():
+                    if shape in ("lower", "none") or len(part) < 2 or fold_in_place(part) in lexicon.generic_terms():
                         continue
                     initial = index == 0 and j == 0
                     target = found
@@ -248,7 +250,7 @@ def _entities(title: str, sentences: list[str], lang: str) -> tuple[dict[str, fl
                     weight = _entity_weight(part, shape, lang, roles)
                     if weight <= 0.05:
                         continue
-                    key = fold(part)[:36]
+                    key = fold_in_place(part)[:36]
                     target[key] = max(target.get(key, 0.0), round(weight, 3))
                     (cued if in_reference else plain).add(key)
                     if is_title:
@@ -280,11 +282,11 @@ def _terms(text: str, lang: str) -> tuple[dict[str, float], list[str]]:
     weights: dict[str, float] = {}
     sequence: list[str] = []
     for token in WORD.findall(text):
-        for part in _token_parts(token):
+        for part in token_parts(token):
             low = part.lower()
             if len(low) < 3 or low.isdigit():
                 continue
-            key = stem(fold(low), lang)
+            key = stem(fold_in_place(low), lang)
             sequence.append(key)
             weight = _rarity(zipf(low, lang))
             if weight >= 0.2 and key not in generic:
@@ -292,15 +294,20 @@ def _terms(text: str, lang: str) -> tuple[dict[str, float], list[str]]:
             pieces = split_compound(low) if lang == "de" and len(low) >= 9 else None
             for piece in pieces or ():
                 piece_weight = _rarity(zipf(piece, lang))
-                piece_key = stem(fold(piece), lang)
+                piece_key = stem(fold_in_place(piece), lang)
                 if piece_weight >= 0.2 and piece_key not in generic:
                     weights[piece_key] = max(weights.get(piece_key, 0.0), round(piece_weight, 3))
     return weights, sequence
 
 
-def build_signature(title: str, summary: str, lang: str, published: datetime, outlet: str | None = None) -> Signature:
-    title = clean_text(title)
-    body = clean_text(summary)
+def name_roles(title: str, body: str, lang: str) -> Roles:
+    """The roles of the names in clean text (as an article stores it; roles.py), on this module's name table."""
+    entities, weak, _in_title = _entities(title, split_sentences(body), lang)
+    return find_roles(title, body, lang, {**weak, **entities}, entities)
+
+
+def build_signature(title: str, body: str, lang: str, published: datetime, outlet: str | None = None) -> Signature:
+    """The signature of clean text (as an article stores it) in its analysis language."""
     sentences = split_sentences(body)
     entities, weak, in_title = _entities(title, sentences, lang)
     terms, sequence = _terms(f"{title}\n{body}", lang)
@@ -319,6 +326,8 @@ def build_signature(title: str, summary: str, lang: str, published: datetime, ou
             numbers.append(number)
     mh = minhash.signature(minhash.shingles(sequence))
     day = published.date().isoformat()
+    name_table = {**weak, **entities}
+    roles = find_roles(title, body, lang, name_table, entities)
     return Signature(
         lang=lang,
         first=day,
@@ -331,6 +340,8 @@ def build_signature(title: str, summary: str, lang: str, published: datetime, ou
         data_types=find_data_types(f"{title}\n{body}"),
         minhashes=[mh] if mh else [],
         outlets=[outlet] if outlet else [],
+        victims=victim_records(roles, lang, name_table)[:MAX_VICTIMS],
+        roles=sorted(roles.not_victims),
     )
 
 
@@ -371,6 +382,8 @@ def merge(story: Signature, article: Signature) -> Signature:
         data_types=sorted(set(story.data_types) | set(article.data_types)),
         minhashes=(story.minhashes + article.minhashes)[:MAX_MINHASHES],
         outlets=sorted(set(story.outlets) | set(article.outlets)),
+        victims=(story.victims + [v for v in article.victims if v not in story.victims])[:MAX_VICTIMS],
+        roles=sorted(set(story.roles) | set(article.roles))[:MAX_ENTITIES],
     )
 
 

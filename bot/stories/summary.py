@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import trafilatura
 
+from bot.core.text import split_sentences, strip_bidi, strip_markdown, tidy_text
 from bot.stories import lexicon
 from bot.stories.facts import find_counts, find_data_types
-from bot.stories.text import clean_text, split_sentences, strip_markdown
 
 MAX_CHARS = 350
 MAX_SENTENCES = 3
@@ -37,9 +37,8 @@ class SourceText:
 
 
 def is_teaser(summary: str) -> bool:
-    """Whether the feed's text is too short or visibly cut to summarise from."""
-    text = clean_text(summary)
-    return len(text) < TEASER_CHARS or bool(_TRUNCATED.search(text))
+    """Whether the feed's text (as stored, clean) is too short or visibly cut to summarise from."""
+    return len(summary) < TEASER_CHARS or bool(_TRUNCATED.search(summary))
 
 
 def extract_main_text(page: bytes, url: str | None = None) -> str:
@@ -56,14 +55,15 @@ def extract_main_text(page: bytes, url: str | None = None) -> str:
         favor_precision=True,
         deduplicate=True,
     )
-    return clean_text(text or "")
+    # A page is feed text too: the same bidirectional controls are removed as from the feed's own fields.
+    return tidy_text(strip_bidi(text or ""))
 
 
 def clean_sentences(text: str) -> list[str]:
-    """Whole, plain sentences from the text, without feed and page furniture."""
+    """Whole, plain sentences from clean text (as an article stores it), without feed and page furniture."""
     boiler = lexicon.boilerplate()
     kept: list[str] = []
-    for sentence in split_sentences(clean_text(text)):
+    for sentence in split_sentences(text):
         sentence = strip_markdown(sentence)
         if len(sentence) < 25 or len(sentence) > MAX_CHARS:
             continue

@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from bot.classify.lexicon import CATEGORIES
+from bot.core.categories import CATEGORIES
 from bot.core.languages import LANGUAGES
 
 NEGATIVE_CATEGORIES = frozenset(

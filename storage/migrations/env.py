@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from alembic import context
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
 
 from storage.engine import create_engine
 from storage.models import Base
@@ -30,6 +30,12 @@ def _run(connection: Connection) -> None:
             # Several processes (pollers, bot shards) start together against one database and each migrates at
             # start-up: the first takes this lock and migrates, the others wait and then find nothing to do.
             connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
+            schema = make_url(config.get_main_option("sqlalchemy.url") or "").query.get("schema")
+            if isinstance(schema, str):
+                # `?schema=NAME` that does not exist yet would put every table into `public` (the next entry of the
+                # search path) without a word: the migrations create it, as they create the tables in it.
+                quoted = connection.dialect.identifier_preparer.quote_identifier(schema)
+                connection.exec_driver_sql(f"CREATE SCHEMA IF NOT EXISTS {quoted}")
         context.run_migrations()
 
 

@@ -242,3 +242,28 @@ async def test_source_disabled_notice_goes_to_the_alert_channel_once(emulator: E
     posted = [m for m in emulator.messages(alerts) if "was disabled" in m["content"]]
     assert len(posted) == 1
     assert posted[0]["mention_everyone"] is False
+
+
+async def test_permissions_are_checked_in_the_channel_named_not_where_typed(emulator: Emulator, bw: TestBot) -> None:
+    """The moderator manages #general, where they type, but not #x: subscribe, unsubscribe and test on #x are
+    refused, and nothing changes there."""
+    x = emulator.add_channel("x")
+    emulator.set_overwrite(x, emulator.moderator.id, kind=1, deny=perms.MANAGE_CHANNELS)
+    for sub in ("subscribe", "test"):
+        inv = await emulator.invoke("alerts", {"channel": x}, subcommand=sub)
+        answer = await inv.wait_message()
+        assert f"Manage Channels permission in <#{x.id}>" in answer["content"], sub
+    async with bw.services.sessions() as s:
+        assert (await s.execute(select(Subscription))).first() is None
+    assert emulator.messages(x) == []
+    # An administrator subscribes #x; the moderator still may not remove it.
+    admin = emulator.add_member("admin", permissions=perms.ADMINISTRATOR)
+    inv = await emulator.invoke("alerts", {"channel": x}, subcommand="subscribe", member=admin)
+    assert "Subscribed" in (await inv.wait_message())["content"]
+    inv = await emulator.invoke("alerts", {"channel": x}, subcommand="unsubscribe")
+    assert f"permission in <#{x.id}>" in (await inv.wait_message())["content"]
+    async with bw.services.sessions() as s:
+        assert (await s.execute(select(Subscription.channel_id))).scalars().all() == [x.id]
+    # Where the moderator does manage the channel, naming it works as before.
+    answer = await subscribe(emulator, emulator.channel)
+    assert "Subscribed" in answer["content"]

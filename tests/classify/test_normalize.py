@@ -16,6 +16,16 @@ def test_fold_strips_case_accents_ligatures_and_markup() -> None:
     assert words("l’application d’espionnage") == "l application d espionnage"
 
 
+def test_look_alikes_fold_to_latin_only_inside_latin_words() -> None:
+    assert fold("dr\u043ene sh\u043ew") == "drone show"  # Cyrillic о
+    assert fold("\u0422\u0415\u0405\u0422 \u0399D") == "test id"  # Cyrillic capitals, Greek capital iota
+    assert fold("V\u0456g\u0456l\u0435\u0445") == "vigilex"
+    # Words of those scripts themselves hold letters with no Latin twin and are left alone (then dropped, as any
+    # non-Latin letter is).
+    assert words("\u041f\u0440\u0438\u0432\u0435\u0442 caf\u00e9") == "cafe"
+    assert words("\u0395\u03bb\u03bb\u03b7\u03bd\u03b9\u03ba\u03ac") == ""
+
+
 @pytest.mark.parametrize(
     ("text", "lang", "value"),
     [

@@ -11,7 +11,7 @@ from bot import tuning
 from bot.classify.rules import ClassifierCache, RuleError
 from bot.core.clock import utcnow
 from storage import rules as repo
-from storage.models import Story
+from tests.factories import make_source, make_story
 
 GUILD = 123456789012345678  # a 64-bit snowflake
 
@@ -67,17 +67,14 @@ async def test_stored_rules_reach_the_cached_classifier(sessions: async_sessionm
 async def test_backtest_rescore_recent_stories_without_saving(sessions: async_sessionmaker[AsyncSession]) -> None:
     now = utcnow()
     async with sessions() as s, s.begin():
-        s.add_all(
-            [
-                Story(title="Acme Sentinel archive leaked by hackers", summary="", language="en", first_seen_at=now),
-                Story(
-                    title="Hackers leak licence plate camera logs of a car park",
-                    language="en",
-                    first_seen_at=now - timedelta(days=2),
-                ),
-                Story(title="Old: Acme Sentinel footage leaked", language="en", first_seen_at=now - timedelta(days=40)),
-            ]
+        operator, elsewhere = await make_source(s), await make_source(s, "https://own.example/feed", guild_id=GUILD + 1)
+        await make_story(s, operator, "Acme Sentinel archive leaked by hackers", summary="", seen=now)
+        await make_story(
+            s, operator, "Hackers leak licence plate camera logs of a car park", seen=now - timedelta(days=2)
         )
+        await make_story(s, operator, "Old: Acme Sentinel footage leaked", seen=now - timedelta(days=40))
+        # Another server's own feed: not this server's to preview.
+        await make_story(s, elsewhere, "Acme Sentinel door cameras leaked", seen=now)
     async with sessions() as s:
         current = await tuning.load_guild_rules(s, GUILD)
         proposal = current.with_added("acme sentinel", "cctv", 0.9).with_blocked("car park")

@@ -7,7 +7,9 @@ from typing import Any
 import pytest
 
 from tests.botfixtures import TestBot, new_story
+from tests.emulator.fixtures import eventually
 from tests.emulator.server import Emulator
+from tests.factories import make_source, make_story
 from tests.storage.test_search_scale import _archive
 
 
@@ -80,9 +82,9 @@ async def test_empty_or_absurd_queries_get_help(emulator: Emulator, bw: TestBot,
 
 async def test_search_cooldown_is_per_user(emulator: Emulator, bw: TestBot) -> None:
     answers = [(await _search(emulator, query=f"camera {i}"))[1]["content"] for i in range(5)]
-    assert "Slow down" in answers[-1]
+    assert "Please wait" in answers[-1] and "4 times in 20 s" in answers[-1]
     _, other = await _search(emulator, member=emulator.moderator, query="camera")
-    assert "Slow down" not in other["content"]
+    assert "Please wait" not in other["content"]
 
 
 async def test_story_shows_everything(emulator: Emulator, bw: TestBot) -> None:
@@ -125,3 +127,26 @@ async def test_search_over_100k_stories_answers_within_the_deadline(emulator: Em
     inv, answer = await _search(emulator, query="caméras fuites")
     assert inv.response is not None and inv.response["type"] == 5  # deferred at once, well inside 3 s
     assert "Results for" in answer["content"]
+
+
+async def test_a_servers_own_feed_is_invisible_to_other_servers(emulator: Emulator, bw: TestBot) -> None:
+    """Servers are tenants: a story only one server's own feed carries is not found, shown or offered elsewhere."""
+    other = emulator.add_guild("Other server")
+    await eventually(lambda: bw.get_guild(other.id), what="the second guild")
+    reader = emulator.add_member("reader-elsewhere", guild=other)
+    there = other.live_channels()[0]
+    async with bw.services.sessions.begin() as s:
+        source = await make_source(s, url="https://own.example/feed", name="Own Feed", guild_id=emulator.guild.id)
+        sid = (await make_story(s, source, title="Vigilex plate scans stolen, verify your account")).id
+    _, answer = await _search(emulator, query="Vigilex")
+    assert f"#{sid}" in answer["content"]
+    inv = await emulator.invoke("search", {"query": "Vigilex"}, member=reader, channel=there)
+    answer = await inv.wait_message(timeout=10)
+    assert "No story matches" in answer["content"] and "verify" not in answer["content"]
+    inv = await emulator.invoke("story", {"id": sid}, member=reader, channel=there)
+    assert f"no story #{sid}" in (await inv.wait_message())["content"]
+    inv = await emulator.invoke("story", {"id": sid}, member=emulator.member)
+    assert (await inv.wait_message())["embeds"][0]["title"].startswith(f"#{sid} Vigilex")
+    inv = await emulator.autocomplete("search", "source", "", {"query": "x"}, member=reader, channel=there)
+    await inv.wait_response()
+    assert "https://own.example/feed" not in [c["value"] for c in inv.choices]

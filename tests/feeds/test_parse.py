@@ -7,7 +7,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.feeds.parse import EMPTY, NOT_A_FEED, PARSE, FeedParseError, check_entities, parse_document
+from bot.feeds.parse import (
+    EMPTY,
+    NOT_A_FEED,
+    PARSE,
+    FeedParseError,
+    check_entities,
+    decide_languages,
+    parse_document,
+)
 from bot.feeds.workers import ParsePool
 from tests.feedserver import Item, rss, sample_items
 
@@ -41,6 +49,35 @@ def test_future_dates_dropped_and_unsafe_links_ignored() -> None:
 def test_language_detected_when_undeclared() -> None:
     items = [Item(guid="g", title="Datenleck bei der Polizei: Kennzeichenerfassung offen im Netz", summary="")]
     assert parse_document(rss(items, language=None), {}, BASE).entries[0].language == "de"
+
+
+def test_text_and_both_languages_are_decided_at_parse() -> None:
+    items = [
+        Item(guid="a", title="Datenleck bei der Polizei: Kennzeichenerfassung offen im Netz", summary=""),
+        # Escaped twice: the markup that decodes out of it is not kept either.
+        Item(guid="b", title="Scans &amp;lt;b&amp;gt;exposed&amp;lt;/b&amp;gt;", summary=""),
+    ]
+    feed = parse_document(rss(items, language=None), {}, BASE, fallback_language="nl")
+    german, escaped = feed.entries
+    assert (german.language, german.analysis_language) == ("de", "de")
+    assert escaped.title == "Scans exposed"
+    # Too short to detect: the source's language is shown and analysed.
+    assert (escaped.language, escaped.analysis_language) == ("nl", "nl")
+    # A declared language beyond the seven is kept; the text is analysed as the nearest of the seven.
+    polish = [Item(guid="c", title="Immagini delle targhe rubate a un fornitore della polizia", summary="")]
+    entry = parse_document(rss(polish, language="pl"), {}, BASE).entries[0]
+    assert (entry.language, entry.analysis_language) == ("pl", "it")
+
+
+def test_a_parse_worker_leaves_detection_to_decide_languages() -> None:
+    items = [
+        Item(guid="a", title="Datenleck bei der Polizei: Kennzeichenerfassung offen im Netz", summary=""),
+        Item(guid="b", title="Camera footage of the police leaked online, the city confirmed", summary=""),
+    ]
+    body = rss(items, language=None)
+    in_worker = parse_document(body, {}, BASE, detect=False)
+    assert [e.analysis_language for e in in_worker.entries] == [None, None]
+    assert decide_languages(in_worker, None) == parse_document(body, {}, BASE)
 
 
 def test_bozo_feed_with_entries_is_fine() -> None:
@@ -155,3 +192,32 @@ async def test_process_pool_memory_limit() -> None:
             await pool.parse(body, {}, BASE)
         assert info.value.kind == PARSE and "memory" in str(info.value)
         assert len((await pool.parse(rss(sample_items(1)), {}, BASE)).entries) == 1  # a fresh worker took over
+
+
+async def test_links_other_than_http_are_dropped_with_a_log_line(
+    thread_parser: ParsePool, caplog: pytest.LogCaptureFixture
+) -> None:
+    items = [
+        Item(guid="js", title="Script link", link="javascript:alert(1)"),
+        Item(guid="data", title="Data link", link="data:text/html,<b>x</b>"),
+        Item(guid="host", title="Markdown in the host", link="https://evil.example)[x](y/"),
+        Item(guid="ok", title="Plain link", link="https://news.example/a/1"),
+    ]
+    with caplog.at_level("INFO", logger="bot.feeds.workers"):
+        feed = await thread_parser.parse(rss(items), {}, BASE)
+    assert [e.title for e in feed.entries] == ["Script link", "Data link", "Markdown in the host", "Plain link"]
+    assert [e.url for e in feed.entries] == [None, None, None, "https://news.example/a/1"]
+    assert feed.dropped_links == 3
+    [line] = [r.getMessage() for r in caplog.records if "dropped" in r.getMessage()]
+    assert BASE in line and "3 entry link(s)" in line and "javascript:alert(1)" in line
+
+
+def test_bidirectional_controls_removed_from_feed_text() -> None:
+    # An override left open reverses the rest of the line in the reader's client ("Trojan Source").
+    bidi = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+    items = [Item(guid="g", title=f"Camera\u202e images{bidi} leaked", summary="Footage \u2067exposed\u2069 online.")]
+    feed = parse_document(rss(items, title="Wire\u202e news"), {}, BASE)
+    entry = feed.entries[0]
+    assert entry.title == "Camera images leaked"
+    assert entry.summary == "Footage exposed online."
+    assert feed.title == "Wire news"

@@ -63,6 +63,24 @@ async def _add(sessions: async_sessionmaker[AsyncSession], url: str, now: dateti
         return row.id
 
 
+async def test_one_outlet_is_named_one_way_whichever_feed_brought_it(
+    poller: Poller, feed_server: FeedServer, sessions: async_sessionmaker[AsyncSession], clock: Clock
+) -> None:
+    # The operator names the site news.example through its source; a guild adds another feed of the same site under
+    # a name of its own, the operator an unnamed one whose feed title differs again, and a news search links to
+    # itself while saying whose articles they are. Before, each feed named the outlet its own way.
+    await _add(sessions, feed_server.url("/feed"), clock.now, name="News Example", homepage="https://www.news.example/")
+    await _add(sessions, feed_server.url("/other/b"), clock.now, name="Our picks", guild_id=7, origin="guild")
+    await _add(sessions, feed_server.url("/other/c"), clock.now)
+    await _add(sessions, feed_server.url("/aggregated"), clock.now, name="Search: camera leaks")
+    await _add(sessions, feed_server.url("/static"), clock.now, name="Search: other", homepage="https://search.test/")
+    assert len(await poller.run_cycle()) == 5
+    async with sessions() as session:
+        rows = (await session.execute(select(Article.canonical_url, Article.outlet))).all()
+    # /feed and /static carry the same three articles; two each from /other/b, /other/c and /aggregated.
+    assert len(rows) == 9 and {outlet for _url, outlet in rows} == {"News Example"}
+
+
 async def test_first_poll_baselines_then_new_entries_alert(
     poller: Poller, feed_server: FeedServer, sessions: async_sessionmaker[AsyncSession], clock: Clock
 ) -> None:

@@ -59,7 +59,13 @@ async def _store(
     async with sessions.begin() as session:
         keys = alertable_keys(entries, now, baseline=baseline, max_age=MAX_AGE)
         r = await store_entries(
-            session, source_id, entries, now, outlet="Example", alertable_keys=keys, edit_interval=EDIT
+            session,
+            source_id,
+            entries,
+            now,
+            outlets={e.entry_key: "Example" for e in entries},
+            alertable_keys=keys,
+            edit_interval=EDIT,
         )
         return r.new, r.alertable, r.edited
 

@@ -1,4 +1,4 @@
-"""Pure pieces: canonical URLs, text cleaning, entry identity, language choice, schedule and backoff."""
+"""Pure pieces: canonical URLs, text cleaning, entry identity, language decision, schedule and backoff."""
 
 from __future__ import annotations
 
@@ -9,8 +9,17 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.core.languages import (
+    LANGUAGES,
+    ArticleLanguage,
+    analysis_language,
+    decide_language,
+    detect_language,
+    language_tag,
+    nearest_supported_language,
+)
+from bot.core.text import html_to_text, tidy_text
 from bot.feeds.identity import content_hash, entry_identity, entry_key
-from bot.feeds.lang import choose_language, detect_language, normalise_language
 from bot.feeds.schedule import (
     Policy,
     SourceHealth,
@@ -21,7 +30,6 @@ from bot.feeds.schedule import (
     retry_after_seconds,
     should_disable,
 )
-from bot.feeds.text import clean_text
 from bot.feeds.urls import canonical_url
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -72,26 +80,35 @@ def test_canonical_url_is_idempotent() -> None:
         ("A long story [...]", "A long story"),
         ("A long story […]", "A long story"),
         ("A story. Read more", "A story."),
-        ("AT&amp;amp;T &lt;b&gt;", "AT&T <b>"),
+        # Escaped markup decodes to markup, which goes too: what is stored is what the pipeline reads.
+        ("AT&amp;amp;T &lt;b&gt;at&lt;/b&gt;", "AT&T at"),
+        ("&lt;p&gt;First.&lt;/p&gt;&lt;p&gt;Second.&lt;/p&gt;", "First.\nSecond."),
         ("  many \n\t spaces  ", "many spaces"),
         ("zero\u200bwidth\x00", "zerowidth"),
         ("", ""),
         (None, ""),
     ],
 )
-def test_clean_text(raw: str | None, clean: str) -> None:
-    assert clean_text(raw) == clean
+def test_html_to_text(raw: str | None, clean: str) -> None:
+    assert html_to_text(raw) == clean
 
 
-def test_clean_text_keeps_read_more_inside_prose_and_truncates() -> None:
-    assert clean_text("Read more about this leak below.") == "Read more about this leak below."
-    assert clean_text("word " * 100, max_chars=20) == "word word word word…"
+def test_html_to_text_keeps_read_more_inside_prose_and_truncates() -> None:
+    assert html_to_text("Read more about this leak below.") == "Read more about this leak below."
+    assert html_to_text("word " * 100, max_chars=20) == "word word word word…"
 
 
 def test_markup_never_survives() -> None:
-    text = clean_text('<img src=x onerror="alert(1)"><a href="javascript:x">link</a><iframe>bad</iframe>')
+    text = html_to_text('<img src=x onerror="alert(1)"><a href="javascript:x">link</a><iframe>bad</iframe>')
     assert text == "link"
-    assert clean_text("<div><<b>>nested</b></div>") == "<>nested"  # stray brackets are text, tags are gone
+    assert html_to_text("<div><<b>>nested</b></div>") == "nested"  # the stray brackets left a tag shape
+
+
+def test_stored_text_is_a_fixed_point_of_tidying() -> None:
+    # The pipeline reads stored text as it is; it used to tidy it again, which must now change nothing.
+    for raw in ("AT&amp;amp;T &lt;b&gt;", "<p>Police&nbsp;<b>database</b></p>", "zero\u200cwidth &lt;br&gt; join"):
+        assert tidy_text(html_to_text(raw)) == html_to_text(raw)
+    assert tidy_text("<p>Page text</p>\n\n  second  paragraph ") == "Page text\nsecond paragraph"
 
 
 def test_identity_precedence() -> None:
@@ -111,13 +128,17 @@ def test_content_hash_tracks_visible_text() -> None:
 
 
 def test_language_declared_first_then_detected() -> None:
-    assert normalise_language("en-US") == "en" and normalise_language("fr_FR") == "fr"
-    assert normalise_language("und") is None and normalise_language("not a tag!") is None
+    assert language_tag("en-US") == "en" and language_tag("fr_FR") == "fr"
+    assert language_tag("und") is None and language_tag("not a tag!") is None
     text = "Les images de vidéosurveillance de la police ont été exposées sur internet pendant des mois"
-    assert choose_language("de-DE", "en", text) == "de"
-    assert choose_language(None, "en", text) == "en"
-    assert choose_language(None, None, text) == "fr"
-    assert choose_language(None, None, "ok", fallback="nl") == "nl"
+    assert decide_language(text, "", ("de-DE", "en")).language == "de"
+    assert decide_language(text, "", (None, "en")).language == "en"
+    assert decide_language(text, "", (None, None)) == decide_language(text, "") == ArticleLanguage("fr", "fr")
+    assert decide_language("ok", "", (None, None), fallback="nl").language == "nl"
+    # A declared language beyond the seven is kept and shown; the text is analysed as the nearest of the seven.
+    assert decide_language("Immagini delle targhe rubate a un fornitore della polizia", "", ("pl",)) == ArticleLanguage(
+        "pl", "it"
+    )
     assert detect_language("Datenleck bei der Polizei: Kennzeichenerfassung offen im Netz") == "de"
     assert detect_language("short") is None
     # Languages beyond the seven keep their own code, so the classifier treats them as unknown (every lexicon).
@@ -128,16 +149,13 @@ def test_language_declared_first_then_detected() -> None:
 
 
 def test_story_language_is_one_of_the_seven() -> None:
-    from bot.core.languages import LANGUAGES
-    from bot.stories.language import detect_language as story_language
-    from bot.stories.language import normalise_language as story_normalise
-
+    story_language = nearest_supported_language
     assert story_language("Imagens de matrículas roubadas de uma empresa contratada pela polícia de fronteira") == "pt"
     assert story_language("Gegevens van camera's lekten uit een politiedatabase van de gemeente") == "nl"
     # A language outside the seven still maps to the nearest of them rather than failing.
     assert story_language("Les dades biomètriques de la policia s'han filtrat a internet") in LANGUAGES
-    assert story_normalise("pt-BR", "whatever the text says") == "pt"
-    assert story_normalise("pl", "Immagini delle targhe rubate a un fornitore della polizia") == "it"
+    assert analysis_language("pt-BR", "whatever the text says", "") == "pt"
+    assert analysis_language("pl", "Immagini delle targhe rubate a un fornitore della polizia", "") == "it"
 
 
 POLICY = Policy(poll_interval=600, disable_after_days=3, disable_min_failures=5)

@@ -329,3 +329,12 @@ async def test_walk_then_index_gives_the_same_answers(sessions: Sessions, walk_l
     assert {q: await _ids(sessions, q, walk=tiny) for q in before} == before
     assert before["fuite"] == {ids["fr"]}
     assert await _ids(sessions, "police", source="Mediapart", walk=tiny) == {ids["fr"]}
+
+
+async def test_dotted_capital_i_matches_both_ways(sessions: Sessions) -> None:
+    # "İ".lower() is "i" plus a combining dot, which split the word in two ("i", "stanbul") and matched nothing.
+    async with sessions() as session, session.begin():
+        dotted = await add_story(session, StorySpec("Camera archive of İstanbul police leaked", "Footage exposed."))
+        plain = await add_story(session, StorySpec("Istanbul metro face scans exposed", "Scans leaked."))
+    for query in ("İstanbul", "istanbul", "ISTANBUL", "İSTANBUL"):
+        assert await _ids(sessions, query) == {dotted.id, plain.id}, query

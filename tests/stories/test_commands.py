@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bot.stories.batch import group_items
+from bot.commands.dedupe.batch import group_items
 from tests.conftest import require_shared
 
 REPO = Path(__file__).resolve().parents[2]

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage.models import Delivery, Feedback, Source, Story, Subscription
+from bot.alerts import read_model
+from bot.stories.assign import outlet_of
+from storage.models import GLOBAL_SCOPE, Article, Delivery, Feedback, Source, Story, Subscription
 from storage.status import status_counts
 from storage.story_detail import get_story_detail
 from tests.search_data import NOW, Piece, StorySpec, add_story
@@ -47,7 +50,8 @@ async def test_story_detail(sessions: Sessions) -> None:
     assert detail.facts == {"records": 120000, "entity": "Ministère"}
     assert detail.categories == ("biometrics",)
     assert detail.first_seen == NOW
-    assert [(a.outlet, a.language) for a in detail.articles] == [("Mediapart", "fr"), ("X News", "en")]
+    # An article stored without an outlet name is named by its site, as alerts and story events name it.
+    assert [(a.outlet, a.language) for a in detail.articles] == [("Mediapart", "fr"), ("x.example", "en")]
     assert all(a.url.startswith("https://") for a in detail.articles)
     assert (detail.relevant_votes, detail.not_relevant_votes) == (2, 1)
 
@@ -107,3 +111,18 @@ async def test_status_counts(sessions: Sessions) -> None:
     assert counts.last_poll_at == NOW - timedelta(minutes=2)
     assert counts.stories_24h == 2
     assert counts.deliveries_24h == 1
+
+
+async def test_an_article_without_a_stored_outlet_is_named_the_same_everywhere(sessions: Sessions) -> None:
+    # Before, /story said "X News" (its source's name), the alert "X News" too, and the story's events and
+    # outlet count "x.example": one outlet named two ways within one story.
+    async with sessions() as session, session.begin():
+        spec = StorySpec("Leak", "Plates exposed.", articles=[Piece("", "Plates exposed", source_name="X News")])
+        story = await add_story(session, spec)
+        story.lead_article_id = (await session.scalars(select(Article.id))).one()
+    async with sessions() as session:
+        detail = await get_story_detail(session, story.id)
+        views = await read_model.load(session, [story.id], guild_id=GLOBAL_SCOPE)
+        article = await session.get(Article, story.lead_article_id)
+    assert detail is not None and article is not None
+    assert detail.articles[0].outlet == views[story.id].outlet == outlet_of(article) == "news.example"

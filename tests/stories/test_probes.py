@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 
-from bot.stories.batch import group_items
+from bot.commands.dedupe.batch import group_items
 from bot.stories.signature import Signature, build_signature
 
 ROOT = Path(__file__).resolve().parents[2]

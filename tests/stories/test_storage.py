@@ -11,7 +11,7 @@ from bot.process import process_pending
 from bot.stories.assign import AssignResult
 from storage import stories as repo
 from storage.models import Article, Story, StoryBand, StoryEvent
-from tests.stories_helpers import INCIDENT, add_article, add_source, keyword_classify
+from tests.stories_helpers import INCIDENT, Verdict, add_article, add_source, keyword_classify
 
 PAGE = (
     b"<html><body><article><h1>Plate scans exposed</h1><p>The toll operator Quillmere confirmed that an open "
@@ -57,6 +57,45 @@ async def test_incident_reports_become_one_story_with_events(sessions: async_ses
         assert processed == 4
         bands = await session.scalar(select(func.count()).select_from(StoryBand).where(StoryBand.story_id == story.id))
         assert bands and bands > 16
+
+
+async def test_processing_trusts_the_text_and_language_decided_at_parse(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    source = await add_source(sessions)
+    # English text, declared Polish and analysed as French: neither language is decided again, and the stored
+    # text (with a literal "&amp;" the parse step left) is not cleaned again.
+    title = "Hackers leaked licence plate scans &amp; camera footage from a toll operator"
+    article_id = await add_article(sessions, source, "https://one.example/t", title, "", "pl", "2025-03-03")
+    async with sessions.begin() as session:
+        article = await session.get(Article, article_id)
+        assert article is not None
+        article.analysis_language = "fr"
+    seen: list[tuple[str, str]] = []
+
+    def classify(title: str, summary: str, text: str, lang: str) -> Verdict:
+        seen.append((title, lang))
+        return keyword_classify(title, summary, text, lang)
+
+    assert await process_pending(sessions, classify) == 1
+    assert seen == [(title, "fr")]
+    (story,) = await _story_rows(sessions)
+    assert (story.language, story.title) == ("fr", title)
+    async with sessions() as session:
+        article = await session.get(Article, article_id)
+        assert article is not None and (article.language, article.analysis_language) == ("pl", "fr")
+
+
+async def test_rows_stored_without_an_analysis_language_get_one_when_processed(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    source = await add_source(sessions)
+    title = "Immagini delle targhe rubate a un fornitore della polizia di frontiera"
+    article_id = await add_article(sessions, source, "https://one.example/i", title, "", "pl", "2025-03-03")
+    assert await process_pending(sessions, keyword_classify) == 1
+    async with sessions() as session:
+        article = await session.get(Article, article_id)
+        assert article is not None and (article.language, article.analysis_language) == ("pl", "it")
 
 
 async def test_same_outlet_again_is_unchanged_and_other_incident_is_separate(

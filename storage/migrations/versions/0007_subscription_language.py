@@ -1,7 +1,7 @@
 """subscriptions.language: the language a channel's alerts, digests and notices are written in
 
-Revision ID: 0005_subscription_language
-Revises: 0004_article_embedding
+Revision ID: 0007_subscription_language
+Revises: 0006_article_set_aside
 """
 
 from collections.abc import Sequence
@@ -9,8 +9,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0005_subscription_language"
-down_revision: str | None = "0004_article_embedding"
+revision: str = "0007_subscription_language"
+down_revision: str | None = "0006_article_set_aside"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

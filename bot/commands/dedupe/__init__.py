@@ -8,8 +8,8 @@ import json
 import sys
 from typing import Any
 
+from bot.commands.dedupe.batch import group_items
 from bot.settings import load_settings
-from bot.stories.batch import group_items
 
 
 def _read(path: str) -> list[dict[str, Any]]:

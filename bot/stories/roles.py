@@ -1,0 +1,258 @@
+"""Who each name is in a breach story: the victim (whose data was taken or exposed), the attacker, the regulator,
+the outlet or researcher telling it.
+
+Two reports that name different victims are two incidents, whatever attacker, regulator or week they share, so the
+victim is what the grouping compares first (decide.py). The victim is read from the headline: a name there that no
+cue or list (config/facts/roles.toml, organisations.toml, countries.toml) gives another role. A headline with no
+such name ("a subcontractor", "a hospital") leaves the first sentence to say it; with neither, the victim is
+unknown and nothing is vetoed. Which words are names at all is decided by signature.py's name table (capitals,
+German nouns, sentence openers), passed in.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Container, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from bot.core.text import WORD, fold_in_place, split_sentences
+from bot.stories import config_schema as schema
+from bot.stories import lexicon
+from bot.stories.words import zipf
+
+NAME_MIN = 0.2  # a word of a name: weaker ones are everyday words written with a capital
+PORTABLE_ZIPF = 3.0
+SPECIFIC = 0.8  # a name this specific (signature.py's scale) identifies one organisation across languages
+_ELISION = re.compile(r"^(?:[ldjnstcm]|qu|all|dell|nell|sull|dall)['’](?=\w)", re.I)
+_POSSESSIVE = re.compile(r"['’]s?$")
+_CUE_REACH = 40  # characters searched before and after a name for a role cue
+
+
+def token_parts(token: str) -> list[str]:
+    """A word's parts as names are keyed: no elided article ("l'ASFC"), no possessive ("Opticor's"), split at
+    hyphens and slashes."""
+    token = _ELISION.sub("", token)
+    token = _POSSESSIVE.sub("", token)
+    return [p for p in re.split(r"[-–/]", token) if p]
+
+
+@dataclass(frozen=True)
+class RoleCues:
+    regulators: re.Pattern[str]
+    actor_before: dict[str, re.Pattern[str]]
+    actor_after: dict[str, re.Pattern[str]]
+    regulator_before: dict[str, re.Pattern[str]]
+    regulator_after: dict[str, re.Pattern[str]]
+    reporter_before: dict[str, re.Pattern[str]]
+    connectors: dict[str, frozenset[str]]
+
+
+def _alternation(terms: list[str]) -> str:
+    return "|".join(re.escape(fold_in_place(t)) for t in sorted(set(terms), key=len, reverse=True))
+
+
+@cache
+def cues() -> RoleCues:
+    data = schema.load("facts", "roles.toml", schema.RolesFile)
+
+    # Determiners may stand between a cue and its name ("according to the", "selon le"): references.toml's.
+    determiners = schema.load("stories", "references.toml", schema.ReferencesFile).determiners
+
+    def before(table: dict[str, list[str]]) -> dict[str, re.Pattern[str]]:
+        out: dict[str, re.Pattern[str]] = {}
+        for lang, terms in table.items():
+            dets = determiners.get(lang, [])
+            between = rf"(?:(?:{_alternation(dets)})\s*)?" if dets else ""
+            out[lang] = re.compile(rf"(?<![\w'])(?:{_alternation(terms)})\s+{between}$")
+        return out
+
+    def after(table: dict[str, list[str]]) -> dict[str, re.Pattern[str]]:
+        return {lang: re.compile(rf"^['’]?s?[\s-]+(?:{_alternation(t)})(?![\w])") for lang, t in table.items()}
+
+    return RoleCues(
+        regulators=re.compile(rf"(?<![\w])(?:{_alternation(data.regulators)})(?![\w])"),
+        actor_before=before(data.actor_before),
+        actor_after=after(data.actor_after),
+        regulator_before=before(data.regulator_before),
+        regulator_after=after(data.regulator_after),
+        reporter_before=before(data.reporter_before),
+        connectors={lang: frozenset(fold_in_place(w) for w in words) for lang, words in data.connectors.items()},
+    )
+
+
+@dataclass(frozen=True)
+class Name:
+    text: str  # as written
+    keys: tuple[str, ...]  # its words as signature.py keys them
+    start: int
+    end: int
+    head: str = ""  # a lower-case noun before it that says what it is: "ministère" in "ministère de la Santé"
+
+
+@dataclass
+class Roles:
+    victims: list[Name] = field(default_factory=list)
+    actors: set[str] = field(default_factory=set)  # keys of names with another role than victim
+    regulators: set[str] = field(default_factory=set)
+    reporters: set[str] = field(default_factory=set)
+
+    @property
+    def not_victims(self) -> set[str]:
+        return self.actors | self.regulators | self.reporters
+
+
+def names_in(text: str, lang: str, names: Mapping[str, float], sure: Container[str] | None = None) -> list[Name]:
+    """Runs of name words in one sentence: "Halberd Insurance", "Ministero della Salute", "Klinikgruppe Rabenau".
+
+    A connector word ("of", "della") joins two name words; anything else (a lower-case word, punctuation but a
+    hyphen) ends the run. With `sure`, a run starts only at one of those names."""
+    connectors = cues().connectors.get(lang, frozenset())
+    found: list[Name] = []
+    run: list[tuple[str, list[str], int, int]] = []  # (word, keys, start, end)
+    pending_connector = False
+
+    def close() -> None:
+        if run:
+            keys = tuple(dict.fromkeys(k for _w, ks, _s, _e in run for k in ks))
+            start = run[0][2]
+            # "ministère de la Santé", "ministerie van Justitie": the lower-case head noun is part of the name.
+            head = re.search(r"([^\W\d_]{4,})\s+((?:[\w']+\s+){1,2})$", text[:start])
+            noun = ""
+            if head and head.group(1).islower() and all(fold_in_place(w) in connectors for w in head.group(2).split()):
+                noun = fold_in_place(head.group(1))
+            found.append(Name(text[start : run[-1][3]], keys, start, run[-1][3], noun))
+        run.clear()
+
+    previous_end = 0
+    for match in WORD.finditer(text):
+        gap = text[previous_end : match.start()]
+        previous_end = match.end()
+        token = match.group(0)
+        parts = [p for p in token_parts(token) if not p[0].isdigit()]
+        keys = [fold_in_place(p)[:36] for p in parts]
+        # A name starts with a word the name table knows as one; once started, any capitalised word goes on
+        # with it, everyday or not ("Ministero della Salute", "Border Service"). German writes every noun with
+        # a capital, so there the name table decides every word.
+        if not (run and parts and parts[0][0].isupper() and lang != "de"):
+            keys = [k for k in keys if names.get(k, 0.0) >= NAME_MIN and (run or sure is None or k in sure)]
+        if run and gap.strip(" -–") not in ("", "&"):
+            close()
+            pending_connector = False
+        if keys:
+            if run and not pending_connector and gap.strip(" "):
+                close()
+            run.append((token, keys, match.start(), match.end()))
+            pending_connector = False
+        elif run and fold_in_place(token) in connectors and not pending_connector:
+            pending_connector = True
+        else:
+            close()
+            pending_connector = False
+    close()
+    return found
+
+
+def _role(folded: str, name: Name, lang: str) -> str | None:
+    """The role cues around one name give it: actor, regulator, reporter, or None."""
+    rc = cues()
+    orgs = lexicon.organisations()
+    phrase = fold_in_place(name.text)
+    for match in orgs.pattern.finditer(phrase):
+        role = orgs.roles[match.group(0)]
+        if role in ("actor", "reporter"):
+            return role
+    if rc.regulators.search(phrase):
+        return "regulator"
+    before = folded[max(0, name.start - _CUE_REACH) : name.start]
+    after = folded[name.end : name.end + _CUE_REACH]
+    for role, table, text in (
+        ("actor", rc.actor_before, before),
+        ("actor", rc.actor_after, after),
+        ("regulator", rc.regulator_before, before),
+        ("regulator", rc.regulator_after, after),
+        ("reporter", rc.reporter_before, before),
+    ):
+        pattern = table.get(lang)
+        if pattern is not None and pattern.search(text):
+            return role
+    return None
+
+
+def _is_country(name: Name) -> bool:
+    patterns, _acronyms = lexicon.countries()
+    phrase = fold_in_place(name.text)
+    return any((m := p.match(phrase)) is not None and m.end() >= len(phrase) - 1 for p in patterns.values())
+
+
+def find_roles(title: str, body: str, lang: str, names: Mapping[str, float], sure: Container[str]) -> Roles:
+    """Every name's role in the article, and its victims: the headline's names without another role (or, when
+    the headline names nobody at all, the first sentence's).
+
+    `names` are every word that may be a name, `sure` those certainly names (not a headline's first word, not a
+    German noun made of two words): only these start a victim's name, so "Wiretap backdoors ..." names none."""
+    roles = Roles()
+    units = [title, *split_sentences(body)]
+    per_unit: list[list[Name]] = []
+    candidates: list[list[Name]] = []
+    for unit in units:
+        folded = fold_in_place(unit)
+        found = names_in(unit, lang, names)
+        per_unit.append(found)
+        candidates.append([n for n in names_in(unit, lang, names, sure) if not _after_number(unit, n)])
+        for name in found:
+            role = _role(folded, name, lang)
+            if role == "actor":
+                roles.actors.update(name.keys)
+            elif role == "regulator":
+                roles.regulators.update(name.keys)
+            elif role == "reporter":
+                roles.reporters.update(name.keys)
+    others = roles.not_victims
+    longer = [n for found in per_unit[1:] for n in found]
+    # A headline naming only the attacker or the regulator does not say whose data it was; the first sentence is
+    # read only when the headline names nobody ("Hospital confirms data theft at a supplier").
+    for found in candidates[: 1 if per_unit[0] else 2]:
+        victims = [_fullest(n, longer) for n in found if not set(n.keys) & others and not _is_country(n)]
+        if victims:
+            roles.victims = victims
+            break
+    return roles
+
+
+def _after_number(text: str, name: Name) -> bool:
+    """ "18 GB", "3 TB": a unit, not a name."""
+    return bool(re.search(r"\d\s?$", text[: name.start]))
+
+
+def _fullest(name: Name, elsewhere: list[Name]) -> Name:
+    """The name as the text writes it in full: a headline's "Border Service" is the body's "Northmark Border
+    Service", so a report naming only "Northmark" is recognised as naming it."""
+    best = name
+    for other in elsewhere:
+        if set(name.keys) < set(other.keys) and len(other.keys) > len(best.keys):
+            best = Name(other.text, other.keys, name.start, name.end, name.head or other.head)
+    return best
+
+
+def victim_records(roles: Roles, lang: str, names: Mapping[str, float]) -> list[dict[str, Any]]:
+    """The victims as a signature stores them: the language they were written in, their keys, which keys are
+    specific to one organisation, which of those are written alike in every language, and the noun that says
+    what they are."""
+    out: list[dict[str, Any]] = []
+    for victim in roles.victims:
+        specific = [k for k in victim.keys if names.get(k, 0.0) >= SPECIFIC]
+        # A name the word lists know well (a big city, a country's ministry) may be written otherwise in another
+        # language ("Munich", "München"); one they barely know (a company, a small town) is written alike.
+        portable = [k for k in specific if max(zipf(k, lang), zipf(k, "en")) < PORTABLE_ZIPF]
+        record = {
+            "lang": lang,
+            "keys": list(victim.keys),
+            "specific": specific,
+            "portable": portable,
+            "head": victim.head,
+        }
+        if record not in out:
+            out.append(record)
+    return out
