@@ -15,7 +15,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from bot import __version__, process
+from bot import __version__, i18n, process
 from bot.alerts import jobs as alert_jobs
 from bot.alerts.console import ConsoleSender
 from bot.alerts.fanout import GuildJudge
@@ -150,6 +150,8 @@ async def run(settings: Settings, stop: asyncio.Event, role: Role | None = None)
         mode,
         describe_database(settings.database_url),
     )
+    # Read and checked now, so a catalogue with a gap stops the start with the entries named, not a later reply.
+    i18n.catalogues()
     check_start(settings, role)
     log.info("database at schema revision %s", await migrate(settings))
 

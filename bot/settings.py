@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.core.languages import LANGUAGES
 from bot.resources import config_path
 
 DISCORD_API_BASE = "https://discord.com/api/v10"
@@ -79,6 +80,9 @@ class Settings(BaseSettings):
         default=256, gt=0, description="Approximate memory the cached classifiers of tuned guilds may hold, in MB."
     )
     encoder_threads: int = Field(default=1, ge=1, le=64, description="Threads the encoder may use.")
+    console_language: str = Field(
+        default="en", description="Language of the alerts console mode prints: en, fr, de, es, it, pt or nl."
+    )
     # Slash commands: their heavy work runs in worker processes under the parse limits (time and memory).
     command_workers: int = Field(
         default=1, ge=1, le=32, description="Processes for commands' heavy work (/sources add|check, previews)."
@@ -95,6 +99,14 @@ class Settings(BaseSettings):
     @classmethod
     def _upper(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
+
+    @field_validator("console_language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value not in LANGUAGES:
+            raise ValueError(f"must be one of {', '.join(LANGUAGES)}")
+        return value
 
     @field_validator("parse_memory_mb")
     @classmethod

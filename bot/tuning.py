@@ -44,11 +44,11 @@ async def add_rule(
 ) -> KeywordRule:
     """Add (or replace) a rule. `add` needs a concept; `block` and `force` ignore concept and weight."""
     if action not in ACTIONS:
-        raise RuleError(f"action is one of {', '.join(ACTIONS)}")
+        raise RuleError("rules.action", actions=", ".join(ACTIONS))
     term = clean_term(term)
     if action == "add":
         if concept is None:
-            raise RuleError("adding a term needs a concept")
+            raise RuleError("rules.needs_concept")
         concept = check_concept(concept)
         weight = check_weight(weight)
     else:
@@ -145,7 +145,7 @@ def check_rule_count(current: GuildRules, proposed: GuildRules, max_rules: int) 
     (the operator lowered the cap) is let through, so a server can always get back under it."""
     after = proposed.rule_count
     if after > max_rules and after > current.rule_count:
-        raise RuleError(f"this server may hold at most {max_rules} rules and would have {after}; remove some first")
+        raise RuleError("rules.too_many", limit=max_rules, count_after=after)
 
 
 async def apply_ops(

@@ -14,8 +14,11 @@ from bot.alerts.sender import SendError
 from bot.alerts.text import cut
 from bot.core.languages import LANGUAGES
 from bot.discord_app.checks import member_has
+from bot.discord_app.choices import language_choices
 from bot.discord_app.client import BreachwatchBot
 from bot.discord_app.errors import MissingBotPermissions, UserError
+from bot.discord_app.speech import permission_names, reader_language, tr
+from bot.i18n import language_for, name_of_language, t
 from storage import alert_views, subscriptions
 from storage.models import GLOBAL_SCOPE
 from storage.subscriptions import SubscriptionFilters
@@ -23,49 +26,63 @@ from storage.subscriptions import SubscriptionFilters
 Mode = Literal["instant", "daily", "weekly"]
 
 
-def parse_list(raw: str | None, allowed: tuple[str, ...] | list[str], what: str) -> tuple[str, ...] | None:
+def parse_list(raw: str | None, allowed: tuple[str, ...] | list[str], msg_id: str) -> tuple[str, ...] | None:
+    """The comma-separated values of `raw`; an unknown one is refused with message `msg_id`."""
     if not raw:
         return None
     values = tuple(dict.fromkeys(v.strip().lower() for v in raw.replace(";", ",").split(",") if v.strip()))
     unknown = [v for v in values if v not in allowed]
     if unknown:
-        raise UserError(f"Unknown {what}: {', '.join(unknown)}. Choose from: {', '.join(allowed)}.")
+        raise UserError(msg_id, count=len(unknown), values=", ".join(unknown), allowed=", ".join(allowed))
     return values or None
 
 
 def bot_can_post(channel: discord.abc.GuildChannel, me: discord.Member) -> list[str]:
+    """The permissions the bot lacks in `channel`, by their API names."""
     perms = channel.permissions_for(me)
     needed = {
-        "View Channel": perms.view_channel,
-        "Send Messages": perms.send_messages,
-        "Embed Links": perms.embed_links,
+        "view_channel": perms.view_channel,
+        "send_messages": perms.send_messages,
+        "embed_links": perms.embed_links,
     }
     return [name for name, ok in needed.items() if not ok]
 
 
-def describe(sub: Any) -> str:
-    parts = [f"<#{sub.channel_id}>", sub.mode]
+def describe(sub: Any, lang: str = "en") -> str:
+    parts = [f"<#{sub.channel_id}>", t(lang, f"alerts.mode.{sub.mode}")]
+    parts.append(t(lang, "alerts.alert_language", language=name_of_language(lang, sub.language)))
     if sub.min_score is not None:
-        parts.append(f"score ≥ {sub.min_score:.2f}")
+        parts.append(t(lang, "alerts.min_score", score=float(sub.min_score)))
     if sub.categories:
-        parts.append("categories " + ", ".join(sub.categories))
+        parts.append(t(lang, "alerts.categories", values=", ".join(sub.categories)))
     if sub.languages:
-        parts.append("languages " + ", ".join(sub.languages))
+        parts.append(t(lang, "alerts.languages", values=", ".join(sub.languages)))
     if sub.mention_role_id:
-        parts.append(f"pings <@&{sub.mention_role_id}>")
+        parts.append(t(lang, "alerts.pings", role=f"<@&{sub.mention_role_id}>"))
     if not sub.active:
-        parts.append(f"**paused**: {sub.paused_reason}")
+        parts.append(t(lang, "alerts.paused", reason=sub.paused_reason))
     last = sub.last_delivery_at
-    parts.append(f"last alert {render.discord_timestamp(last, 'R')}" if last else "no alert yet")
+    parts.append(
+        t(lang, "alerts.last_alert", when=render.discord_timestamp(last, "R"))
+        if last
+        else t(lang, "alerts.no_alert_yet")
+    )
     return " · ".join(parts)
 
 
-async def _categories(_: discord.Interaction[Any], current: str) -> list[app_commands.Choice[str]]:
+def server_language(interaction: discord.Interaction[Any]) -> str:
+    """The server's preferred locale when it is one of the seven languages, else English."""
+    return language_for(interaction.guild_locale.value if interaction.guild_locale else None)
+
+
+async def _categories(interaction: discord.Interaction[Any], current: str) -> list[app_commands.Choice[str]]:
+    lang = reader_language(interaction)
     last = current.split(",")[-1].strip().lower()
     head = ",".join(current.split(",")[:-1])
+    labels = {key: t(lang, f"category.{key}") for key in CATEGORY_LABELS}
     return [
         app_commands.Choice(name=f"{label} ({key})", value=f"{head},{key}".lstrip(","))
-        for key, label in CATEGORY_LABELS.items()
+        for key, label in labels.items()
         if key.startswith(last) or last in label.lower()
     ][:25]
 
@@ -80,7 +97,7 @@ class Alerts(commands.GroupCog, group_name="alerts", group_description="Breach a
     def _target(self, interaction: discord.Interaction[Any], channel: discord.TextChannel | None) -> Any:
         target = channel or interaction.channel
         if not isinstance(target, discord.TextChannel | discord.Thread):
-            raise UserError("Pick a text channel for alerts.")
+            raise UserError("alerts.pick_text_channel")
         return target
 
     @app_commands.command(name="subscribe", description="Send breach alerts to a channel")
@@ -91,7 +108,9 @@ class Alerts(commands.GroupCog, group_name="alerts", group_description="Breach a
         languages="Comma-separated language codes, e.g. en,fr (default: all)",
         mention_role="Role to ping with each alert (default: nobody)",
         mode="instant (default), or one daily or weekly digest",
+        language="Language of the alerts (default: the server's language)",
     )
+    @app_commands.choices(language=language_choices())
     @app_commands.autocomplete(categories=_categories)
     @member_has(manage_channels=True, in_option="channel")
     async def subscribe(
@@ -103,30 +122,33 @@ class Alerts(commands.GroupCog, group_name="alerts", group_description="Breach a
         languages: str | None = None,
         mention_role: discord.Role | None = None,
         mode: Mode = "instant",
+        language: str | None = None,
     ) -> None:
         target = self._target(interaction, channel)
         assert interaction.guild is not None
         missing = bot_can_post(target, interaction.guild.me)
         if missing:
             raise MissingBotPermissions(
-                f"I can't post alerts in {target.mention}: I'm missing {', '.join(missing)} there. "
-                "Grant them to my role for that channel, then try again."
+                "alerts.missing_bot_permissions",
+                channel=target.mention,
+                permissions=permission_names(reader_language(interaction), missing),
             )
         filters = SubscriptionFilters(
             min_score=min_score,
-            categories=parse_list(categories, list(CATEGORY_LABELS), "category"),
-            languages=parse_list(languages, LANGUAGES, "language"),
+            categories=parse_list(categories, list(CATEGORY_LABELS), "alerts.unknown_categories"),
+            languages=parse_list(languages, LANGUAGES, "alerts.unknown_languages"),
             mention_role_id=mention_role.id if mention_role else None,
             mode=mode,
+            language=language or server_language(interaction),
         )
         async with self.bot.services.sessions.begin() as session:
             sub, created = await subscriptions.subscribe(
                 session, interaction.guild.id, target.id, filters, interaction.user.id
             )
-            text = describe(sub)
-        verb = "Subscribed" if created else "Updated the subscription of"
+            text = describe(sub, reader_language(interaction))
         await interaction.response.send_message(
-            f"{verb} {target.mention}: {text}. Only stories from now on will be sent.", ephemeral=True
+            tr(interaction, "alerts.subscribed" if created else "alerts.updated", channel=target.mention, details=text),
+            ephemeral=True,
         )
 
     @app_commands.command(name="unsubscribe", description="Stop breach alerts in a channel")
@@ -139,7 +161,7 @@ class Alerts(commands.GroupCog, group_name="alerts", group_description="Breach a
         assert interaction.guild is not None
         async with self.bot.services.sessions.begin() as session:
             removed = await subscriptions.unsubscribe(session, interaction.guild.id, target.id)
-        text = f"{target.mention} will get no more alerts." if removed else f"{target.mention} was not subscribed."
+        text = tr(interaction, "alerts.unsubscribed" if removed else "alerts.not_subscribed", channel=target.mention)
         await interaction.response.send_message(text, ephemeral=True)
 
     @app_commands.command(name="list", description="Show this server's alert subscriptions")
@@ -149,9 +171,9 @@ class Alerts(commands.GroupCog, group_name="alerts", group_description="Breach a
         async with self.bot.services.sessions() as session:
             subs = await subscriptions.list_for_guild(session, interaction.guild.id)
         if not subs:
-            text = "No channel here receives alerts yet. Use /alerts subscribe in the channel you want."
+            text = tr(interaction, "alerts.none_yet")
         else:
-            text = "\n".join(f"• {describe(s)}" for s in subs)
+            text = "\n".join(f"• {describe(s, reader_language(interaction))}" for s in subs)
         await interaction.response.send_message(cut(text, render.CONTENT_MAX), ephemeral=True)
 
     @app_commands.command(name="test", description="Post the latest matching story, marked as a test")
@@ -166,19 +188,21 @@ class Alerts(commands.GroupCog, group_name="alerts", group_description="Breach a
             story_id = await alert_views.latest_match(session, guild_id)
             views = await read_model.load(session, [story_id] if story_id else [], guild_id=guild_id)
         if story_id is None:
-            await interaction.followup.send(
-                "No story has matched yet, so there is nothing to test with.", ephemeral=True
-            )
+            await interaction.followup.send(tr(interaction, "alerts.nothing_to_test"), ephemeral=True)
             return
-        payload = render.alert_payload(views[story_id], test=True)
+        async with self.bot.services.sessions() as session:
+            subs = await subscriptions.list_for_guild(session, target.guild.id)
+        # The test reads as the channel's alerts will: in its subscription's language, else the server's.
+        lang = next((s.language for s in subs if s.channel_id == target.id), server_language(interaction))
+        payload = render.alert_payload(views[story_id], test=True, lang=lang)
         try:
             await self.bot.sender.send(target.id, payload, nonce=f"bwt{interaction.id}"[:25])
         except SendError as exc:
             await interaction.followup.send(
-                f"The test alert could not be posted in {target.mention}: {exc}", ephemeral=True
+                tr(interaction, "alerts.test_failed", channel=target.mention, error=str(exc)), ephemeral=True
             )
             return
-        await interaction.followup.send(f"Posted a test alert in {target.mention}.", ephemeral=True)
+        await interaction.followup.send(tr(interaction, "alerts.test_posted", channel=target.mention), ephemeral=True)
 
 
 async def setup(bot: commands.Bot) -> None:

@@ -9,10 +9,14 @@ import discord
 from discord.ext import commands
 
 from bot.discord_app.client import BreachwatchBot
+from bot.discord_app.speech import tr
 from storage import feedback
 
 
 class FeedbackButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"bw:fb:(?P<vote>[01]):(?P<story>\d+)"):
+    """Only the callback matters here: the buttons themselves are posted, labelled in the alert's language, by
+    bot.alerts.render.feedback_row."""
+
     def __init__(self, vote: bool, story_id: int) -> None:
         super().__init__(
             discord.ui.Button(
@@ -34,16 +38,14 @@ class FeedbackButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"
         client = interaction.client
         assert isinstance(client, BreachwatchBot)
         if interaction.guild_id is None:
-            await interaction.response.send_message("Feedback only counts inside a server.", ephemeral=True)
+            await interaction.response.send_message(tr(interaction, "feedback.server_only"), ephemeral=True)
             return
         async with client.services.sessions.begin() as session:
             stored = await feedback.record(session, interaction.guild_id, self.story_id, interaction.user.id, self.vote)
-        text = (
-            f"Thanks, recorded as {'relevant' if self.vote else 'not relevant'}. Moderators see the counts in "
-            "/keywords list."
-            if stored
-            else "That story is no longer in the archive."
-        )
+        if stored:
+            text = tr(interaction, "feedback.recorded_relevant" if self.vote else "feedback.recorded_not_relevant")
+        else:
+            text = tr(interaction, "feedback.gone")
         await interaction.response.send_message(text, ephemeral=True)
 
 

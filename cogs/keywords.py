@@ -21,7 +21,9 @@ from bot.classify.rules import ADDABLE_KINDS
 from bot.discord_app.checks import member_cooldown, member_has, member_may
 from bot.discord_app.client import BreachwatchBot
 from bot.discord_app.errors import UserError
+from bot.discord_app.speech import permission_names, reader_language, tr
 from bot.feeds.workers import PoolBusy, WorkerMemory, WorkerTimeout
+from bot.i18n import number, t
 from storage import feedback
 
 PREVIEW_DAYS = 30
@@ -36,34 +38,56 @@ def _checked(action: str, **kw: Any) -> RuleOp:
     try:
         return make_op(action, **kw)
     except RuleError as exc:
-        raise UserError(f"That rule can't be used: {exc}.") from None
+        raise UserError("keywords.bad_rule", error=exc.note) from None
 
 
-def render_preview(ops: list[RuleOp], result: BacktestResult, days: int) -> str:
+def describe_op(op: RuleOp, lang: str = "en") -> str:
+    """One staged change in `lang`; the terms and concept ids stay as typed."""
+    if op.action == "add":
+        return t(lang, "keywords.op_add", term=op.term, concept=op.concept, weight=float(op.weight))
+    if op.action == "threshold":
+        if op.threshold is None:
+            return t(lang, "keywords.op_threshold_default")
+        return t(lang, "keywords.op_threshold", value=float(op.threshold))
+    return t(lang, f"keywords.op_{op.action}", term=op.term)
+
+
+def describe_ops(ops: list[RuleOp], lang: str = "en") -> str:
+    return "; ".join(describe_op(op, lang) for op in ops)
+
+
+def render_preview(ops: list[RuleOp], result: BacktestResult, days: int, lang: str = "en") -> str:
     lines = [
-        "**Pending change:** " + "; ".join(op.describe() for op in ops),
-        f"Over the last {days} days ({result.scored} stories): {result.alerting_before} alert now, "
-        f"{result.alerting_after} would alert after the change.",
+        t(lang, "keywords.pending", changes=describe_ops(ops, lang)),
+        t(
+            lang,
+            "keywords.over_days",
+            days=days,
+            scored=t(lang, "keywords.scored", count=result.scored),
+            before=result.alerting_before,
+            after=result.alerting_after,
+        ),
     ]
-    for label, changes in (("Would start alerting", result.start), ("Would stop alerting", result.stop)):
+    for msg_id, changes in (("keywords.would_start", result.start), ("keywords.would_stop", result.stop)):
         if changes:
-            lines.append(f"**{label} ({len(changes)}):**")
+            lines.append(t(lang, msg_id, count=len(changes)))
             lines += [
-                f"• #{c.story_id} {cut(safe(c.title), 90)} ({c.score_before:.2f} → {c.score_after:.2f})"
+                f"• #{c.story_id} {cut(safe(c.title), 90)} "
+                f"({number(lang, c.score_before, 2)} → {number(lang, c.score_after, 2)})"
                 for c in changes[:8]
             ]
             if len(changes) > 8:
-                lines.append(f"… and {len(changes) - 8} more")
+                lines.append(t(lang, "keywords.and_more", count=len(changes) - 8))
     if not (result.start or result.stop):
-        lines.append("No stored story would change.")
+        lines.append(t(lang, "keywords.no_change"))
     return cut("\n".join(lines), 1900)
 
 
 class DecisionButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"bw:kw:(?P<what>apply|discard)"):
-    def __init__(self, what: str) -> None:
+    def __init__(self, what: str, lang: str = "en") -> None:
         super().__init__(
             discord.ui.Button(
-                label="Apply" if what == "apply" else "Discard",
+                label=t(lang, f"keywords.{what}"),
                 style=discord.ButtonStyle.primary if what == "apply" else discord.ButtonStyle.secondary,
                 custom_id=f"bw:kw:{what}",
             )
@@ -79,14 +103,16 @@ class DecisionButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         client = interaction.client
         assert isinstance(client, BreachwatchBot) and interaction.guild_id is not None
+        lang = reader_language(interaction)
         if not member_may(interaction, manage_guild=True):
-            await interaction.response.send_message("You need the Manage Server permission.", ephemeral=True)
+            text = t(lang, "errors.missing_permissions", permissions=permission_names(lang, ["manage_guild"]))
+            await interaction.response.send_message(text, ephemeral=True)
             return
         ops = PENDING.clear(interaction.guild_id)
         if not ops:
-            text = "Nothing is pending any more (applied, discarded, or the bot restarted)."
+            text = t(lang, "keywords.nothing_pending_any_more")
         elif self.what == "discard":
-            text = "Discarded: " + "; ".join(op.describe() for op in ops)
+            text = t(lang, "keywords.discarded", changes=describe_ops(ops, lang))
         else:
             try:
                 async with client.services.sessions.begin() as session:
@@ -98,16 +124,16 @@ class DecisionButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"
                         max_rules=client.services.settings.guild_max_rules,
                     )
             except RuleError as exc:
-                text = f"Not applied: {exc}. The pending change was discarded."
+                text = t(lang, "keywords.not_applied", error=exc.note)
             else:
-                text = f"Applied (rules version {version}): " + "; ".join(op.describe() for op in ops)
+                text = t(lang, "keywords.applied", version=str(version), changes=describe_ops(ops, lang))
         await interaction.response.edit_message(content=cut(text, 1900), view=None)
 
 
-def decision_view() -> discord.ui.View:
+def decision_view(lang: str = "en") -> discord.ui.View:
     view = discord.ui.View(timeout=None)
-    view.add_item(DecisionButton("apply"))
-    view.add_item(DecisionButton("discard"))
+    view.add_item(DecisionButton("apply", lang))
+    view.add_item(DecisionButton("discard", lang))
     return view
 
 
@@ -138,26 +164,23 @@ class Keywords(commands.GroupCog, group_name="keywords", group_description="Tune
                 tuning.check_rule_count(current, proposed, services.settings.guild_max_rules)
             except RuleError as exc:
                 PENDING.clear(interaction.guild_id)
-                raise UserError(f"That change can't be used: {exc}. The pending change was discarded.") from None
+                raise UserError("keywords.bad_change", error=exc.note) from None
             stories = await tuning.recent_stories(session, interaction.guild_id, days)
         learned = services.judge is not None and services.judge.learned
         try:
             result = await tuning.rescore(stories, current, proposed, pool=pool, learned=learned)
         except (WorkerTimeout, WorkerMemory):
-            raise UserError(
-                f"Re-scoring {len(stories)} stories took too long or too much memory and was stopped. "
-                "Try /keywords backtest with fewer days."
-            ) from None
-        await interaction.followup.send(render_preview(ops, result, days), view=decision_view(), ephemeral=True)
+            raise UserError("keywords.rescore_too_big", count=len(stories)) from None
+        lang = reader_language(interaction)
+        await interaction.followup.send(
+            render_preview(ops, result, days, lang), view=decision_view(lang), ephemeral=True
+        )
 
     async def _stage(self, interaction: discord.Interaction[Any], op: RuleOp) -> None:
         assert interaction.guild_id is not None
         cap = self.bot.services.settings.guild_max_pending
         if len(PENDING.get(interaction.guild_id)) >= cap:
-            raise UserError(
-                f"This server already has {cap} changes pending, the most the bot's operator allows. "
-                "Apply or discard them (the buttons under the last preview) first."
-            )
+            raise UserError("keywords.pending_full", cap=cap)
         await self._preview(interaction, PENDING.stage(interaction.guild_id, op), PREVIEW_DAYS)
 
     @app_commands.command(name="add", description="Add a term to a concept (previewed before it applies)")
@@ -218,9 +241,7 @@ class Keywords(commands.GroupCog, group_name="keywords", group_description="Tune
         assert interaction.guild_id is not None
         ops = PENDING.get(interaction.guild_id)
         if not ops:
-            raise UserError(
-                "Nothing is pending. Stage a change with /keywords add, block, force, remove or threshold first."
-            )
+            raise UserError("keywords.nothing_pending")
         await self._preview(interaction, ops, days)
 
     @app_commands.command(name="list", description="This server's rules and readers' feedback")
@@ -230,12 +251,17 @@ class Keywords(commands.GroupCog, group_name="keywords", group_description="Tune
         async with self.bot.services.sessions() as session:
             current = await tuning.load_guild_rules(session, interaction.guild_id)
             yes, no = await feedback.counts(session, interaction.guild_id)
-        lines = [f"Threshold: {current.effective_threshold:.2f}" + (" (default)" if current.threshold is None else "")]
-        lines += [f"• add “{t.term}” → {t.concept} ({t.weight:.2f})" for t in current.added]
-        lines += [f"• block “{t}”" for t in current.blocked] + [f"• force “{t}”" for t in current.forced]
+        threshold = "keywords.threshold_default" if current.threshold is None else "keywords.threshold"
+        lines = [tr(interaction, threshold, value=float(current.effective_threshold))]
+        lines += [
+            tr(interaction, "keywords.rule_add", term=a.term, concept=a.concept, weight=float(a.weight))
+            for a in current.added
+        ]
+        lines += [tr(interaction, "keywords.rule_block", term=b) for b in current.blocked]
+        lines += [tr(interaction, "keywords.rule_force", term=f) for f in current.forced]
         if current.is_default:
-            lines.append("No rules: this server uses the default lexicons.")
-        lines.append(f"Readers' feedback on alerts here: {yes} relevant, {no} not relevant.")
+            lines.append(tr(interaction, "keywords.no_rules"))
+        lines.append(tr(interaction, "keywords.feedback", relevant=yes, not_relevant=no))
         await interaction.response.send_message(cut("\n".join(lines), 1900), ephemeral=True)
 
     @app_commands.command(name="test", description="How this server's classifier judges a sentence")
@@ -252,15 +278,28 @@ class Keywords(commands.GroupCog, group_name="keywords", group_description="Tune
         # Encoding takes a tenth of a second of CPU and compiling a tuned classifier (on a cache miss) half a
         # second: a worker thread, so every other server's commands go on.
         verdict, _ = await asyncio.to_thread(lambda: judge.judge_now(cache.get(current), title, summary))
-        head = "**Alert**" if verdict.match else f"**No alert** ({verdict.reason.value if verdict.reason else '-'})"
-        lines = [f"{head}: score {verdict.score:.2f}, categories {', '.join(verdict.categories) or 'none'}"]
+        categories = ", ".join(verdict.categories) or tr(interaction, "keywords.no_categories")
+        if verdict.match:
+            head = tr(interaction, "keywords.verdict_alert", score=float(verdict.score), categories=categories)
+        else:
+            reason = tr(interaction, f"reason.{verdict.reason.value}") if verdict.reason else "-"
+            head = tr(
+                interaction,
+                "keywords.verdict_no_alert",
+                reason=reason,
+                score=float(verdict.score),
+                categories=categories,
+            )
+        lines = [head]
         if verdict.lexicon_score is not None:
-            lines[0] += f" (lexicon {verdict.lexicon_score:.2f}, trained model decided)"
+            lines[0] += tr(interaction, "keywords.lexicon_decided", score=float(verdict.lexicon_score))
         lines += [f"• {concept}: {safe(', '.join(terms))}" for concept, terms in verdict.evidence.items()]
         if verdict.cases:
-            lines.append("Closest known cases:")
+            lines.append(tr(interaction, "keywords.closest"))
             lines += [
-                f"• {safe(c.incident)} ({'breach' if c.label else 'not a breach'}, {c.similarity:.2f}): {safe(c.title)}"
+                f"• {safe(c.incident)} "
+                f"({tr(interaction, 'keywords.case_breach' if c.label else 'keywords.case_not_breach')}, "
+                f"{number(reader_language(interaction), c.similarity, 2)}): {safe(c.title)}"
                 for c in verdict.cases
             ]
         await interaction.response.send_message(cut("\n".join(lines), 1900), ephemeral=True)

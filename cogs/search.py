@@ -9,7 +9,15 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.alerts import read_model
-from bot.alerts.render import CATEGORY_COLOURS, CATEGORY_LABELS, DEFAULT_COLOUR, discord_timestamp, fact_fields
+from bot.alerts.render import (
+    CATEGORY_COLOURS,
+    CATEGORY_LABELS,
+    DEFAULT_COLOUR,
+    category_label,
+    category_labels,
+    discord_timestamp,
+    fact_fields,
+)
 from bot.alerts.text import cut, safe
 from bot.core.links import markdown_link, safe_url
 from bot.core.search_query import QueryError, parse_query
@@ -17,6 +25,8 @@ from bot.discord_app.choices import language_choices
 from bot.discord_app.client import BreachwatchBot
 from bot.discord_app.errors import UserError
 from bot.discord_app.paging import PageSource, send_pages
+from bot.discord_app.speech import reader_language
+from bot.i18n import number, t
 from storage import search as search_store
 from storage.models import GLOBAL_SCOPE
 from storage.story_detail import StoryDetail
@@ -30,51 +40,58 @@ def _scope(interaction: discord.Interaction[Any]) -> int:
     return interaction.guild_id or GLOBAL_SCOPE
 
 
-def render_hit(hit: search_store.SearchHit) -> str:
-    outlets = f" · {hit.outlet_count} outlets" if hit.outlet_count > 1 else ""
+def render_hit(hit: search_store.SearchHit, lang: str = "en") -> str:
+    outlets = " · " + t(lang, "search.outlets", count=hit.outlet_count) if hit.outlet_count > 1 else ""
     # A story seen only in part is shown from an article's own text, which may still hold feed markup.
     head = f"**#{hit.story_id}** {cut(safe(hit.headline), 150)}"
     meta = f"{discord_timestamp(hit.first_seen, 'd')}{outlets} · {hit.language or '?'}"
     return f"{head}\n{meta}\n> {cut(safe(hit.summary_line), 200)}"
 
 
-def _whole_links(items: list[str], limit: int) -> str:
+def _whole_links(items: list[str], limit: int, lang: str = "en") -> str:
     """As many whole items as fit: a link cut in the middle would leave its markdown open."""
+    more_room = len(t(lang, "alert.also_reported_more", links="", more=999))
     shown: list[str] = []
     for item in items:
-        if len(" · ".join([*shown, item])) + len(" · and 999 more") > limit:
+        if len(" · ".join([*shown, item])) + more_room > limit:
             break
         shown.append(item)
     rest = len(items) - len(shown)
-    return " · ".join(shown) + (f" · and {rest} more" if rest else "")
+    joined = " · ".join(shown)
+    return t(lang, "alert.also_reported_more", links=joined, more=rest) if rest else joined
 
 
-def render_story(detail: StoryDetail) -> dict[str, Any]:
-    """The whole story as one embed dict, within Discord's limits."""
+def render_story(detail: StoryDetail, lang: str = "en") -> dict[str, Any]:
+    """The whole story as one embed dict, within Discord's limits, labelled in `lang`."""
     outlets = [f"{markdown_link(cut(safe(a.outlet), 40), a.url)} ({a.language or '?'})" for a in detail.articles]
-    fields = [{"name": n, "value": v, "inline": True} for n, v in fact_fields(detail.facts)]
+    fields = [{"name": n, "value": v, "inline": True} for n, v in fact_fields(detail.facts, lang)]
     if detail.categories:
-        labels = ", ".join(CATEGORY_LABELS.get(c, c) for c in detail.categories)
-        fields.append({"name": "Categories", "value": cut(labels, 1024), "inline": True})
-    fields.append({"name": "First seen", "value": discord_timestamp(detail.first_seen), "inline": True})
+        labels = category_labels(detail.categories, lang)
+        fields.append({"name": t(lang, "story.categories"), "value": cut(labels, 1024), "inline": True})
+    fields.append({"name": t(lang, "story.first_seen"), "value": discord_timestamp(detail.first_seen), "inline": True})
     fields.append(
         {
-            "name": "Feedback",
+            "name": t(lang, "story.feedback"),
             "inline": True,
-            "value": f"{detail.relevant_votes} relevant · {detail.not_relevant_votes} not relevant",
+            "value": t(
+                lang,
+                "story.feedback_counts",
+                relevant=detail.relevant_votes,
+                not_relevant=detail.not_relevant_votes,
+            ),
         }
     )
     fields.append(
         {
-            "name": f"Reported by {len(detail.articles)} article(s)",
-            "value": _whole_links(outlets, 1024) or "none stored",
+            "name": t(lang, "story.reported_by", count=len(detail.articles)),
+            "value": _whole_links(outlets, 1024, lang) or t(lang, "story.none_stored"),
             "inline": False,
         }
     )
     colour = CATEGORY_COLOURS.get(detail.categories[0], DEFAULT_COLOUR) if detail.categories else DEFAULT_COLOUR
     embed: dict[str, Any] = {
-        "title": cut(f"#{detail.story_id} " + safe(detail.title or "Untitled story"), 256),
-        "description": cut(safe(detail.summary), 3000) or "No summary.",
+        "title": cut(f"#{detail.story_id} " + safe(detail.title or t(lang, "story.untitled")), 256),
+        "description": cut(safe(detail.summary), 3000) or t(lang, "story.no_summary"),
         "color": colour,
         "fields": fields,
     }
@@ -110,12 +127,13 @@ class Search(commands.Cog):
         try:
             parsed = parse_query(query)
         except QueryError as exc:
-            raise UserError(str(exc)) from None
+            raise UserError(exc.note.msg_id, **exc.note.params) from None
         await interaction.response.defer(ephemeral=True, thinking=True)
         sessions = self.bot.services.sessions
+        lang = reader_language(interaction)
         guild_id = _scope(interaction)
 
-        async def page(number: int) -> tuple[str, bool]:
+        async def page(page_number: int) -> tuple[str, bool]:
             async with sessions() as session:
                 result = await search_store.search_stories(
                     session,
@@ -125,17 +143,18 @@ class Search(commands.Cog):
                     days=days,
                     source=source,
                     limit=PAGE_SIZE,
-                    offset=number * PAGE_SIZE,
+                    offset=page_number * PAGE_SIZE,
                     guild_id=guild_id,
                 )
-            head = f"Results for {cut(safe(parsed.describe()), 100)}"
+            described = cut(safe(parsed.describe()), 100)
+            notes = [t(lang, n.msg_id, **n.params) for n in result.notes]
             if not result.hits:
-                tips = "Try fewer words, another spelling or language, or drop a filter."
-                return "\n".join([f"No story matches {cut(safe(parsed.describe()), 100)}.", *result.notes, tips]), False
-            more = "+" if result.total_capped else ""
-            lines = [f"{head} ({result.total}{more}), page {number + 1}:", *result.notes]
-            lines += [render_hit(h) for h in result.hits]
-            lines.append("Use /story id for the whole story.")
+                no_match = t(lang, "search.no_match", query=described)
+                return "\n".join([no_match, *notes, t(lang, "search.tips")]), False
+            total = number(lang, result.total) + ("+" if result.total_capped else "")
+            lines = [t(lang, "search.results", query=described, total=total, page=page_number + 1), *notes]
+            lines += [render_hit(h, lang) for h in result.hits]
+            lines.append(t(lang, "search.story_hint"))
             return cut("\n".join(lines), 1950), result.has_more
 
         source_fn: PageSource = page
@@ -149,7 +168,8 @@ class Search(commands.Cog):
             found = await search_store.category_choices(session, current, guild_id=_scope(interaction))
         known = [c for c in CATEGORY_LABELS if c.startswith(current.lower())]
         values = list(dict.fromkeys([*found, *known]))[:25]
-        return [app_commands.Choice(name=CATEGORY_LABELS.get(v, v), value=v) for v in values]
+        lang = reader_language(interaction)
+        return [app_commands.Choice(name=category_label(v, lang), value=v) for v in values]
 
     @search.autocomplete("source")
     async def source_autocomplete(
@@ -165,8 +185,9 @@ class Search(commands.Cog):
         async with self.bot.services.sessions() as session:
             detail = await read_model.story_detail(session, id, guild_id=_scope(interaction))
         if detail is None:
-            raise UserError(f"There is no story #{id}. /search finds stories by words.")
-        await interaction.response.send_message(embed=discord.Embed.from_dict(render_story(detail)), ephemeral=True)
+            raise UserError("story.not_found", id=str(id))
+        embed = render_story(detail, reader_language(interaction))
+        await interaction.response.send_message(embed=discord.Embed.from_dict(embed), ephemeral=True)
 
 
 async def setup(bot: commands.Bot) -> None:

@@ -17,10 +17,12 @@ from bot.discord_app.choices import language_choices
 from bot.discord_app.client import BreachwatchBot
 from bot.discord_app.errors import UserError
 from bot.discord_app.paging import list_source, send_pages, static_pages
+from bot.discord_app.speech import reader_language, tr
 from bot.feeds.parse import ParsedFeed
 from bot.feeds.poller import PollConfig, Poller
 from bot.feeds.sources_file import validate_feed_url
 from bot.feeds.workers import PoolBusy
+from bot.i18n import t
 from bot.services import guard_for
 from storage import sources as source_store
 from storage.models import GLOBAL_SCOPE, Source
@@ -29,23 +31,26 @@ from storage.models import GLOBAL_SCOPE, Source
 FEED_COOLDOWN = (2, 60.0)
 
 
-def health(row: Source) -> str:
+def health(row: Source, lang: str = "en") -> str:
     if not row.enabled:
-        return f"disabled: {row.disabled_reason or 'by the operator'}"
+        if not row.disabled_reason:
+            return t(lang, "sources.disabled_by_operator")
+        return t(lang, "sources.disabled", reason=row.disabled_reason)
     if row.last_fetch_at is None:
-        return "not fetched yet"
-    last = f"fetched {discord_timestamp(row.last_fetch_at, 'R')}"
+        return t(lang, "sources.not_fetched")
+    last = t(lang, "sources.fetched", when=discord_timestamp(row.last_fetch_at, "R"))
     if row.consecutive_failures:
-        return f"failing ({row.consecutive_failures}×): {cut(row.last_error or '?', 120)}; {last}"
-    return f"healthy, {last}"
+        error = cut(row.last_error or "?", 120)
+        return t(lang, "sources.failing", failures=row.consecutive_failures, error=error, last=last)
+    return t(lang, "sources.healthy", last=last)
 
 
-def describe(row: Source) -> str:
-    scope = "default" if row.guild_id == GLOBAL_SCOPE else "this server"
+def describe(row: Source, lang: str = "en") -> str:
+    scope = t(lang, "sources.scope_default" if row.guild_id == GLOBAL_SCOPE else "sources.scope_here")
     name = cut(safe(row.name or row.url), 60)
     url = safe_url(row.url)
     address = f" <{url}>" if url else ""
-    return f"• **{name}** ({row.language or '?'}, {scope}){address}\n  {health(row)}"
+    return f"• **{name}** ({row.language or '?'}, {scope}){address}\n  {health(row, lang)}"
 
 
 @app_commands.guild_only()
@@ -75,28 +80,23 @@ class Sources(commands.GroupCog, group_name="sources", group_description="The ne
         try:
             url = validate_feed_url(url)
         except ValueError as exc:
-            raise UserError(f"That is not a feed address: {exc}.") from None
+            raise UserError("sources.not_a_feed_address", error=str(exc)) from None
         poller = self.poller()
         if poller.parser.full:
             # Before fetching: a refused job should not cost a download first.
             raise PoolBusy("no free command worker")
         result, feed, parse_error = await poller.fetch_and_parse(url)
         if result.error_kind == "private_address":
-            raise UserError("That address points into a private network, which this bot does not fetch.")
+            raise UserError("sources.private_address")
         if result.error_kind:
-            raise UserError(f"Could not fetch it: {result.error_kind}: {cut(result.error or '', 300)}")
+            raise UserError("sources.fetch_failed", kind=result.error_kind, error=cut(result.error or "", 300))
         if parse_error is not None or feed is None:
-            raise UserError(f"That is not a feed I can read: {cut(str(parse_error or 'no entries'), 300)}")
+            if parse_error is None:
+                raise UserError("sources.unreadable_empty")
+            raise UserError("sources.unreadable", error=cut(str(parse_error), 300))
         if not feed.entries and not feed.version:
-            raise UserError("That page is not an RSS or Atom feed.")
+            raise UserError("sources.not_a_feed")
         return feed
-
-    @staticmethod
-    def _full(cap: int) -> str:
-        return (
-            f"This server already has {cap} feeds of its own, the most the bot's operator allows. "
-            "Remove one with /sources remove first."
-        )
 
     @app_commands.command(name="add", description="Add a feed for this server's alerts")
     @app_commands.describe(
@@ -120,12 +120,12 @@ class Sources(commands.GroupCog, group_name="sources", group_description="The ne
         async with self.bot.services.sessions() as session:
             held = await source_store.count_guild_sources(session, interaction.guild_id, excluding=url.strip())
         if held >= cap:
-            raise UserError(self._full(cap))
+            raise UserError("sources.full", cap=cap)
         feed = await self._read(url)
         async with self.bot.services.sessions.begin() as session:
             # Again in the writing transaction: two adds may have passed the first check together.
             if await source_store.count_guild_sources(session, interaction.guild_id, excluding=url.strip()) >= cap:
-                raise UserError(self._full(cap))
+                raise UserError("sources.full", cap=cap)
             row, created = await source_store.add_source(
                 session,
                 url.strip(),
@@ -137,12 +137,9 @@ class Sources(commands.GroupCog, group_name="sources", group_description="The ne
                 language=language or feed.language,
             )
             label = cut(safe(row.name or row.url), 80)
-        verb = "Added" if created else "Re-enabled" if row.enabled else "Already had"
-        await interaction.followup.send(
-            f"{verb} **{label}** ({len(feed.entries)} entries now). Its current entries are marked as seen: only "
-            "stories published from now on can alert.",
-            ephemeral=True,
-        )
+        msg_id = "sources.added" if created else "sources.re_enabled" if row.enabled else "sources.already_had"
+        entries = tr(interaction, "sources.entries", count=len(feed.entries))
+        await interaction.followup.send(tr(interaction, msg_id, name=label, entries=entries), ephemeral=True)
 
     @app_commands.command(name="remove", description="Stop polling a feed this server added")
     @app_commands.describe(url="The feed's address, as listed by /sources list")
@@ -153,11 +150,11 @@ class Sources(commands.GroupCog, group_name="sources", group_description="The ne
             removed = await source_store.remove_source(session, url.strip(), utcnow(), guild_id=interaction.guild_id)
             defaults = [s for s in await source_store.get_sources(session, url.strip()) if s.guild_id == GLOBAL_SCOPE]
         if removed:
-            text = "Removed. Its stories stay in the archive."
+            text = tr(interaction, "sources.removed")
         elif defaults:
-            text = "That is one of the default sources; only the bot's operator can change those."
+            text = tr(interaction, "sources.is_default")
         else:
-            text = "This server has no source with that address. /sources list shows them."
+            text = tr(interaction, "sources.unknown")
         await interaction.response.send_message(text, ephemeral=True)
 
     @app_commands.command(name="list", description="Every feed this server's alerts draw on, with its health")
@@ -168,8 +165,10 @@ class Sources(commands.GroupCog, group_name="sources", group_description="The ne
             rows = await source_store.list_sources(session, guild_id=interaction.guild_id)
             rows += await source_store.list_sources(session, guild_id=GLOBAL_SCOPE)
         rows = [r for r in rows if r.enabled or r.guild_id != GLOBAL_SCOPE or r.disabled_reason != "removed"]
-        header = f"**{len(rows)} sources** ({sum(r.guild_id != GLOBAL_SCOPE for r in rows)} added here)\n"
-        await send_pages(interaction, list_source(static_pages([describe(r) for r in rows]), header))
+        lang = reader_language(interaction)
+        added = sum(r.guild_id != GLOBAL_SCOPE for r in rows)
+        header = t(lang, "sources.list_header", sources=t(lang, "sources.count", count=len(rows)), added=added) + "\n"
+        await send_pages(interaction, list_source(static_pages([describe(r, lang) for r in rows]), header, lang))
 
     @app_commands.command(name="check", description="Fetch a feed once and show what would be read (stores nothing)")
     @app_commands.describe(url="The feed's address")
@@ -179,11 +178,17 @@ class Sources(commands.GroupCog, group_name="sources", group_description="The ne
         await interaction.response.defer(ephemeral=True, thinking=True)
         feed = await self._read(url)
         lines = [
-            f"**{cut(safe(feed.title or 'Untitled feed'), 100)}** ({feed.version or 'feed'}, "
-            f"language {feed.language or '?'}): {len(feed.entries)} entries"
+            tr(
+                interaction,
+                "sources.check_head",
+                title=cut(safe(feed.title or tr(interaction, "sources.untitled_feed")), 100),
+                version=feed.version or tr(interaction, "sources.feed"),
+                language=feed.language or "?",
+                entries=tr(interaction, "sources.entries", count=len(feed.entries)),
+            )
         ]
         if feed.bozo:
-            lines.append(f"Not well-formed ({cut(feed.bozo, 100)}), but readable.")
+            lines.append(tr(interaction, "sources.not_well_formed", error=cut(feed.bozo, 100)))
         lines += [f"• {cut(safe(e.title), 120)}" for e in feed.entries[:10]]
         await interaction.followup.send(cut("\n".join(lines), 1900), ephemeral=True)
 

@@ -12,6 +12,7 @@ from bot import __version__
 from bot.alerts.render import discord_timestamp
 from bot.core.clock import utcnow
 from bot.discord_app.client import BreachwatchBot
+from bot.discord_app.speech import tr
 from storage.status import status_counts
 
 
@@ -25,12 +26,25 @@ class Status(commands.GroupCog, group_name="breachwatch", group_description="Abo
         now = utcnow()
         async with self.bot.services.sessions() as session:
             counts = await status_counts(session, now)
-        last_poll = discord_timestamp(counts.last_poll_at, "R") if counts.last_poll_at else "never"
+        last_poll = (
+            discord_timestamp(counts.last_poll_at, "R") if counts.last_poll_at else tr(interaction, "status.never")
+        )
         lines = [
-            f"**breachwatch {__version__}**, up since {discord_timestamp(self.bot.started_at, 'R')}",
-            f"Sources: {counts.sources_healthy} healthy, {counts.sources_failing} failing, "
-            f"{counts.sources_disabled} disabled; last poll {last_poll}",
-            f"Last 24 hours: {counts.stories_24h} stories, {counts.deliveries_24h} alerts sent",
+            tr(interaction, "status.title", version=__version__, since=discord_timestamp(self.bot.started_at, "R")),
+            tr(
+                interaction,
+                "status.sources",
+                healthy=counts.sources_healthy,
+                failing=counts.sources_failing,
+                disabled=counts.sources_disabled,
+                last_poll=last_poll,
+            ),
+            tr(
+                interaction,
+                "status.activity",
+                stories=tr(interaction, "status.stories", count=counts.stories_24h),
+                alerts=tr(interaction, "status.alerts", count=counts.deliveries_24h),
+            ),
         ]
         await interaction.response.send_message("\n".join(lines), ephemeral=True)
 

@@ -41,6 +41,7 @@ class DeliveryJob:
     mention_role_id: int | None
     followup_facts: dict[str, Any] | None
     followup_count: int
+    language: str = "en"  # the subscription's: what the alert and its notices are written in
 
 
 def nonce_for(story_id: int, subscription_id: int) -> str:
@@ -113,13 +114,13 @@ async def claim(
     if not ids:
         return []
     rows = await session.execute(
-        select(Delivery, Subscription.mention_role_id)
+        select(Delivery, Subscription.mention_role_id, Subscription.language)
         .join(Subscription, Subscription.id == Delivery.subscription_id)
         .where(Delivery.id.in_(ids))
         .order_by(Delivery.created_at, Delivery.id)
     )
     jobs = []
-    for d, role in rows.all():
+    for d, role, language in rows.all():
         if d.status == "pending":
             action = "send"
         elif d.followup_pending:
@@ -140,6 +141,7 @@ async def claim(
                 role,
                 d.followup_facts,
                 d.followup_count,
+                language,
             )
         )
     return jobs

@@ -255,6 +255,8 @@ class Subscription(Base):
     languages: Mapped[list[str] | None] = mapped_column(JSONType)
     mention_role_id: Mapped[int | None] = mapped_column(Snowflake)
     mode: Mapped[str] = mapped_column(String(8), default="instant")  # instant | daily | weekly
+    # The language of this channel's alerts, digests and notices (bot.core.languages).
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     paused_reason: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[int | None] = mapped_column(Snowflake)

@@ -18,6 +18,7 @@ from sqlalchemy import Integer, String, bindparam, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bot.core.languages import STEMMERS
+from bot.core.notes import Note
 from bot.core.search_query import ParsedQuery, stem_prefix, words
 from bot.core.search_rank import Ranker
 from storage.models import Article, Source, Story
@@ -66,7 +67,7 @@ class SearchPage:
     total_capped: bool  # more stories may match than were ranked: add filters or words to reach older ones
     offset: int
     limit: int
-    notes: tuple[str, ...] = ()
+    notes: tuple[Note, ...] = ()
 
     @property
     def has_previous(self) -> bool:
@@ -255,7 +256,7 @@ async def search_stories(
     if source:
         filters.source_ids = await _source_ids(session, source, guild_id)
         if not filters.source_ids:
-            notes.append(f"No source is called “{source}”; pick one from the list.")
+            notes.append(Note("search.note_unknown_source", {"source": source}))
             return SearchPage((), 0, False, offset, limit, tuple(notes))
 
     if session.get_bind().dialect.name == "sqlite":

@@ -21,6 +21,7 @@ class SubscriptionFilters:
     languages: tuple[str, ...] | None = None
     mention_role_id: int | None = None
     mode: str = "instant"
+    language: str = "en"  # of the alerts, digests and notices
 
 
 async def subscribe(
@@ -36,6 +37,7 @@ async def subscribe(
         "languages": list(filters.languages) if filters.languages else None,
         "mention_role_id": filters.mention_role_id,
         "mode": filters.mode,
+        "language": filters.language,
         "active": True,
         "paused_reason": None,
     }

@@ -20,6 +20,7 @@ def test_defaults(clean_env: pytest.MonkeyPatch, tmp_path: Path) -> None:
     assert settings.poll_interval == 600
     assert settings.sources_file == config_path("sources.toml")
     assert settings.allow_private_sources is False
+    assert settings.console_language == "en"
 
 
 def test_environment_and_aliases(clean_env: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -29,12 +30,14 @@ def test_environment_and_aliases(clean_env: pytest.MonkeyPatch, tmp_path: Path) 
     clean_env.setenv("BREACHWATCH_POLL_INTERVAL", "1.5")
     clean_env.setenv("BREACHWATCH_ALLOW_PRIVATE_SOURCES", "true")
     clean_env.setenv("BREACHWATCH_LOG_LEVEL", "debug")
+    clean_env.setenv("BREACHWATCH_CONSOLE_LANGUAGE", "PT")
     settings = load_settings()
     assert not settings.console_mode
     assert settings.database_url == "postgresql+asyncpg://u@h/db"
     assert settings.poll_interval == 1.5
     assert settings.allow_private_sources
     assert settings.log_level == "DEBUG"
+    assert settings.console_language == "pt"
     assert "abc.def" not in repr(settings)
 
 
@@ -52,6 +55,7 @@ def test_dotenv_file(clean_env: pytest.MonkeyPatch, tmp_path: Path) -> None:
         ("BREACHWATCH_DATABASE_URL", "mysql://x", "BREACHWATCH_DATABASE_URL"),
         ("BREACHWATCH_LOG_LEVEL", "LOUD", "BREACHWATCH_LOG_LEVEL"),
         ("BREACHWATCH_ALLOW_PRIVATE_SOURCES", "perhaps", "BREACHWATCH_ALLOW_PRIVATE_SOURCES"),
+        ("BREACHWATCH_CONSOLE_LANGUAGE", "pl", "BREACHWATCH_CONSOLE_LANGUAGE"),
     ],
 )
 def test_wrong_value_is_one_clear_line(

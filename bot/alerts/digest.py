@@ -32,7 +32,7 @@ async def send_due_digests(sessions: async_sessionmaker[AsyncSession], sender: S
         ordered = [views[r.story_id] for r in rows if r.story_id in views]
         first_id: int | None = None
         try:
-            for i, payload in enumerate(render.digest_payloads(ordered, period)):
+            for i, payload in enumerate(render.digest_payloads(ordered, period, sub.language)):
                 nonce = f"bwd{sub.id}-{int(now.timestamp())}-{i}"[:25]
                 message_id = await sender.send(sub.channel_id, payload, nonce=nonce)
                 first_id = first_id or message_id

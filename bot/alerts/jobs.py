@@ -30,9 +30,11 @@ def worker_name() -> str:
 
 
 async def ensure_console_subscription(services: Services) -> None:
-    """Console mode has no channels: one built-in subscription stands for the terminal."""
+    """Console mode has no channels: one built-in subscription stands for the terminal, in the console's language
+    (set again at every start, so a changed BREACHWATCH_CONSOLE_LANGUAGE applies)."""
+    filters = SubscriptionFilters(language=services.settings.console_language)
     async with services.sessions.begin() as session:
-        await subscriptions.subscribe(session, CONSOLE_GUILD, CONSOLE_CHANNEL, SubscriptionFilters())
+        await subscriptions.subscribe(session, CONSOLE_GUILD, CONSOLE_CHANNEL, filters)
 
 
 def install(services: Services, sender: Sender, shards: ShardFilter | None = None) -> None:

@@ -110,7 +110,13 @@ def _outlet_name(article: Article) -> str:
 def alert_view(scoped: ScopedStory) -> AlertView:
     story, lead = scoped.story, scoped.lead.article
     others = tuple(
-        Outlet(_outlet_name(r.article), r.article.url or r.article.canonical_url, r.article.language)
+        Outlet(
+            _outlet_name(r.article),
+            r.article.url or r.article.canonical_url,
+            r.article.language,
+            r.article.title or "",
+            r.article.summary or "",
+        )
         for r in scoped.articles
         if r.article.id != lead.id
     )

@@ -12,6 +12,9 @@ class Outlet:
     name: str
     url: str
     language: str | None = None
+    # The outlet's own headline and summary, so that an alert can lead with the report in its reader's language.
+    title: str = ""
+    summary: str = ""
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from bot.alerts import read_model, render
 from bot.alerts.sender import ChannelGone, NoAccess, RateLimited, Rejected, Sender, SendError, Transient
 from bot.alerts.view import AlertView
 from bot.core.clock import utcnow
+from bot.i18n import t
 from storage import deliveries, notices, subscriptions
 from storage.deliveries import DeliveryJob, ShardFilter
 
@@ -152,12 +153,12 @@ class DeliveryWorker:
         return False
 
     async def _perform(self, job: DeliveryJob, view: AlertView) -> int:
-        payload = render.alert_payload(view, mention_role_id=job.mention_role_id)
+        payload = render.alert_payload(view, mention_role_id=job.mention_role_id, lang=job.language)
         if job.action == "send":
             return await self.sender.send(job.channel_id, payload, nonce=job.nonce)
         assert job.message_id is not None
         if job.action == "followup":
-            content = render.followup_content(view, job.followup_facts or {})
+            content = render.followup_content(view, job.followup_facts or {}, job.language)
             nonce = f"{job.nonce}f{job.followup_count}"[:25]
             return await self.sender.send(
                 job.channel_id,
@@ -178,7 +179,8 @@ class DeliveryWorker:
         )
 
     async def _access_error(self, job: DeliveryJob, exc: SendError, stats: DeliveryStats) -> bool:
-        reason = "the channel no longer exists" if isinstance(exc, ChannelGone) else "the bot may not post there"
+        reason_id = "notice.channel_gone" if isinstance(exc, ChannelGone) else "notice.no_access"
+        reason = t("en", reason_id)
         if job.action != "send" and isinstance(exc, ChannelGone):
             # The alert message itself was deleted: nothing to edit, the delivery stands.
             async with self.sessions.begin() as session:
@@ -189,14 +191,19 @@ class DeliveryWorker:
             return True
         async with self.sessions.begin() as session:
             await deliveries.fail(session, job.id, f"{reason}: {exc}")
-            await subscriptions.pause(session, job.subscription_id, reason)
+            await subscriptions.pause(session, job.subscription_id, t(job.language, reason_id))
             await notices.add(
                 session,
                 job.guild_id,
                 f"channel-lost:{job.channel_id}",
                 "channel_lost",
-                f"breachwatch paused alerts for <#{job.channel_id}>: {reason}. "
-                "Fix the channel or permissions, then run /alerts subscribe again.",
+                # The notice is posted later, to people who read the subscription's language.
+                t(
+                    job.language,
+                    "notice.channel_lost",
+                    channel=f"<#{job.channel_id}>",
+                    reason=t(job.language, reason_id),
+                ),
             )
         stats.paused += 1
         log.warning("subscription %s paused: %s", job.subscription_id, reason)

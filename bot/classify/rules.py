@@ -12,10 +12,13 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from bot.classify.classifier import DEFAULT_THRESHOLD, Classifier, default_classifier
 from bot.classify.lexicon import ANY_LANG, CONCEPT_KINDS, Kind, LexiconError, TermSpec, default_terms
 from bot.classify.matcher import expand
+from bot.core.notes import Note
+from bot.i18n import t
 
 ACTIONS = ("add", "block", "force")
 # Concepts a moderator may add terms to: evidence and counter-evidence, not the matcher's internals.
@@ -26,7 +29,12 @@ MAX_TERM_LENGTH = 100
 
 
 class RuleError(ValueError):
-    """A rule a moderator cannot have: unknown concept, weight out of range, a term with no words."""
+    """A rule a moderator cannot have: unknown concept, weight out of range, a term with no words. `note` explains it
+    in the moderator's language; str() is the English."""
+
+    def __init__(self, msg_id: str, **params: Any) -> None:
+        self.note = Note(msg_id, params)
+        super().__init__(t("en", msg_id, **params))
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,13 +48,13 @@ def clean_term(term: str) -> str:
     """The stored form of a rule's term: trimmed, single-spaced, lower-case; checked to compile."""
     text = " ".join(term.split()).lower()
     if sum(ch.isalnum() for ch in text) < 2:
-        raise RuleError("a term needs at least two letters or digits")
+        raise RuleError("rules.too_short")
     if len(text) > MAX_TERM_LENGTH:
-        raise RuleError(f"a term is at most {MAX_TERM_LENGTH} characters")
+        raise RuleError("rules.too_long", limit=MAX_TERM_LENGTH)
     try:
         expand(TermSpec(text, "blocked", 1.0, ANY_LANG))
     except LexiconError as exc:
-        raise RuleError(str(exc)) from exc
+        raise RuleError("rules.unusable", error=str(exc)) from exc
     return text
 
 
@@ -54,19 +62,19 @@ def check_concept(concept: str) -> str:
     kind = CONCEPT_KINDS.get(concept)
     if kind is None or kind not in ADDABLE_KINDS:
         allowed = sorted(c for c, k in CONCEPT_KINDS.items() if k in ADDABLE_KINDS)
-        raise RuleError(f"unknown concept {concept!r}; one of: {', '.join(allowed)}")
+        raise RuleError("rules.unknown_concept", concept=concept, allowed=", ".join(allowed))
     return concept
 
 
 def check_weight(weight: float) -> float:
     if not 0.0 <= weight <= 1.0:
-        raise RuleError("a weight is between 0 and 1")
+        raise RuleError("rules.weight")
     return float(weight)
 
 
 def check_threshold(threshold: float | None) -> float | None:
     if threshold is not None and not 0.0 < threshold <= 1.0:
-        raise RuleError("a threshold is above 0 and at most 1")
+        raise RuleError("rules.threshold")
     return threshold
 
 

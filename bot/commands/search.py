@@ -7,7 +7,9 @@ import asyncio
 import sys
 from typing import Any
 
+from bot.core.notes import Note
 from bot.core.search_query import QueryError, parse_query
+from bot.i18n import t
 from bot.settings import load_settings
 from storage.engine import create_engine, session_factory
 from storage.search import rebuild_search_index, search_stories
@@ -30,6 +32,10 @@ def _out_of_range(args: argparse.Namespace) -> str | None:
     return None
 
 
+def _english(note: Note) -> str:
+    return t("en", note.msg_id, **note.params)
+
+
 async def _search(args: argparse.Namespace) -> int:
     problem = _out_of_range(args)
     if problem is not None:
@@ -38,7 +44,7 @@ async def _search(args: argparse.Namespace) -> int:
     try:
         query = parse_query(args.query)
     except QueryError as exc:
-        print(exc)
+        print(_english(exc.note))
         return 1
     engine = create_engine(load_settings().database_url)
     try:
@@ -56,7 +62,7 @@ async def _search(args: argparse.Namespace) -> int:
     finally:
         await engine.dispose()
     for note in page.notes:
-        print(f"note: {note}")
+        print(f"note: {_english(note)}")
     more = "+" if page.total_capped else ""
     print(f"{page.total}{more} stories match “{query.describe()}”")
     for hit in page.hits:

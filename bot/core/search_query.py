@@ -16,10 +16,12 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 import snowballstemmer
 
 from bot.core.languages import STEMMERS
+from bot.core.notes import Note
 
 MAX_QUERY_CHARS = 300
 MAX_PARTS = 10
@@ -38,7 +40,11 @@ _OPERATORS = frozenset({"AND", "OR", "NOT", "NEAR"})
 
 
 class QueryError(ValueError):
-    """A query that cannot be searched; the message is meant for the person who typed it."""
+    """A query that cannot be searched; `note` explains it to the person who typed it."""
+
+    def __init__(self, msg_id: str, **params: Any) -> None:
+        self.note = Note(msg_id, params)
+        super().__init__(msg_id)
 
 
 @dataclass(frozen=True)
@@ -48,7 +54,7 @@ class ParsedQuery:
     terms: tuple[str, ...] = ()
     phrases: tuple[tuple[str, ...], ...] = ()
     excluded: tuple[tuple[str, ...], ...] = ()
-    notes: tuple[str, ...] = field(default=())
+    notes: tuple[Note, ...] = field(default=())
 
     def describe(self) -> str:
         """The query as the bot understood it, for echoing back to the user."""
@@ -110,38 +116,35 @@ def _stem_prefix(word: str, languages: tuple[str, ...]) -> str | None:
 
 def _check_word(word: str) -> None:
     if len(word) > MAX_WORD_CHARS:
-        raise QueryError(f"“{word[:20]}…” is too long to be a word. Search for a few words from the story instead.")
+        raise QueryError("search.word_too_long", word=word[:20])
 
 
 def parse_query(text: str) -> ParsedQuery:
     """Parse `text`, or raise QueryError with a message explaining what to type instead."""
     if len(text) > MAX_QUERY_CHARS:
-        raise QueryError(
-            f"That query is {len(text)} characters long; keep it under {MAX_QUERY_CHARS}. "
-            "A few distinctive words (a company, a place, “fuite”, “leak”) find more than a pasted paragraph."
-        )
+        raise QueryError("search.query_too_long", length=len(text), limit=MAX_QUERY_CHARS)
     terms: list[str] = []
     phrases: list[tuple[str, ...]] = []
     excluded: list[tuple[str, ...]] = []
-    notes: list[str] = []
+    notes: list[Note] = []
 
-    def note(message: str) -> None:
-        if message not in notes:
-            notes.append(message)
+    def note(msg_id: str, **params: Any) -> None:
+        if Note(msg_id, params) not in notes:
+            notes.append(Note(msg_id, params))
 
     for match in _CHUNK.finditer(text):
         minus, quoted, closing, bare = match.groups()
         if bare is None:
             found = words(quoted)
             if not closing:
-                note("A quotation mark was not closed; the rest of the query was read as one phrase.")
+                note("search.note_unclosed_quote")
             negative = minus == "-"
         else:
             if bare in _OPERATORS:
-                note(f"“{bare}” is not an operator here: every word must match; put - before a word to exclude it.")
+                note("search.note_operator", operator=bare)
                 continue
             if "*" in bare:
-                note("Wildcards are not needed: inflected forms (plural, feminine, …) are matched automatically.")
+                note("search.note_wildcard")
             negative = bare.startswith("-") and len(bare) > 1
             found = words(bare[1:] if negative else bare)
             if len(found) > 1 and ("'" in bare or "’" in bare):
@@ -162,14 +165,9 @@ def parse_query(text: str) -> ParsedQuery:
             phrases.append(piece)
 
     if len(terms) + len(phrases) + len(excluded) > MAX_PARTS:
-        raise QueryError(
-            f"That query has {len(terms) + len(phrases) + len(excluded)} words and phrases; use at most {MAX_PARTS}."
-        )
+        raise QueryError("search.too_many_parts", parts=len(terms) + len(phrases) + len(excluded), limit=MAX_PARTS)
     if not terms and not phrases:
         if excluded:
-            raise QueryError("Say what to look for, not only what to leave out: for example `fuite caméras -test`.")
-        raise QueryError(
-            "Type at least one word to search for, for example `Clearview`, `fuite de données` or "
-            '`"face recognition" -test`.'
-        )
+            raise QueryError("search.only_exclusions")
+        raise QueryError("search.empty")
     return ParsedQuery(tuple(terms), tuple(phrases), tuple(excluded), tuple(notes))

@@ -1,21 +1,25 @@
-"""One place that turns any app-command failure into a plain, ephemeral answer."""
+"""One place that turns any app-command failure into a plain, ephemeral answer in the reader's language."""
 
 from __future__ import annotations
 
 import logging
 import math
 import uuid
+from typing import Any
 
 import discord
 from discord import app_commands
 
+from bot.discord_app.speech import permission_names, reader_language
 from bot.discord_app.translator import TomlTranslator
 from bot.feeds.workers import PoolBusy
+from bot.i18n import has, t
 
 log = logging.getLogger(__name__)
 
-# Answers shown in the member's language: the English text is the key of `[messages]` in config/locales/*.toml,
-# and a translation keeps the same {placeholders}.
+# Answers shown in the member's language from the picker catalogues: the English text is the key of `[messages]` in
+# config/locales/*.toml, and a translation keeps the same {placeholders}. (Everything else the bot writes comes from
+# config/locales/messages through bot.i18n.)
 COOLDOWN = (
     "Please wait {seconds} s before using this command again: each member may use it {rate} times in {per} s, "
     "so that the bot stays quick for every server."
@@ -24,12 +28,17 @@ BUSY = "The bot is busy with other servers' requests right now. Please try again
 MESSAGES = (COOLDOWN, BUSY)
 
 
-# Discord's client shows these names, not the API's.
-PERMISSION_NAMES = {"manage_guild": "Manage Server", "view_channel": "View Channel"}
-
-
 class UserError(app_commands.AppCommandError):
-    """A problem the user can fix; its message is shown to them as it is."""
+    """A problem the user can fix: a message id of config/locales/messages and its parameters, shown in the reader's
+    language. Text that is not a message id is shown as it is (English), so a new refusal still reads."""
+
+    def __init__(self, msg_id: str, **params: Any) -> None:
+        self.msg_id = msg_id
+        self.params = params
+        super().__init__(self.text("en"))
+
+    def text(self, lang: str) -> str:
+        return t(lang, self.msg_id, **self.params) if has(self.msg_id) else self.msg_id
 
 
 class MissingBotPermissions(UserError):
@@ -44,10 +53,6 @@ class MissingPermissionsIn(app_commands.MissingPermissions):
         self.channel_id = channel_id
 
 
-def _permission_names(missing: list[str]) -> str:
-    return ", ".join(PERMISSION_NAMES.get(p, p.replace("_", " ").title()) for p in missing)
-
-
 def localised(interaction: discord.Interaction, english: str, **values: object) -> str:
     """`english` in the member's language when a catalogue has it, with `values` filled in."""
     tree = getattr(interaction.client, "tree", None)
@@ -56,17 +61,18 @@ def localised(interaction: discord.Interaction, english: str, **values: object) 
     return (text or english).format(**values)
 
 
-def _message(interaction: discord.Interaction, error: app_commands.AppCommandError) -> tuple[str, bool]:
-    """The reply text and whether the error was expected (no stack trace needed)."""
+def _message(interaction: discord.Interaction, error: app_commands.AppCommandError, lang: str) -> tuple[str, bool]:
+    """The reply text in `lang` and whether the error was expected (no stack trace needed)."""
     if isinstance(error, UserError):
-        return str(error), True
+        return error.text(lang), True
     if isinstance(error, MissingPermissionsIn):
-        perms = _permission_names(error.missing_permissions)
-        return f"You need the {perms} permission in <#{error.channel_id}> to use this command on it.", True
+        permissions = permission_names(lang, error.missing_permissions)
+        return t(lang, "errors.missing_permissions_in", permissions=permissions, channel=f"<#{error.channel_id}>"), True
     if isinstance(error, app_commands.MissingPermissions):
-        return f"You need the {_permission_names(error.missing_permissions)} permission to use this command.", True
+        permissions = permission_names(lang, error.missing_permissions)
+        return t(lang, "errors.missing_permissions", permissions=permissions), True
     if isinstance(error, app_commands.NoPrivateMessage):
-        return "This command only works in a server.", True
+        return t(lang, "errors.guild_only"), True
     if isinstance(error, app_commands.CommandOnCooldown):
         rate, per = error.cooldown.rate, error.cooldown.per
         seconds = max(1, math.ceil(error.retry_after))
@@ -74,21 +80,22 @@ def _message(interaction: discord.Interaction, error: app_commands.AppCommandErr
     if isinstance(error, app_commands.CommandInvokeError) and isinstance(error.original, PoolBusy):
         return localised(interaction, BUSY), True
     if isinstance(error, app_commands.TransformerError):
-        return f"That value is not valid: {error.value!s:.100}", True
+        return t(lang, "errors.invalid_value", value=f"{error.value!s:.100}"), True
     if isinstance(error, app_commands.CheckFailure):
-        return "You are not allowed to use this command here.", True
+        return t(lang, "errors.not_allowed"), True
     return "", False
 
 
 async def on_app_command_error(interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
-    text, expected = _message(interaction, error)
+    lang = reader_language(interaction)
+    text, expected = _message(interaction, error, lang)
     if not expected:
         error_id = uuid.uuid4().hex[:8]
         command = interaction.command.qualified_name if interaction.command else "?"
         log.error(
             "command /%s failed (error id %s)", command, error_id, exc_info=(type(error), error, error.__traceback__)
         )
-        text = f"Something went wrong on our side. Please report error id `{error_id}` to the bot's operator."
+        text = t(lang, "errors.internal", error_id=error_id)
     try:
         if interaction.response.is_done():
             await interaction.followup.send(text, ephemeral=True)

@@ -7,6 +7,9 @@ from typing import Any
 
 import discord
 
+from bot.discord_app.speech import reader_language
+from bot.i18n import t
+
 PAGE_TIMEOUT_S = 600.0
 
 # Given a 0-based page number, returns its text and whether a next page exists.
@@ -16,8 +19,10 @@ PageSource = Callable[[int], Awaitable[tuple[str, bool]]]
 class Pager(discord.ui.View):
     """Pages are produced on demand, so a long result is never held whole; only its author may turn them."""
 
-    def __init__(self, source: PageSource, author_id: int, first_has_next: bool) -> None:
+    def __init__(self, source: PageSource, author_id: int, first_has_next: bool, lang: str = "en") -> None:
         super().__init__(timeout=PAGE_TIMEOUT_S)
+        self.previous.label = t(lang, "pager.previous")
+        self.next.label = t(lang, "pager.next")
         self.source = source
         self.author_id = author_id
         self.page = 0
@@ -65,17 +70,17 @@ async def send_pages(interaction: discord.Interaction[Any], source: PageSource, 
     text, has_next = await source(0)
     kwargs: dict[str, Any] = {"ephemeral": ephemeral}
     if has_next:
-        kwargs["view"] = Pager(source, interaction.user.id, has_next)
+        kwargs["view"] = Pager(source, interaction.user.id, has_next, reader_language(interaction))
     if interaction.response.is_done():
         await interaction.followup.send(text, **kwargs)
     else:
         await interaction.response.send_message(text, **kwargs)
 
 
-def list_source(pages: list[str], header: str = "") -> PageSource:
+def list_source(pages: list[str], header: str = "", lang: str = "en") -> PageSource:
     async def source(page: int) -> tuple[str, bool]:
         page = min(page, len(pages) - 1)
-        footer = f"\n\nPage {page + 1} of {len(pages)}" if len(pages) > 1 else ""
+        footer = "\n\n" + t(lang, "pager.page", page=page + 1, pages=len(pages)) if len(pages) > 1 else ""
         return header + pages[page] + footer, page + 1 < len(pages)
 
     return source

@@ -10,11 +10,6 @@ from discord import app_commands
 
 from bot.discord_app.errors import UserError
 
-NUL_REFUSAL = (
-    "That contains a NUL character (\\0), which cannot be stored or searched. "
-    "Type the value again without it (pasted text sometimes carries one)."
-)
-
 
 def _has_nul(options: Iterable[Mapping[str, Any]]) -> bool:
     for option in options:
@@ -37,4 +32,4 @@ class BreachwatchTree(app_commands.CommandTree[Any]):
             # An autocomplete answer can only be choices: none is the polite one.
             await interaction.response.autocomplete([])
             return False
-        raise UserError(NUL_REFUSAL)
+        raise UserError("errors.nul_character")

@@ -134,3 +134,16 @@ def test_digest_splits_within_limits() -> None:
 
 def test_safe_collapses_whitespace() -> None:
     assert safe("a \n\n b\t c") == "a b c"
+
+
+def test_digest_lines_lead_with_the_report_in_the_digests_language() -> None:
+    view = _view(
+        language="de",
+        title="Kennzeichenfotos gestohlen",
+        others=(Outlet("Le Monde", "https://b.example/y", "fr", "Des photos de plaques volées", "Résumé."),),
+    )
+    [message] = render.digest_payloads([view], "daily", "fr")
+    line = message["embeds"][0]["description"]
+    assert line.startswith("**[Des photos de plaques volées](https://b.example/y)**") and "Résumé." in line
+    [message] = render.digest_payloads([view], "daily", "de")
+    assert message["embeds"][0]["description"].startswith("**[Kennzeichenfotos gestohlen]")

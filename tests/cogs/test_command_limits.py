@@ -165,7 +165,7 @@ async def test_a_keywords_preview_does_not_stall_the_event_loop(emulator: Emulat
     text = await _run(emulator, "keywords", "block", admin, timeout=60, term="footage")
     done.set()
     await ticking
-    assert "Would stop alerting" in text and "2000 stories" in text
+    assert "Would stop alerting" in text and "2,000 stories" in text
     assert max(lags) < 0.5, f"the event loop stalled for {max(lags):.2f} s"
 
 

@@ -136,7 +136,8 @@ async def test_localised_names_and_texts_follow_discords_rules(tree_bot: Breachw
         **{"fr": "rechercher", "de": "suchen", **spanish},
         **{"it": "cerca", "nl": "zoeken", "pt-BR": "pesquisar"},
     }
-    mode = next(o for o in by_name["alerts"]["options"] if o["name"] == "subscribe")["options"][-1]
+    subscribe = next(o for o in by_name["alerts"]["options"] if o["name"] == "subscribe")["options"]
+    mode = next(o for o in subscribe if o["name"] == "mode")
     assert [c["name_localizations"]["fr"] for c in mode["choices"]] == ["instantané", "quotidien", "hebdomadaire"]
     assert [c["name_localizations"]["pt-BR"] for c in mode["choices"]] == ["imediato", "diário", "semanal"]
     # Locales without a catalogue see English: nothing is sent for them.

@@ -118,7 +118,7 @@ async def test_status_for_anyone(emulator: Emulator, bw: TestBot) -> None:
     await new_story(bw.services)
     inv = await emulator.invoke("breachwatch", {}, subcommand="status", member=emulator.member)
     text = (await inv.wait_message())["content"]
-    assert "breachwatch 0.1.0" in text and "1 stories" in text and "Sources:" in text
+    assert "breachwatch 0.1.0" in text and "Last 24 hours: 1 story, 0 alerts sent" in text and "Sources:" in text
 
 
 @pytest.mark.faults

@@ -200,6 +200,7 @@ def guild(
     members: list[Json],
     system_channel_id: int | None = None,
     joined: float | None = None,
+    preferred_locale: str = "en-US",
 ) -> Json:
     """A full GUILD_CREATE payload (also what GET /guilds/{id} returns, minus the gateway-only keys)."""
     return {
@@ -209,6 +210,7 @@ def guild(
         "roles": roles,
         "system_channel_id": None if system_channel_id is None else str(system_channel_id),
         **copy.deepcopy(_GUILD_STATIC),
+        "preferred_locale": preferred_locale,
         # Gateway-only fields of GUILD_CREATE.
         "joined_at": iso(joined),
         "member_count": len(members),
@@ -267,6 +269,7 @@ def interaction(
     data: Json | None = None,
     message_payload: Json | None = None,
     locale: str = "en-US",
+    guild_locale: str = "en-US",
 ) -> Json:
     """INTERACTION_CREATE. kind: 2 application command, 3 component, 4 autocomplete."""
     payload: Json = {
@@ -276,13 +279,13 @@ def interaction(
         "token": token,
         "version": 1,
         "guild_id": str(guild_id),
-        "guild": {"id": str(guild_id), "locale": "en-US", "features": []},
+        "guild": {"id": str(guild_id), "locale": guild_locale, "features": []},
         "channel_id": channel["id"],
         "channel": channel,
         "member": member_payload,
         "app_permissions": str(app_permissions),
         "locale": locale,
-        "guild_locale": "en-US",
+        "guild_locale": guild_locale,
         "entitlements": [],
         "entitlement_sku_ids": [],
         "authorizing_integration_owners": {"0": str(guild_id)},

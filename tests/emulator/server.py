@@ -223,6 +223,7 @@ class Emulator:
             channel=p.partial_channel(channel.payload(), g.channel_permissions(member, channel)),
             member_payload=p.interaction_member(member.payload(), g.channel_permissions(member, channel)),
             app_permissions=app_perms,
+            guild_locale=g.preferred_locale,
             **extra,
         )
         self.interactions[iid] = inv
@@ -312,9 +313,16 @@ class Emulator:
         return self._deliver(AUTOCOMPLETE, command["name"], member, channel, data=data, locale=locale)
 
     async def click(
-        self, message: Json | int, custom_id: str, *, member: Member | None = None, values: list[str] | None = None
+        self,
+        message: Json | int,
+        custom_id: str,
+        *,
+        member: Member | None = None,
+        values: list[str] | None = None,
+        locale: str = "en-US",
     ) -> Invocation:
-        """Press the button (or choose `values` in the select) with `custom_id` on a posted message."""
+        """Press the button (or choose `values` in the select) with `custom_id` on a posted message, from a client
+        in `locale`."""
         mid = message if isinstance(message, int) else int(message["id"])
         found = self.state.find_message(mid)
         if found is None:
@@ -333,7 +341,7 @@ class Emulator:
             raise InteractionRefused(f"no enabled component {custom_id!r} on message {mid}")
         data = p.component_data(custom_id, int(component["type"]), values)
         inv = self._deliver(
-            MESSAGE_COMPONENT, custom_id, member or self.member, channel, data=data, message_payload=msg
+            MESSAGE_COMPONENT, custom_id, member or self.member, channel, data=data, message_payload=msg, locale=locale
         )
         inv.source_message_id = mid
         return inv

@@ -69,6 +69,8 @@ class Guild:
     channels: dict[int, Channel] = field(default_factory=dict)
     system_channel_id: int | None = None
     joined: float = field(default_factory=time.time)
+    # The server's language as its owner set it in Community settings; Discord sends it as guild_locale.
+    preferred_locale: str = "en-US"
 
     def live_channels(self) -> list[Channel]:
         return [c for c in self.channels.values() if not c.deleted]
@@ -83,6 +85,7 @@ class Guild:
             members=[m.payload() for m in self.members.values()],
             system_channel_id=self.system_channel_id,
             joined=self.joined,
+            preferred_locale=self.preferred_locale,
         )
 
     def base_permissions(self, member: Member) -> int:
