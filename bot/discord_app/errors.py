@@ -11,21 +11,10 @@ import discord
 from discord import app_commands
 
 from bot.discord_app.speech import permission_names, reader_language
-from bot.discord_app.translator import TomlTranslator
 from bot.feeds.workers import PoolBusy
 from bot.i18n import has, t
 
 log = logging.getLogger(__name__)
-
-# Answers shown in the member's language from the picker catalogues: the English text is the key of `[messages]` in
-# config/locales/*.toml, and a translation keeps the same {placeholders}. (Everything else the bot writes comes from
-# config/locales/messages through bot.i18n.)
-COOLDOWN = (
-    "Please wait {seconds} s before using this command again: each member may use it {rate} times in {per} s, "
-    "so that the bot stays quick for every server."
-)
-BUSY = "The bot is busy with other servers' requests right now. Please try again in a minute."
-MESSAGES = (COOLDOWN, BUSY)
 
 
 class UserError(app_commands.AppCommandError):
@@ -53,14 +42,6 @@ class MissingPermissionsIn(app_commands.MissingPermissions):
         self.channel_id = channel_id
 
 
-def localised(interaction: discord.Interaction, english: str, **values: object) -> str:
-    """`english` in the member's language when a catalogue has it, with `values` filled in."""
-    tree = getattr(interaction.client, "tree", None)
-    translator = tree.translator if isinstance(tree, app_commands.CommandTree) else None
-    text = translator.message(interaction.locale, english) if isinstance(translator, TomlTranslator) else None
-    return (text or english).format(**values)
-
-
 def _message(interaction: discord.Interaction, error: app_commands.AppCommandError, lang: str) -> tuple[str, bool]:
     """The reply text in `lang` and whether the error was expected (no stack trace needed)."""
     if isinstance(error, UserError):
@@ -76,9 +57,9 @@ def _message(interaction: discord.Interaction, error: app_commands.AppCommandErr
     if isinstance(error, app_commands.CommandOnCooldown):
         rate, per = error.cooldown.rate, error.cooldown.per
         seconds = max(1, math.ceil(error.retry_after))
-        return localised(interaction, COOLDOWN, seconds=seconds, rate=rate, per=f"{per:g}"), True
+        return t(lang, "errors.cooldown", seconds=seconds, rate=rate, per=f"{per:g}"), True
     if isinstance(error, app_commands.CommandInvokeError) and isinstance(error.original, PoolBusy):
-        return localised(interaction, BUSY), True
+        return t(lang, "errors.busy"), True
     if isinstance(error, app_commands.TransformerError):
         return t(lang, "errors.invalid_value", value=f"{error.value!s:.100}"), True
     if isinstance(error, app_commands.CheckFailure):

@@ -11,7 +11,6 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from string import Formatter
 
 from discord import Locale, app_commands
 from discord.app_commands import TranslationContextLocation as Where
@@ -32,9 +31,6 @@ SECTIONS: dict[Where, str] = {
     Where.choice_name: "choices",
 }
 NAME_SECTIONS = frozenset({"names", "options"})
-# The bot's own answers that are translated (bot.discord_app.errors.MESSAGES): not a place Discord asks about.
-MESSAGES = "messages"
-MESSAGE_MAX = 2000
 
 # Discord's name rule is ^[-_\p{L}\p{N}\p{sc=Deva}\p{sc=Thai}]{1,32}$, lower case where a letter has one.
 _SCRIPT_RANGES = (("\u0900", "\u097f"), ("\u0e00", "\u0e7f"))
@@ -64,12 +60,7 @@ def problems(catalogue: Catalogue) -> list[str]:
     found = []
     for section, entries in catalogue.sections.items():
         for english, text in entries.items():
-            if section == MESSAGES:
-                if not 1 <= len(text) <= MESSAGE_MAX:
-                    found.append(f"[{section}] {english!r}: must be 1 to {MESSAGE_MAX} characters")
-                elif _fields(text) != _fields(english):
-                    found.append(f"[{section}] {english!r} = {text!r}: must use the placeholders {_fields(english)}")
-            elif section in NAME_SECTIONS and not valid_name(text):
+            if section in NAME_SECTIONS and not valid_name(text):
                 found.append(f"[{section}] {english!r} = {text!r}: not a valid command name")
             elif not 1 <= len(text) <= TEXT_MAX:
                 found.append(f"[{section}] {english!r} = {text!r}: must be 1 to {TEXT_MAX} characters")
@@ -93,13 +84,6 @@ def _clashes(section: str, entries: Mapping[str, str]) -> list[str]:
     ]
 
 
-def _fields(text: str) -> list[str]:
-    try:
-        return sorted(name for _, name, _, _ in Formatter().parse(text) if name is not None)
-    except ValueError:
-        return ["(unbalanced braces)"]
-
-
 def load_catalogue(path: Path) -> Catalogue:
     data = load_toml(path)
     try:
@@ -108,10 +92,10 @@ def load_catalogue(path: Path) -> Catalogue:
         raise ValueError(f"{path.name}: {exc}") from None
     if not locales:
         raise ValueError(f"{path.name}: lists no Discord locales")
-    unknown = set(data) - {"locales", MESSAGES, *SECTIONS.values()}
+    unknown = set(data) - {"locales", *SECTIONS.values()}
     if unknown:
         raise ValueError(f"{path.name}: unknown sections {sorted(unknown)}")
-    names = {MESSAGES, *SECTIONS.values()}
+    names = set(SECTIONS.values())
     sections = {name: {str(k): str(v) for k, v in data.get(name, {}).items()} for name in names}
     catalogue = Catalogue(locales, sections)
     bad = problems(catalogue)
@@ -147,8 +131,3 @@ class TomlTranslator(app_commands.Translator):
         if catalogue is None or section is None:
             return None
         return catalogue.lookup(section, string.message)
-
-    def message(self, locale: Locale, english: str) -> str | None:
-        """One of the bot's own answers in `locale`, or None (then the English text is shown)."""
-        catalogue = self.catalogues.get(locale)
-        return None if catalogue is None else catalogue.lookup(MESSAGES, english)

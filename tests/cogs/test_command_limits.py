@@ -20,7 +20,7 @@ from bot import tuning
 from bot.classify import RuleError
 from bot.classify.proposals import make_op
 from bot.core.clock import utcnow
-from bot.discord_app import errors
+from bot.i18n import t
 from storage.bulk_load import bulk_insert
 from storage.models import Article, Source, Story
 from tests.botfixtures import TestBot
@@ -203,7 +203,7 @@ async def test_a_full_command_pool_says_busy(emulator: Emulator, bw: TestBot, ad
     await asyncio.sleep(0.05)
     assert pool.full
     text = await _run(emulator, "keywords", "block", admin, term="footage")
-    assert text == errors.BUSY
+    assert text == t("en", "errors.busy")
     occupied.cancel()
     await asyncio.gather(occupied, return_exceptions=True)
     assert not pool.full

@@ -14,10 +14,9 @@ import regex
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from discord import Locale, app_commands
 
-from bot.discord_app import errors
 from bot.discord_app.client import EXTENSIONS, BreachwatchBot
 from bot.discord_app.sync import payload_hash, tree_payload
-from bot.discord_app.translator import MESSAGES, SECTIONS, TomlTranslator, load_catalogue, load_catalogues
+from bot.discord_app.translator import SECTIONS, TomlTranslator, load_catalogue, load_catalogues
 from bot.services import Services, make_http_session
 from bot.settings import Settings
 from storage.engine import create_engine, session_factory
@@ -107,8 +106,6 @@ async def test_every_catalogue_covers_every_string_the_cogs_define(tree_bot: Bre
             wanted = strings[section] - (KEPT_IN_ENGLISH if section == "names" else set())
             missing = sorted(wanted - set(catalogue.sections[section]))
             assert not missing, f"{locale.value} [{section}] lacks {missing}"
-        # And the bot's own answers that are translated (the slow-down and busy replies).
-        assert set(errors.MESSAGES) <= set(catalogue.sections[MESSAGES]), f"{locale.value} [messages] is incomplete"
 
 
 async def test_localised_names_and_texts_follow_discords_rules(tree_bot: BreachwatchBot) -> None:
@@ -147,7 +144,6 @@ async def test_localised_names_and_texts_follow_discords_rules(tree_bot: Breachw
 async def test_catalogues_hold_only_strings_the_tree_uses(tree_bot: BreachwatchBot) -> None:
     """An English text changed in a cog leaves its old translation behind; this catches it."""
     strings = tree_strings(tree_bot.tree)
-    strings[MESSAGES] = set(errors.MESSAGES)
     for locale, catalogue in TomlTranslator().catalogues.items():
         for section, entries in catalogue.sections.items():
             stale = sorted(set(entries) - strings[section])
@@ -183,8 +179,7 @@ async def test_missing_entries_fall_back_to_english() -> None:
         # Siblings would clash: /keywords remove and /keywords block both shown as /mots-clés retirer.
         ('locales = ["fr"]\n[names]\nblock = "retirer"\nremove = "retirer"\n', "'block' and 'remove' are both"),
         ('locales = ["fr"]\n[options]\nterm = "mot"\ntext = "mot"\n', "'term' and 'text' are both"),
-        ('locales = ["fr"]\n[messages]\n"Wait {seconds} s" = "Patientez {secondes} s"\n', "placeholders"),
-        ('locales = ["fr"]\n[messages]\n"Wait {seconds} s" = "Patientez {seconds s"\n', "placeholders"),
+        ('locales = ["fr"]\n[messages]\n"Wait" = "Patientez"\n', "unknown sections"),
     ],
 )
 def test_a_bad_catalogue_is_refused_when_loaded(tmp_path: Path, body: str, complaint: str) -> None:
