@@ -335,7 +335,10 @@ class Notice(Base):
     guild_id: Mapped[int] = mapped_column(Snowflake)
     key: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(32))
-    message: Mapped[str] = mapped_column(Text)
+    message: Mapped[str] = mapped_column(Text)  # in English: the log's, and what older notices post as they are
+    # The values of `kind`'s message (config/locales/messages `notice.<kind>`), written in the channel's language when
+    # posted; None for a notice written in its language when recorded.
+    params: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     channel_id: Mapped[int | None] = mapped_column(Snowflake)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,6 +21,7 @@ class PendingNotice:
     channel_id: int | None
     kind: str
     message: str
+    params: dict[str, Any] | None = None
 
 
 async def add(
@@ -38,7 +40,7 @@ async def pending(session: AsyncSession, limit: int = 50, shards: ShardFilter | 
     if shards is not None:
         query = query.where(shards.clause(Notice.guild_id))
     rows = await session.execute(query.order_by(Notice.created_at, Notice.id).limit(limit))
-    return [PendingNotice(n.id, n.guild_id, n.channel_id, n.kind, n.message) for n in rows.scalars()]
+    return [PendingNotice(n.id, n.guild_id, n.channel_id, n.kind, n.message, n.params) for n in rows.scalars()]
 
 
 async def mark_posted(session: AsyncSession, notice_id: int, now: datetime) -> None:

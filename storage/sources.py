@@ -320,14 +320,22 @@ async def _notify_disabled(session: AsyncSession, source_id: int, rec: FetchReco
     url = safe_url(row.url)
     # The address goes in <> (no preview) and only in its encoded form, so it can never turn into other markdown.
     address = f"<{url}>" if url else "(address not shown)"
-    name = f"{row.name} " if row.name else ""
-    message = f"Source {name}{address} was disabled: {_disable_reason(rec)}. Re-add it once it works again."
+    reason = _disable_reason(rec)
+    source = f"{row.name} {address}" if row.name else address
+    message = f"Source {source} was disabled: {reason}. Re-add it once it works again."
     stmt = insert_for(session, Notice).values(
         guild_id=row.guild_id,
         # One notice per failure episode: a source re-added and failing again later is news again.
         key=f"source-disabled:{source_id}:{rec.first_failure_at.isoformat() if rec.first_failure_at else ''}",
         kind="source_disabled",
         message=message[:4000],
+        params={
+            "name": (row.name or "")[:200],
+            "address": address,
+            "since": int(rec.first_failure_at.timestamp()) if rec.first_failure_at else None,
+            "attempts": rec.consecutive_failures,
+            "error": f"{rec.error_kind}: {rec.error}"[:500],
+        },
         created_at=rec.started_at,
     )
     await session.execute(stmt.on_conflict_do_nothing(index_elements=["guild_id", "key"]))

@@ -121,6 +121,18 @@ async def count_active(session: AsyncSession) -> int:
     return int((await session.execute(select(func.count()).where(Subscription.active.is_(True)))).scalar_one())
 
 
+async def notice_language(session: AsyncSession, guild_id: int, channel_id: int | None) -> str:
+    """The language a notice is written in: that of the channel's subscription (the guild's first one when the
+    notice has no channel of its own or the channel has none), English when the guild has none."""
+    query = select(Subscription.language).where(Subscription.guild_id == guild_id)
+    if channel_id is not None:
+        # The channel's own subscription first, then the guild's oldest.
+        query = query.order_by((Subscription.channel_id != channel_id), Subscription.created_at, Subscription.id)
+    else:
+        query = query.order_by(Subscription.created_at, Subscription.id)
+    return (await session.execute(query.limit(1))).scalar_one_or_none() or "en"
+
+
 async def notice_channel(session: AsyncSession, guild_id: int) -> int | None:
     """Where a guild's notices go first: one of its active alert channels (else Discord's system channel)."""
     query = (

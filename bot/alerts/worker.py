@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot import metrics
 from bot.alerts import read_model, render
 from bot.alerts.sender import ChannelGone, NoAccess, RateLimited, Rejected, Sender, SendError, Transient
+from bot.alerts.text import cut, safe
 from bot.alerts.view import AlertView
 from bot.core.clock import utcnow
 from bot.i18n import t
@@ -218,8 +219,13 @@ class DeliveryWorker:
             if channel is None:
                 async with self.sessions() as session:
                     channel = await subscriptions.notice_channel(session, notice.guild_id)
+            text = notice.message
+            if notice.params is not None:
+                async with self.sessions() as session:
+                    lang = await subscriptions.notice_language(session, notice.guild_id, channel)
+                text = notice_text(lang, notice.kind, notice.params) or text
             try:
-                delivered = await self.sender.notify(notice.guild_id, channel, notice.message)
+                delivered = await self.sender.notify(notice.guild_id, channel, text)
             except SendError as exc:
                 log.warning("notice %s for guild %s not posted yet: %s", notice.id, notice.guild_id, exc)
                 continue
@@ -230,6 +236,24 @@ class DeliveryWorker:
                 log.warning("notice for guild %s had nowhere to go: %s", notice.guild_id, notice.message)
             posted += delivered
         return posted
+
+
+def notice_text(lang: str, kind: str, params: dict[str, Any]) -> str | None:
+    """A notice recorded as values (storage.notices), written in `lang`; None for a kind written when recorded."""
+    if kind != "source_disabled":
+        return None
+    # The name is the guild's or its feed's own text; the address was made safe (encoded, in <>) when recorded.
+    name = safe(str(params.get("name") or ""))
+    source = f"{name} {params['address']}" if name else str(params["address"])
+    since = params.get("since")
+    return t(
+        lang,
+        "notice.source_disabled",
+        source=source,
+        since=f"<t:{int(since)}:f>" if since is not None else "?",
+        count=int(params.get("attempts") or 0),
+        error=cut(safe(str(params.get("error") or "")), 500),
+    )
 
 
 def describe(stats: DeliveryStats) -> dict[str, Any]:

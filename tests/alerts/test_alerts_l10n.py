@@ -22,7 +22,9 @@ from bot.core.languages import LANGUAGES
 from bot.services import Services
 from bot.stories.assign import AssignResult
 from storage import deliveries
+from storage import sources as source_store
 from storage.models import Delivery, Notice, Source, Story, Subscription
+from storage.sources import FetchRecord
 from tests.botfixtures import TestBot, new_story, subscribe, worker
 from tests.emulator.server import Emulator
 from tests.factories import add_outlet
@@ -134,6 +136,39 @@ async def test_a_notice_is_written_in_its_subscriptions_language(emulator: Emula
     )
     posted: list[Any] = [m for m in emulator.messages(emulator.channel) if "ha pausado" in m["content"]]
     assert len(posted) == 1
+
+
+@pytest.mark.parametrize("lang", ["fr", "pt"])
+async def test_a_disabled_source_is_told_in_the_subscriptions_language(
+    emulator: Emulator, bw: TestBot, lang: str
+) -> None:
+    """The notice is recorded as values by the poller's storage (which knows no language) and written when posted,
+    in the language of the channel it goes to; the feed's own name stays literal text, never markdown."""
+    alerts = emulator.add_channel("alerts")
+    await subscribe(emulator, alerts, language=lang)
+    now = utcnow()
+    since = now - timedelta(days=4)
+    async with bw.services.sessions.begin() as s:
+        row, _ = await source_store.add_source(
+            s, "https://feeds.example/rss", now, guild_id=emulator.guild.id, origin="guild", name="**Mon** flux"
+        )
+        record = FetchRecord(
+            started_at=now, duration_ms=10, status="error", http_status=500, nbytes=0, entries=0, new_entries=0,
+            error_kind="http", error="HTTP 500", etag=None, last_modified=None, next_fetch_at=now,
+            consecutive_failures=5, first_failure_at=since, disable=True,
+        )  # fmt: skip
+        await source_store.record_fetch(s, row.id, record)
+    await worker(bw).run_once()
+    [posted] = [m for m in emulator.messages(alerts) if "feeds.example" in m["content"]]
+    expected = i18n.t(
+        lang,
+        "notice.source_disabled",
+        source=r"\*\*Mon\*\* flux <https://feeds.example/rss>",
+        since=f"<t:{int(since.timestamp())}:f>",
+        count=5,
+        error="http: HTTP 500",
+    )
+    assert posted["content"] == expected
 
 
 # A headline, and the outlet that wrote it, in each language.
