@@ -206,3 +206,15 @@ def digest_payloads(views: list[AlertView], period: str) -> list[dict[str, Any]]
         message["content"] = header + (f" (part {i + 1}/{len(messages)})" if len(messages) > 1 else "")
         message["allowed_mentions"] = {"parse": []}
     return messages
+
+
+def merged_payload(survivor_id: int, guild_id: int, channel_id: int, message_id: int | None) -> dict[str, Any]:
+    """What an alert becomes once its story was merged into another one that was alerted in the same channel: a
+    pointer to that alert, with no embed and no buttons, so the channel has one live alert per incident."""
+    where = f" — see https://discord.com/channels/{guild_id}/{channel_id}/{message_id}" if message_id else ""
+    return {
+        "content": f"Merged into story #{survivor_id}{where}",
+        "embeds": [],
+        "components": [],
+        "allowed_mentions": {"parse": []},
+    }

@@ -17,7 +17,7 @@ from bot.alerts import read_model, render
 from bot.alerts.sender import ChannelGone, NoAccess, RateLimited, Rejected, Sender, SendError, Transient
 from bot.alerts.view import AlertView
 from bot.core.clock import utcnow
-from storage import deliveries, notices, subscriptions
+from storage import deliveries, notices, stories, subscriptions
 from storage.deliveries import DeliveryJob, ShardFilter
 
 log = logging.getLogger(__name__)
@@ -74,27 +74,36 @@ class DeliveryWorker:
                 )
                 # Each alert shows its story as the delivery's guild may see it (servers are tenants).
                 views = await read_model.load_for(session, {(j.story_id, j.guild_id) for j in jobs})
+                pointers = await _pointers(session, jobs)
             if not jobs:
                 break
             by_channel: dict[int, list[DeliveryJob]] = defaultdict(list)
             for job in jobs:
                 by_channel[job.channel_id].append(job)
-            await asyncio.gather(*(self._channel(js, views, stats) for js in by_channel.values()))
+            await asyncio.gather(*(self._channel(js, views, pointers, stats) for js in by_channel.values()))
         await self.post_notices()
         return stats
 
     async def _channel(
-        self, jobs: list[DeliveryJob], views: dict[tuple[int, int], AlertView], stats: DeliveryStats
+        self,
+        jobs: list[DeliveryJob],
+        views: dict[tuple[int, int], AlertView],
+        pointers: dict[int, dict[str, Any]],
+        stats: DeliveryStats,
     ) -> None:
         async with self.channel_limit:
             for i, job in enumerate(jobs):
                 view = views.get((job.story_id, job.guild_id))
-                if view is None:
+                pointer = pointers.get(job.id)
+                if pointer is not None:
+                    stop = await self._one(job, None, stats, pointer)
+                elif view is None:
                     async with self.sessions.begin() as session:
                         await deliveries.fail(session, job.id, "story no longer exists")
                     stats.failed += 1
                     continue
-                stop = await self._one(job, view, stats)
+                else:
+                    stop = await self._one(job, view, stats)
                 if stop:
                     # The channel is unusable or limited; release the rest untouched for a later pass.
                     async with self.sessions.begin() as session:
@@ -108,10 +117,20 @@ class DeliveryWorker:
                             )
                     return
 
-    async def _one(self, job: DeliveryJob, view: AlertView, stats: DeliveryStats) -> bool:
-        """Deliver one job; True when the rest of this channel's batch should wait."""
+    async def _one(
+        self, job: DeliveryJob, view: AlertView | None, stats: DeliveryStats, pointer: dict[str, Any] | None = None
+    ) -> bool:
+        """Deliver one job (`view`, or the `pointer` edit of a merged story's alert); True when the rest of this
+        channel's batch should wait."""
+        version = view.version if view is not None else 0
         try:
-            message_id = await self._perform(job, view)
+            if pointer is not None:
+                assert job.message_id is not None
+                await self.sender.edit(job.channel_id, job.message_id, pointer)
+                message_id = job.message_id
+            else:
+                assert view is not None
+                message_id = await self._perform(job, view)
         except RateLimited as exc:
             stats.rate_limited += 1
             metrics.RATE_LIMITED.inc()
@@ -140,14 +159,14 @@ class DeliveryWorker:
         now = self.clock()
         async with self.sessions.begin() as session:
             if job.action == "send":
-                await deliveries.mark_sent(session, job.id, message_id, view.version, now)
+                await deliveries.mark_sent(session, job.id, message_id, version, now)
                 stats.sent += 1
                 metrics.ALERTS_SENT.inc()
             elif job.action == "followup":
-                await deliveries.mark_followup_done(session, job.id, view.version)
+                await deliveries.mark_followup_done(session, job.id, version)
                 stats.followups += 1
             else:
-                await deliveries.mark_edited(session, job.id, view.version)
+                await deliveries.mark_edited(session, job.id, version)
                 stats.edited += 1
         return False
 
@@ -223,6 +242,20 @@ class DeliveryWorker:
                 log.warning("notice for guild %s had nowhere to go: %s", notice.guild_id, notice.message)
             posted += delivered
         return posted
+
+
+async def _pointers(session: AsyncSession, jobs: list[DeliveryJob]) -> dict[int, dict[str, Any]]:
+    """For the posted alerts of stories merged into another one, keyed by delivery id, the edit that points each to
+    the surviving story's alert in the same channel (storage.deliveries.merge_stories kept that one)."""
+    posted = [j for j in jobs if j.action != "send" and j.message_id is not None]
+    into = await stories.merged_into(session, {j.story_id for j in posted})
+    found = {}
+    for job in posted:
+        survivor = into.get(job.story_id)
+        if survivor is not None:
+            message_id = await deliveries.message_of(session, survivor, job.subscription_id)
+            found[job.id] = render.merged_payload(survivor, job.guild_id, job.channel_id, message_id)
+    return found
 
 
 def describe(stats: DeliveryStats) -> dict[str, Any]:

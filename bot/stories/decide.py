@@ -247,3 +247,23 @@ def best_story(
         if best is None or result.score > best[1].score:
             best = (candidate, result)
     return best
+
+
+def bridges(article: Signature, grown: Signature, other: Candidate, window: timedelta) -> bool:
+    """Whether `other` is the incident of the story the article just joined (`grown`: that story with the article
+    in it), so that the two stories merge.
+
+    Either the article agrees with `other` above the threshold on its own (it matches both stories: the report
+    that names the vendor one story knew and the agency the other did), or `other` is a lone report that the grown
+    story now explains (it said too little for a story to find it). Either way the merged story must stay within
+    one window of time, and the two stories must not name different victims: the gang's post naming two victims
+    matches both of the gang's stories but never makes them one incident.
+    """
+    theirs = other.signature
+    if not in_window(theirs, grown, window):
+        return False
+    if victims_differ(theirs, grown) or victims_differ(grown, theirs):
+        return False
+    if agreement(article, theirs, other.similarity).score >= THRESHOLD:
+        return True
+    return len(theirs.minhashes) == 1 and agreement(theirs, grown).score >= THRESHOLD
