@@ -1,0 +1,148 @@
+"""Stories that merge after the fact (issue 14 item 3), through the real pipeline (classify, group, fan out) and
+the real discord.py bot against the emulator, on SQLite and PostgreSQL: a later report that bridges two alerted
+stories leaves one live alert per channel and posts nothing (the emulator's request log shows edits only)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.alerts import read_model
+from bot.alerts.queueing import after_assign
+from bot.process import process_pending
+from storage.models import Article, Delivery, Story
+from tests.botfixtures import TestBot, subscribe, worker
+from tests.emulator.server import Emulator
+from tests.stories_helpers import add_article, add_source, keyword_classify
+
+Sessions = async_sessionmaker[AsyncSession]
+
+POST = "POST /channels/{channel_id}/messages"
+PATCH = "PATCH /channels/{channel_id}/messages/{message_id}"
+
+# Two reports nothing links (a vendor's intrusion, a town's leaked records), then one that says they are one
+# incident: it names both and gives the town's count.
+VENDOR = (
+    "https://a.example/1",
+    "Quillmore confirms intrusion at its analytics unit: camera footage leaked",
+    "The analytics company Quillmore said an intruder reached one of its internal systems last weekend.",
+    "en",
+    "2025-07-01",
+    "Outlet A",
+)
+TOWN = (
+    "https://b.example/2",
+    "Brenvik residents' visit records and camera stills leaked",
+    "Records of 48,200 residents of Brenvik, with their appointment times, were posted on a forum.",
+    "en",
+    "2025-07-02",
+    "Outlet B",
+)
+BRIDGE = (
+    "https://c.example/3",
+    "Brenvik leak traced to Quillmore breach",
+    "The 48,200 Brenvik records came from the intrusion at Quillmore, the city said.",
+    "en",
+    "2025-07-03",
+    "Outlet C",
+)
+QUIET_VENDOR = (VENDOR[0], "Quillmore confirms intrusion at its analytics unit", *VENDOR[2:])  # alerts nobody
+
+
+async def _ingest(sessions: Sessions, source: int, *items: tuple[str, ...]) -> None:
+    for item in items:
+        await add_article(sessions, source, *item)  # type: ignore[arg-type]
+    await process_pending(sessions, keyword_classify, after_assign=after_assign)
+
+
+async def _story_of(sessions: Sessions, url: str) -> int:
+    async with sessions() as s:
+        story = await s.scalar(select(Article.story_id).where(Article.canonical_url == url))
+        assert story is not None
+        return int(story)
+
+
+def _alerts(emulator: Emulator) -> list[dict[str, Any]]:
+    return [m for m in emulator.messages(emulator.channel) if m["embeds"]]
+
+
+async def test_two_alerted_stories_merge_into_one_live_alert_and_no_new_message(
+    emulator: Emulator, bw: TestBot
+) -> None:
+    sessions = bw.services.sessions
+    await subscribe(emulator)
+    source = await add_source(sessions)
+    await _ingest(sessions, source, VENDOR, TOWN)
+    vendor, town = await _story_of(sessions, VENDOR[0]), await _story_of(sessions, TOWN[0])
+    assert vendor != town
+    assert (await worker(bw).run_once()).sent == 2
+    first, second = _alerts(emulator)
+    posts = len(emulator.requests(POST))
+
+    await _ingest(sessions, source, BRIDGE)
+    assert await _story_of(sessions, BRIDGE[0]) == vendor == await _story_of(sessions, TOWN[0])  # the older survives
+    stats = await worker(bw).run_once()
+    assert stats.sent == 0 and stats.edited == 2
+    assert len(emulator.requests(POST)) == posts, "no channel is alerted again"
+    assert len(emulator.requests(PATCH)) == 2
+    messages = emulator.messages(emulator.channel)
+    assert [m["id"] for m in messages] == [first["id"], second["id"]]
+    [live] = _alerts(emulator)
+    assert live["id"] == first["id"]  # the earliest alert is the one that stays
+    description = live["embeds"][0]["description"]
+    assert "Outlet B" in description and "Outlet C" in description
+    assert f"story #{vendor}" in live["embeds"][0]["footer"]["text"]
+    pointer = next(m for m in messages if m["id"] == second["id"])
+    assert pointer["embeds"] == [] and pointer["components"] == []
+    link = f"https://discord.com/channels/{emulator.guild.id}/{emulator.channel.id}/{first['id']}"
+    assert pointer["content"] == f"Merged into story #{vendor} — see {link}"
+
+    # Another report of the incident edits the live alert only; the pointer stays as it is.
+    await _ingest(
+        sessions,
+        source,
+        (
+            "https://d.example/4",
+            "Quillmore breach: Brenvik says 48,200 residents must watch for scams",
+            "Brenvik told the 48,200 residents whose records leaked from Quillmore to be wary of calls.",
+            "en",
+            "2025-07-04",
+            "Outlet D",
+        ),
+    )
+    stats = await worker(bw).run_once()
+    assert stats.sent == 0 and stats.edited == 1 and len(emulator.requests(POST)) == posts
+    async with sessions() as s:
+        rows = (await s.execute(select(Delivery).order_by(Delivery.id))).scalars().all()
+        assert {(r.story_id, r.status, str(r.message_id)) for r in rows} == {
+            (vendor, "sent", first["id"]),
+            (town, "sent", second["id"]),
+        }
+        detail = await read_model.story_detail(s, town, guild_id=emulator.guild.id)
+        assert detail is not None and detail.story_id == vendor  # /story of the old id shows the survivor
+        assert (await s.get(Story, town)).merged_into == vendor  # type: ignore[union-attr]
+
+
+async def test_an_alert_of_the_absorbed_story_alone_becomes_the_survivors(emulator: Emulator, bw: TestBot) -> None:
+    sessions = bw.services.sessions
+    await subscribe(emulator)
+    source = await add_source(sessions)
+    await _ingest(sessions, source, QUIET_VENDOR, TOWN)
+    vendor, town = await _story_of(sessions, VENDOR[0]), await _story_of(sessions, TOWN[0])
+    assert (await worker(bw).run_once()).sent == 1  # only the town's story passes the classifier
+    [alert] = _alerts(emulator)
+    posts = len(emulator.requests(POST))
+
+    await _ingest(sessions, source, BRIDGE)
+    assert await _story_of(sessions, TOWN[0]) == vendor
+    stats = await worker(bw).run_once()
+    assert stats.sent == 0 and stats.edited == 1 and len(emulator.requests(POST)) == posts
+    [live] = emulator.messages(emulator.channel)
+    assert live["id"] == alert["id"] and f"story #{vendor}" in live["embeds"][0]["footer"]["text"]
+    assert "Outlet C" in live["embeds"][0]["description"]
+    async with sessions() as s:
+        [row] = (await s.execute(select(Delivery))).scalars().all()
+        assert (row.story_id, row.status, str(row.message_id)) == (vendor, "sent", alert["id"])
+        assert town != vendor
