@@ -99,7 +99,7 @@ async def assign_article(session: AsyncSession, article: Article, window: timede
     result = await _grow(session, article, choice[0].story_id, sig, keys, published, choice[1].as_dict())
     others = [c for c in candidates if c.story_id != result.story_id]
     if others:
-        return await _merge_bridged(session, sig, result, others, window)
+        return await _merge_bridged(session, sig, choice[0].signature, result, others, window)
     return result
 
 
@@ -125,7 +125,12 @@ async def _similarities(
 
 
 async def _merge_bridged(
-    session: AsyncSession, sig: Signature, result: AssignResult, others: list[Candidate], window: timedelta
+    session: AsyncSession,
+    sig: Signature,
+    joined_sig: Signature,
+    result: AssignResult,
+    others: list[Candidate],
+    window: timedelta,
 ) -> AssignResult:
     """Merge the stories the article showed to be one incident with the one it joined (decide.bridges).
 
@@ -139,7 +144,7 @@ async def _merge_bridged(
     grown = Signature.from_json(joined.signature)
     group = [joined]
     for candidate in sorted(others, key=lambda c: c.story_id):
-        if not bridges(sig, grown, candidate, window):
+        if not bridges(sig, joined_sig, grown, candidate, window):
             continue
         other = await repo.story_for_update(session, candidate.story_id)
         if other is None or other.merged_into is not None:

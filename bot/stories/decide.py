@@ -249,21 +249,28 @@ def best_story(
     return best
 
 
-def bridges(article: Signature, grown: Signature, other: Candidate, window: timedelta) -> bool:
-    """Whether `other` is the incident of the story the article just joined (`grown`: that story with the article
-    in it), so that the two stories merge.
+def bridges(article: Signature, joined: Signature, grown: Signature, other: Candidate, window: timedelta) -> bool:
+    """Whether `other` is the incident of the story the article just joined (`joined`: that story before the
+    article, `grown`: with it), so that the two stories merge.
 
-    Either the article agrees with `other` above the threshold on its own (it matches both stories: the report
-    that names the vendor one story knew and the agency the other did), or `other` is a lone report that the grown
-    story now explains (it said too little for a story to find it). Either way the merged story must stay within
-    one window of time, and the two stories must not name different victims: the gang's post naming two victims
-    matches both of the gang's stories but never makes them one incident.
+    Either the article agrees with `other` above the threshold on its own (it matches both stories), or `other` is
+    a lone report that the grown story now explains (it said too little for a story to find it). The merged story
+    must stay within one window of time. And when the two stories name different victims, the article must name
+    a victim of each as its own ("Brenvik leak traced to Quillmore breach"): a report that names one gang's new
+    victim and mentions its last one ("days after Halberd") agrees with both of the gang's stories, but says
+    nothing of them being one incident.
     """
     theirs = other.signature
     if not in_window(theirs, grown, window):
         return False
-    if victims_differ(theirs, grown) or victims_differ(grown, theirs):
+    if (victims_differ(theirs, joined) or victims_differ(joined, theirs)) and not (
+        _names_victim_of(article, joined) and _names_victim_of(article, theirs)
+    ):
         return False
     if agreement(article, theirs, other.similarity).score >= THRESHOLD:
         return True
     return len(theirs.minhashes) == 1 and agreement(theirs, grown).score >= THRESHOLD
+
+
+def _names_victim_of(article: Signature, story: Signature) -> bool:
+    return any(_same_victim(mine, theirs) for mine in article.victims for theirs in story.victims)
