@@ -202,7 +202,7 @@ async def merged_into(session: AsyncSession, story_ids: Collection[int]) -> dict
     rows = await session.execute(
         select(Story.id, Story.merged_into).where(Story.id.in_(list(story_ids)), Story.merged_into.is_not(None))
     )
-    return {int(sid): int(into) for sid, into in rows.all()}
+    return {int(sid): int(into) for sid, into in rows.all() if into is not None}
 
 
 async def create_story(session: AsyncSession, **values: Any) -> Story:
