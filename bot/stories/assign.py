@@ -144,10 +144,14 @@ async def _merge_bridged(
     grown = Signature.from_json(joined.signature)
     group = [joined]
     for candidate in sorted(others, key=lambda c: c.story_id):
-        if not bridges(sig, joined_sig, grown, candidate, window):
+        # Decided on the signatures first, so that only the stories that merge are read and locked.
+        strict = bridges(sig, joined_sig, grown, candidate, window)
+        if not strict and not bridges(sig, joined_sig, grown, candidate, window, quiet=True):
             continue
         other = await repo.story_for_update(session, candidate.story_id)
         if other is None or other.merged_into is not None:
+            continue
+        if not strict and (other.article_count != 1 or _alertworthy(other)):
             continue
         grown = merge(grown, candidate.signature)
         group.append(other)

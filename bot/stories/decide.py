@@ -249,27 +249,29 @@ def best_story(
     return best
 
 
-def bridges(article: Signature, joined: Signature, grown: Signature, other: Candidate, window: timedelta) -> bool:
+def bridges(
+    article: Signature, joined: Signature, grown: Signature, other: Candidate, window: timedelta, *, quiet: bool = False
+) -> bool:
     """Whether `other` is the incident of the story the article just joined (`joined`: that story before the
-    article, `grown`: with it), so that the two stories merge.
+    article, `grown`: with it), so that the two stories merge; `quiet`: `other` is one report that alerted nobody.
 
-    Either the article agrees with `other` above the threshold on its own (it matches both stories), or `other` is
-    a lone report that the grown story now explains (it said too little for a story to find it). The merged story
-    must stay within one window of time. And when the two stories name different victims, the article must name
-    a victim of each as its own ("Brenvik leak traced to Quillmore breach"): a report that names one gang's new
-    victim and mentions its last one ("days after Halberd") agrees with both of the gang's stories, but says
-    nothing of them being one incident.
+    The merged story must stay within one window of time. A quiet lone report merges when the grown story now
+    explains it (it said too little for a story to find it; the rule stray reports were re-linked by before stories
+    could merge). Otherwise the article must agree with `other` above the threshold (it matches both stories), and
+    when the two stories name different victims it must name a victim of each as its own ("Brenvik leak traced to
+    Quillmore breach"): a report that names one gang's new victim and mentions its last one ("days after Halberd")
+    agrees with both of the gang's stories, but says nothing of them being one incident.
     """
     theirs = other.signature
     if not in_window(theirs, grown, window):
         return False
+    if quiet and len(theirs.minhashes) == 1 and agreement(theirs, grown).score >= THRESHOLD:
+        return True
     if (victims_differ(theirs, joined) or victims_differ(joined, theirs)) and not (
         _names_victim_of(article, joined) and _names_victim_of(article, theirs)
     ):
         return False
-    if agreement(article, theirs, other.similarity).score >= THRESHOLD:
-        return True
-    return len(theirs.minhashes) == 1 and agreement(theirs, grown).score >= THRESHOLD
+    return agreement(article, theirs, other.similarity).score >= THRESHOLD
 
 
 def _names_victim_of(article: Signature, story: Signature) -> bool:
