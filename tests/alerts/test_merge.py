@@ -11,8 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.alerts import read_model
 from bot.alerts.queueing import after_assign
+from bot.alerts.worker import DeliveryWorker
 from bot.process import process_pending
-from storage.models import Article, Delivery, Story
+from storage import subscriptions
+from storage.models import Article, Delivery, Source, Story
+from storage.subscriptions import SubscriptionFilters
+from tests.alerts.test_tenants import CHANNEL_A, CHANNEL_B, GUILD_A, GUILD_B, Recorder
 from tests.botfixtures import TestBot, subscribe, worker
 from tests.emulator.server import Emulator
 from tests.stories_helpers import add_article, add_source, keyword_classify
@@ -146,3 +150,35 @@ async def test_an_alert_of_the_absorbed_story_alone_becomes_the_survivors(emulat
         [row] = (await s.execute(select(Delivery))).scalars().all()
         assert (row.story_id, row.status, str(row.message_id)) == (vendor, "sent", alert["id"])
         assert town != vendor
+
+
+async def test_merge_edits_show_each_server_only_its_scope(sessions: Sessions) -> None:
+    """Servers are tenants: a bridge carried only by server A's own feed merges the operator's two stories for
+    everyone (one incident), but only server A's alert shows that report; server B's shows the merged story as B
+    may see it. Neither channel gets a new message."""
+    async with sessions.begin() as s:
+        await subscriptions.subscribe(s, GUILD_A, CHANNEL_A, SubscriptionFilters())
+        await subscriptions.subscribe(s, GUILD_B, CHANNEL_B, SubscriptionFilters())
+        own = Source(url="https://own.example/feed", name="Own feed", guild_id=GUILD_A, origin="guild")
+        s.add(own)
+        await s.flush()
+        own_id = own.id
+    sender = Recorder()
+    deliver = DeliveryWorker(sessions, sender)
+    operator = await add_source(sessions)
+    await _ingest(sessions, operator, VENDOR, TOWN)
+    await deliver.run_once()
+    assert len(sender.posts[CHANNEL_A]) == 2 and len(sender.posts[CHANNEL_B]) == 2
+    await _ingest(sessions, own_id, BRIDGE)
+    vendor = await _story_of(sessions, VENDOR[0])
+    assert await _story_of(sessions, TOWN[0]) == vendor
+    sender.edits.clear()
+    await deliver.run_once()
+    assert len(sender.posts[CHANNEL_A]) == 2 and len(sender.posts[CHANNEL_B]) == 2  # nothing posted again
+    for channel in (CHANNEL_A, CHANNEL_B):
+        embeds = [e for payload in sender.edits[channel] for e in payload.get("embeds", [])]
+        pointers = [p for p in sender.edits[channel] if str(p.get("content", "")).startswith("Merged into")]
+        assert len(embeds) == 1 and len(pointers) == 1, channel
+        assert "Outlet B" in embeds[0]["description"]
+    assert "Outlet C" in sender.seen_by(CHANNEL_A)
+    assert "Outlet C" not in sender.seen_by(CHANNEL_B) and "c.example" not in sender.seen_by(CHANNEL_B)
