@@ -17,6 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Article, Story, StoryBand, StoryEvent
+from storage.search_schema import PG_TABLE, SQLITE_TABLE
 
 CANDIDATE_LIMIT = 50
 
@@ -187,6 +188,13 @@ async def absorb_story(session: AsyncSession, story_id: int, into_id: int) -> No
     for band, seen_at in bands.all():
         await add_bands(session, into_id, [band], seen_at)
     await session.execute(delete(StoryBand).where(StoryBand.story_id == story_id))
+    # Moving the articles re-indexed the story for search with its own headline alone; the survivor holds its
+    # reports now, so the search index forgets it (only an edit of its headline or summary, which nothing makes,
+    # or `breachwatch reindex` would index it again).
+    if _dialect(session) == "postgresql":
+        await session.execute(text(f"DELETE FROM {PG_TABLE} WHERE story_id = :id"), {"id": story_id})
+    else:
+        await session.execute(text(f"DELETE FROM {SQLITE_TABLE} WHERE rowid = :id"), {"id": story_id})
     await session.execute(
         update(Story)
         .where(or_(Story.id == story_id, Story.merged_into == story_id))

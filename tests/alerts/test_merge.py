@@ -12,8 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.alerts import read_model
 from bot.alerts.queueing import after_assign
 from bot.alerts.worker import DeliveryWorker
+from bot.core.search_query import parse_query
 from bot.process import process_pending
 from storage import subscriptions
+from storage.search import search_stories
 from storage.models import Article, Delivery, Source, Story
 from storage.subscriptions import SubscriptionFilters
 from tests.alerts.test_tenants import CHANNEL_A, CHANNEL_B, GUILD_A, GUILD_B, Recorder
@@ -182,3 +184,8 @@ async def test_merge_edits_show_each_server_only_its_scope(sessions: Sessions) -
         assert "Outlet B" in embeds[0]["description"]
     assert "Outlet C" in sender.seen_by(CHANNEL_A)
     assert "Outlet C" not in sender.seen_by(CHANNEL_B) and "c.example" not in sender.seen_by(CHANNEL_B)
+    async with sessions() as s:
+        for guild in (GUILD_A, GUILD_B, None):
+            # The absorbed story's words find the survivor, which holds its reports now, and only the survivor.
+            found = await search_stories(s, parse_query("Brenvik"), guild_id=guild)
+            assert [h.story_id for h in found.hits] == [vendor], guild
