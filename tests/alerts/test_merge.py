@@ -15,8 +15,8 @@ from bot.alerts.worker import DeliveryWorker
 from bot.core.search_query import parse_query
 from bot.process import process_pending
 from storage import subscriptions
-from storage.search import search_stories
 from storage.models import Article, Delivery, Source, Story
+from storage.search import search_stories
 from storage.subscriptions import SubscriptionFilters
 from tests.alerts.test_tenants import CHANNEL_A, CHANNEL_B, GUILD_A, GUILD_B, Recorder
 from tests.botfixtures import TestBot, subscribe, worker
