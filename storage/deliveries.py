@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, literal_column, or_, select, update
+from sqlalchemy import and_, case, func, literal_column, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -154,7 +154,9 @@ async def mark_sent(session: AsyncSession, delivery_id: int, message_id: int, ve
             message_id=message_id,
             story_version=version,
             sent_at=now,
-            edit_pending=False,
+            # A row dropped by a merge while this worker was posting it (merge_stories): the message is out, so it
+            # is edited next into a pointer to the surviving story's alert.
+            edit_pending=case((Delivery.status == "merged", True), else_=False),
             last_error=None,
             lease_owner=None,
             lease_expires_at=None,

@@ -88,14 +88,18 @@ class DeliveryWorker:
         self,
         jobs: list[DeliveryJob],
         views: dict[tuple[int, int], AlertView],
-        pointers: dict[int, dict[str, Any]],
+        pointers: dict[int, int],
         stats: DeliveryStats,
     ) -> None:
         async with self.channel_limit:
             for i, job in enumerate(jobs):
                 view = views.get((job.story_id, job.guild_id))
-                pointer = pointers.get(job.id)
-                if pointer is not None:
+                survivor = pointers.get(job.id)
+                if survivor is not None:
+                    # Read now, not when claimed: the survivor's alert may have been posted earlier in this batch.
+                    async with self.sessions() as session:
+                        message_id = await deliveries.message_of(session, survivor, job.subscription_id)
+                    pointer = render.merged_payload(survivor, job.guild_id, job.channel_id, message_id)
                     stop = await self._one(job, None, stats, pointer)
                 elif view is None:
                     async with self.sessions.begin() as session:
@@ -244,18 +248,12 @@ class DeliveryWorker:
         return posted
 
 
-async def _pointers(session: AsyncSession, jobs: list[DeliveryJob]) -> dict[int, dict[str, Any]]:
-    """For the posted alerts of stories merged into another one, keyed by delivery id, the edit that points each to
-    the surviving story's alert in the same channel (storage.deliveries.merge_stories kept that one)."""
+async def _pointers(session: AsyncSession, jobs: list[DeliveryJob]) -> dict[int, int]:
+    """The posted alerts of stories merged into another one, by delivery id, with the story that survived: each is
+    edited into a pointer to that story's alert in the same channel (storage.deliveries.merge_stories kept it)."""
     posted = [j for j in jobs if j.action != "send" and j.message_id is not None]
     into = await stories.merged_into(session, {j.story_id for j in posted})
-    found = {}
-    for job in posted:
-        survivor = into.get(job.story_id)
-        if survivor is not None:
-            message_id = await deliveries.message_of(session, survivor, job.subscription_id)
-            found[job.id] = render.merged_payload(survivor, job.guild_id, job.channel_id, message_id)
-    return found
+    return {job.id: into[job.story_id] for job in posted if job.story_id in into}
 
 
 def describe(stats: DeliveryStats) -> dict[str, Any]:

@@ -4,6 +4,7 @@ stories leaves one live alert per channel and posts nothing (the emulator's requ
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -12,9 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.alerts import read_model
 from bot.alerts.queueing import after_assign
 from bot.alerts.worker import DeliveryWorker
+from bot.core.clock import utcnow
 from bot.core.search_query import parse_query
 from bot.process import process_pending
-from storage import subscriptions
+from storage import deliveries, subscriptions
 from storage.models import Article, Delivery, Source, Story
 from storage.search import search_stories
 from storage.subscriptions import SubscriptionFilters
@@ -189,3 +191,30 @@ async def test_merge_edits_show_each_server_only_its_scope(sessions: Sessions) -
             # The absorbed story's words find the survivor, which holds its reports now, and only the survivor.
             found = await search_stories(s, parse_query("Brenvik"), guild_id=guild)
             assert [h.story_id for h in found.hits] == [vendor], guild
+
+
+async def test_an_alert_posted_while_its_story_merged_becomes_a_pointer(sessions: Sessions) -> None:
+    """The race: a worker is posting the town's alert when the bridge merges the town's story into the vendor's.
+    The post is out, so the row is edited next into a pointer to the survivor's alert, which is posted once."""
+    async with sessions.begin() as s:
+        await subscriptions.subscribe(s, GUILD_A, CHANNEL_A, SubscriptionFilters())
+    source = await add_source(sessions)
+    await _ingest(sessions, source, VENDOR, TOWN)
+    vendor, town = await _story_of(sessions, VENDOR[0]), await _story_of(sessions, TOWN[0])
+    async with sessions.begin() as s:
+        leased = await deliveries.claim(s, "racing-worker", utcnow())
+    racing = next(job for job in leased if job.story_id == town)
+    await _ingest(sessions, source, BRIDGE)
+    async with sessions.begin() as s:
+        await deliveries.mark_sent(s, racing.id, 4242, 1, utcnow())  # the racing worker's post went out
+    sender = Recorder()
+    later = utcnow() + timedelta(hours=1)  # the racing worker's leases have run out
+    stats = await DeliveryWorker(sessions, sender, clock=lambda: later).run_once()
+    assert stats.sent == 1 and stats.edited == 1
+    [alert] = sender.posts[CHANNEL_A]
+    assert f"story #{vendor}" in alert["embeds"][0]["footer"]["text"]
+    [pointer] = sender.edits[CHANNEL_A]
+    async with sessions() as s:
+        survivor_message = await deliveries.message_of(s, vendor, racing.subscription_id)
+    assert pointer["embeds"] == [] and pointer["content"].startswith(f"Merged into story #{vendor} — see ")
+    assert pointer["content"].endswith(f"/{CHANNEL_A}/{survivor_message}")
