@@ -257,10 +257,11 @@ def bridges(
 
     The merged story must stay within one window of time. A quiet lone report merges when the grown story now
     explains it (it said too little for a story to find it; the rule stray reports were re-linked by before stories
-    could merge). Otherwise the article must agree with `other` above the threshold (it matches both stories), and
-    when the two stories name different victims it must name a victim of each as its own ("Brenvik leak traced to
-    Quillmore breach"): a report that names one gang's new victim and mentions its last one ("days after Halberd")
-    agrees with both of the gang's stories, but says nothing of them being one incident.
+    could merge). Otherwise the article must agree with `other` above the threshold (it matches both stories), with
+    a name or a number of its own, and when the two stories name different victims it must name a victim of each
+    as its own ("Brenvik leak traced to Quillmore breach"): a report that names one gang's new victim and mentions
+    its last one ("days after Halberd") agrees with both of the gang's stories, but says nothing of them being one
+    incident.
     """
     theirs = other.signature
     if not in_window(theirs, grown, window):
@@ -271,7 +272,10 @@ def bridges(
         _names_victim_of(article, joined) and _names_victim_of(article, theirs)
     ):
         return False
-    return agreement(article, theirs, other.similarity).score >= THRESHOLD
+    found = agreement(article, theirs, other.similarity)
+    # Meaning alone (the embeddings' similarity) may let a report join a story, never merge two: a name or a number
+    # the report shares with the other story must say it is the same incident.
+    return found.score >= THRESHOLD and found.names + found.numbers > 0.0
 
 
 def _names_victim_of(article: Signature, story: Signature) -> bool:

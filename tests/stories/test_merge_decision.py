@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from bot.stories.decide import THRESHOLD, Candidate, agreement, bridges
+from bot.stories.decide import THRESHOLD, Candidate, Similarity, agreement, bridges
 from bot.stories.signature import Signature, build_signature, merge
 from tests.alerts.test_merge import BRIDGE, QUIET_VENDOR, TOWN
 
@@ -75,3 +75,17 @@ def test_a_look_alike_pair_is_never_bridged_by_a_report_that_mentions_both(pair:
     assert agreement(roundup, b).score >= THRESHOLD and agreement(roundup, a).score >= THRESHOLD
     bridged = bridges(roundup, b, merge(b, roundup), Candidate(1, a), WINDOW)
     assert bridged == (pair == "l03")
+
+
+def test_meaning_alone_never_bridges_two_stories() -> None:
+    """The embeddings' similarity may let a report join a story in another language; it merges two stories only
+    beside a name or a number the report shares with the other one (bench/dedupe.py's synthetic stories, which
+    share nothing but one vector, were all merged into one before this rule)."""
+    joined = _sig("Running app exposed users' routes", "A backup held the routes of runners.", "en", "2025-06-02")
+    report = _sig("Running app left runners' routes open", "The backup held the routes of runners.", "en", "2025-06-03")
+    french = _sig(
+        "Une appli de course expose les trajets", "Une sauvegarde contenait les parcours.", "fr", "2025-06-02"
+    )
+    close = Candidate(1, french, Similarity(other_language=0.95))
+    assert agreement(report, french, close.similarity).score >= THRESHOLD  # the report would join it
+    assert not bridges(report, joined, merge(joined, report), close, WINDOW)
