@@ -4,6 +4,7 @@ stories leaves one live alert per channel and posts nothing (the emulator's requ
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -218,3 +219,23 @@ async def test_an_alert_posted_while_its_story_merged_becomes_a_pointer(sessions
         survivor_message = await deliveries.message_of(s, vendor, racing.subscription_id)
     assert pointer["embeds"] == [] and pointer["content"].startswith(f"Merged into story #{vendor} — see ")
     assert pointer["content"].endswith(f"/{CHANNEL_A}/{survivor_message}")
+
+
+async def test_relinking_a_lone_report_edits_the_posted_alert_at_once(sessions: Sessions) -> None:
+    """The bridge comes from the outlet that already reported the town's story and adds no fact, so joining changes
+    nothing by itself; re-linking the vendor's lone report does, and the alert shows it now (before, the version
+    stayed and the alert waited for the next report)."""
+    async with sessions.begin() as s:
+        await subscriptions.subscribe(s, GUILD_A, CHANNEL_A, SubscriptionFilters())
+    source = await add_source(sessions)
+    await _ingest(sessions, source, QUIET_VENDOR, TOWN)
+    sender = Recorder()
+    deliver = DeliveryWorker(sessions, sender)
+    assert (await deliver.run_once()).sent == 1
+    same_outlet = (*BRIDGE[:5], TOWN[5])
+    await _ingest(sessions, source, same_outlet)
+    assert await _story_of(sessions, VENDOR[0]) == await _story_of(sessions, TOWN[0])
+    stats = await deliver.run_once()
+    assert stats.sent == 0 and stats.edited == 1
+    [edit] = sender.edits[CHANNEL_A]
+    assert VENDOR[0] in json.dumps(edit)  # the re-linked report is in the alert now
