@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, literal_column, or_, select, update
+from sqlalchemy import and_, case, func, literal_column, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from storage.dialect import insert_for
-from storage.models import GLOBAL_SCOPE, Article, Delivery, Source, Subscription
+from storage.models import GLOBAL_SCOPE, Article, Delivery, Source, Story, Subscription
 
 
 @dataclass(frozen=True)
@@ -156,7 +156,9 @@ async def mark_sent(session: AsyncSession, delivery_id: int, message_id: int, ve
             message_id=message_id,
             story_version=version,
             sent_at=now,
-            edit_pending=False,
+            # A row dropped by a merge while this worker was posting it (merge_stories): the message is out, so it
+            # is edited next into a pointer to the surviving story's alert.
+            edit_pending=case((Delivery.status == "merged", True), else_=False),
             last_error=None,
             lease_owner=None,
             lease_expires_at=None,
@@ -246,6 +248,85 @@ async def story_changed(
         which.append(or_(scope == GLOBAL_SCOPE, Delivery.guild_id == scope))
     result = await session.execute(update(Delivery).where(*which).values(**values))
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+# What makes a delivery row the record of one posted message; swapped between two rows when a merge gives the
+# surviving story the other story's (earlier) message in a channel.
+_MESSAGE_COLUMNS = (
+    "status",
+    "message_id",
+    "sent_at",
+    "story_version",
+    "nonce",
+    "attempts",
+    "next_attempt_at",
+    "last_error",
+    "followup_count",
+    "followup_pending",
+    "followup_facts",
+)
+
+
+def _posted(row: Delivery) -> bool:
+    return row.status == "sent" and row.message_id is not None
+
+
+async def merge_stories(session: AsyncSession, absorbed_id: int, survivor_id: int) -> None:
+    """A story was merged into an older one: per subscription, the survivor keeps the earliest alert and nothing is
+    posted again.
+
+    - both posted: the survivor's row holds the earlier message (swapped if the absorbed story's came first), edited
+      to show the merged story; the other row keeps the later message, edited to point to it (bot.alerts.worker);
+    - only the absorbed story posted (or queued): its row becomes the survivor's, edited to show the merged story;
+    - the survivor posted or queued it already: the absorbed story's queued row is dropped (status "merged").
+    Failed and paused rows are left as they are."""
+    rows = (
+        (await session.execute(select(Delivery).where(Delivery.story_id.in_([absorbed_id, survivor_id]))))
+        .scalars()
+        .all()
+    )
+    by_subscription: dict[int, dict[int, Delivery]] = {}
+    for row in rows:
+        by_subscription.setdefault(row.subscription_id, {})[row.story_id] = row
+    for pair in by_subscription.values():
+        mine, theirs = pair.get(survivor_id), pair.get(absorbed_id)
+        if theirs is None:
+            continue
+        if mine is None:
+            theirs.story_id = survivor_id
+            theirs.edit_pending = _posted(theirs)
+            continue
+        earlier = _posted(theirs) and (not _posted(mine) or (theirs.message_id or 0) < (mine.message_id or 0))
+        if earlier:
+            for column in _MESSAGE_COLUMNS:
+                a, b = getattr(mine, column), getattr(theirs, column)
+                setattr(mine, column, b)
+                setattr(theirs, column, a)
+        mine.edit_pending = _posted(mine)
+        if _posted(theirs):
+            theirs.edit_pending, theirs.followup_pending, theirs.followup_facts = True, False, None
+        elif theirs.status in ("pending", "digest"):
+            theirs.status = "merged"
+    await session.flush()
+    # Alerts that pointed to the absorbed story's message are pointed again, to the survivor's.
+    await session.execute(
+        update(Delivery)
+        .where(
+            Delivery.story_id.in_(select(Story.id).where(Story.merged_into == survivor_id)),
+            Delivery.status == "sent",
+        )
+        .values(edit_pending=True)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def message_of(session: AsyncSession, story_id: int, subscription_id: int) -> int | None:
+    """The message a story's alert was posted as for a subscription, if it was posted."""
+    return await session.scalar(
+        select(Delivery.message_id).where(
+            Delivery.story_id == story_id, Delivery.subscription_id == subscription_id, Delivery.status == "sent"
+        )
+    )
 
 
 async def digest_rows(session: AsyncSession, subscription_id: int) -> list[Delivery]:

@@ -197,6 +197,10 @@ class Story(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     alertable: Mapped[bool] = mapped_column(Boolean, default=True)
     signature: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    # Set when a later report showed this story and an older one to be one incident: its articles, facts and
+    # alerts went to that story, and its id points there (`/story`, alerts edited to link to the survivor's).
+    # Stories are never deleted, so a plain id (no foreign key) always names a stored story.
+    merged_into: Mapped[int | None] = mapped_column(PK)
 
 
 class StoryBand(Base):

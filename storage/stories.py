@@ -8,15 +8,16 @@ concurrent articles of one incident cannot each create a story; SQLite serialise
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, delete, func, select, text, update
+from sqlalchemy import Select, bindparam, delete, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Article, Story, StoryBand, StoryEvent
+from storage.search_schema import PG_TABLE, SQLITE_TABLE
 
 CANDIDATE_LIMIT = 50
 
@@ -173,18 +174,43 @@ async def add_bands(session: AsyncSession, story_id: int, keys: Iterable[str], s
         await session.execute(stmt2, rows)
 
 
-async def absorb_story(session: AsyncSession, stray_id: int, into_id: int) -> None:
-    """Move a story's articles and index keys into another story and delete it (its events go with it)."""
+async def absorb_story(session: AsyncSession, story_id: int, into_id: int) -> None:
+    """Move a story's articles and index keys into another story and mark it merged into that one. The row stays,
+    so its id still leads somewhere (`/story`, the alerts posted for it); without index keys it is never a
+    candidate again. Stories merged into it earlier now point to `into_id` too."""
     await session.execute(
         update(Article)
-        .where(Article.story_id == stray_id)
+        .where(Article.story_id == story_id)
         .values(story_id=into_id)
         .execution_options(synchronize_session=False)
     )
-    bands = await session.execute(select(StoryBand.band, StoryBand.seen_at).where(StoryBand.story_id == stray_id))
+    bands = await session.execute(select(StoryBand.band, StoryBand.seen_at).where(StoryBand.story_id == story_id))
     for band, seen_at in bands.all():
         await add_bands(session, into_id, [band], seen_at)
-    await session.execute(delete(Story).where(Story.id == stray_id))
+    await session.execute(delete(StoryBand).where(StoryBand.story_id == story_id))
+    # Moving the articles re-indexed the story for search with its own headline alone; the survivor holds its
+    # reports now, so the search index forgets it (only an edit of its headline or summary, which nothing makes,
+    # or `breachwatch reindex` would index it again).
+    if _dialect(session) == "postgresql":
+        await session.execute(text(f"DELETE FROM {PG_TABLE} WHERE story_id = :id"), {"id": story_id})
+    else:
+        await session.execute(text(f"DELETE FROM {SQLITE_TABLE} WHERE rowid = :id"), {"id": story_id})
+    await session.execute(
+        update(Story)
+        .where(or_(Story.id == story_id, Story.merged_into == story_id))
+        .values(merged_into=into_id)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def merged_into(session: AsyncSession, story_ids: Collection[int]) -> dict[int, int]:
+    """For those of `story_ids` merged into another story, the story they live on in."""
+    if not story_ids:
+        return {}
+    rows = await session.execute(
+        select(Story.id, Story.merged_into).where(Story.id.in_(list(story_ids)), Story.merged_into.is_not(None))
+    )
+    return {int(sid): int(into) for sid, into in rows.all() if into is not None}
 
 
 async def create_story(session: AsyncSession, **values: Any) -> Story:
@@ -224,7 +250,12 @@ async def story_events(session: AsyncSession, story_id: int) -> list[StoryEvent]
 
 
 async def list_stories(session: AsyncSession, limit: int) -> list[Story]:
-    rows = await session.execute(select(Story).order_by(Story.first_seen_at.desc(), Story.id.desc()).limit(limit))
+    rows = await session.execute(
+        select(Story)
+        .where(Story.merged_into.is_(None))
+        .order_by(Story.first_seen_at.desc(), Story.id.desc())
+        .limit(limit)
+    )
     return list(rows.scalars())
 
 

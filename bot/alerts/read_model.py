@@ -19,7 +19,7 @@ from bot.core.languages import analysis_language
 from bot.core.text import strip_markdown
 from bot.stories.assign import merge_facts, outlet_of
 from bot.stories.summary import SourceText, choose_summary
-from storage import alert_views
+from storage import alert_views, stories
 from storage.alert_views import ArticleRow
 from storage.models import Article, Story
 from storage.scope import visible_to
@@ -164,7 +164,9 @@ async def load_for(session: AsyncSession, pairs: Iterable[tuple[int, int]]) -> d
 
 
 async def story_detail(session: AsyncSession, story_id: int, *, guild_id: int) -> StoryDetail | None:
-    """`/story`: the story as `guild_id` may see it, or None when there is no such story for that guild."""
+    """`/story`: the story as `guild_id` may see it, or None when there is no such story for that guild. A story
+    merged into another one is shown as that one (its alerts point there too)."""
+    story_id = (await stories.merged_into(session, [story_id])).get(story_id, story_id)
     loaded = (await alert_views.story_rows(session, [story_id])).get(story_id)
     if loaded is None:
         return None

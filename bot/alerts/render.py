@@ -273,3 +273,21 @@ def digest_payloads(views: list[AlertView], period: str, lang: str = "en") -> li
         )
         message["allowed_mentions"] = {"parse": []}
     return messages
+
+
+def merged_payload(
+    lang: str, survivor_id: int, guild_id: int, channel_id: int, message_id: int | None
+) -> dict[str, Any]:
+    """What an alert becomes once its story was merged into another one that was alerted in the same channel: a
+    pointer to that alert, with no embed and no buttons, so the channel has one live alert per incident."""
+    if message_id:
+        link = f"https://discord.com/channels/{guild_id}/{channel_id}/{message_id}"
+        content = t(lang, "alert.merged", id=str(survivor_id), link=link)
+    else:
+        content = t(lang, "alert.merged_unposted", id=str(survivor_id))
+    return {
+        "content": content,
+        "embeds": [],
+        "components": [],
+        "allowed_mentions": {"parse": []},
+    }

@@ -19,7 +19,7 @@ from bot.alerts.text import cut, safe
 from bot.alerts.view import AlertView
 from bot.core.clock import utcnow
 from bot.i18n import t
-from storage import deliveries, notices, subscriptions
+from storage import deliveries, notices, stories, subscriptions
 from storage.deliveries import DeliveryJob, ShardFilter
 
 log = logging.getLogger(__name__)
@@ -76,27 +76,40 @@ class DeliveryWorker:
                 )
                 # Each alert shows its story as the delivery's guild may see it (servers are tenants).
                 views = await read_model.load_for(session, {(j.story_id, j.guild_id) for j in jobs})
+                pointers = await _pointers(session, jobs)
             if not jobs:
                 break
             by_channel: dict[int, list[DeliveryJob]] = defaultdict(list)
             for job in jobs:
                 by_channel[job.channel_id].append(job)
-            await asyncio.gather(*(self._channel(js, views, stats) for js in by_channel.values()))
+            await asyncio.gather(*(self._channel(js, views, pointers, stats) for js in by_channel.values()))
         await self.post_notices()
         return stats
 
     async def _channel(
-        self, jobs: list[DeliveryJob], views: dict[tuple[int, int], AlertView], stats: DeliveryStats
+        self,
+        jobs: list[DeliveryJob],
+        views: dict[tuple[int, int], AlertView],
+        pointers: dict[int, int],
+        stats: DeliveryStats,
     ) -> None:
         async with self.channel_limit:
             for i, job in enumerate(jobs):
                 view = views.get((job.story_id, job.guild_id))
-                if view is None:
+                survivor = pointers.get(job.id)
+                if survivor is not None:
+                    # Read now, not when claimed: the survivor's alert may have been posted earlier in this batch.
+                    async with self.sessions() as session:
+                        message_id = await deliveries.message_of(session, survivor, job.subscription_id)
+                    pointer = render.merged_payload(job.language, survivor, job.guild_id, job.channel_id, message_id)
+                    stop = await self._one(job, None, stats, pointer)
+                elif view is None:
                     async with self.sessions.begin() as session:
                         await deliveries.fail(session, job.id, "story no longer exists")
                     stats.failed += 1
                     continue
-                stop = await self._one(job, view, stats)
+                else:
+                    stop = await self._one(job, view, stats)
                 if stop:
                     # The channel is unusable or limited; release the rest untouched for a later pass.
                     async with self.sessions.begin() as session:
@@ -110,10 +123,20 @@ class DeliveryWorker:
                             )
                     return
 
-    async def _one(self, job: DeliveryJob, view: AlertView, stats: DeliveryStats) -> bool:
-        """Deliver one job; True when the rest of this channel's batch should wait."""
+    async def _one(
+        self, job: DeliveryJob, view: AlertView | None, stats: DeliveryStats, pointer: dict[str, Any] | None = None
+    ) -> bool:
+        """Deliver one job (`view`, or the `pointer` edit of a merged story's alert); True when the rest of this
+        channel's batch should wait."""
+        version = view.version if view is not None else 0
         try:
-            message_id = await self._perform(job, view)
+            if pointer is not None:
+                assert job.message_id is not None
+                await self.sender.edit(job.channel_id, job.message_id, pointer)
+                message_id = job.message_id
+            else:
+                assert view is not None
+                message_id = await self._perform(job, view)
         except RateLimited as exc:
             stats.rate_limited += 1
             metrics.RATE_LIMITED.inc()
@@ -142,14 +165,14 @@ class DeliveryWorker:
         now = self.clock()
         async with self.sessions.begin() as session:
             if job.action == "send":
-                await deliveries.mark_sent(session, job.id, message_id, view.version, now)
+                await deliveries.mark_sent(session, job.id, message_id, version, now)
                 stats.sent += 1
                 metrics.ALERTS_SENT.inc()
             elif job.action == "followup":
-                await deliveries.mark_followup_done(session, job.id, view.version)
+                await deliveries.mark_followup_done(session, job.id, version)
                 stats.followups += 1
             else:
-                await deliveries.mark_edited(session, job.id, view.version)
+                await deliveries.mark_edited(session, job.id, version)
                 stats.edited += 1
         return False
 
@@ -254,6 +277,14 @@ def notice_text(lang: str, kind: str, params: dict[str, Any]) -> str | None:
         count=int(params.get("attempts") or 0),
         error=cut(safe(str(params.get("error") or "")), 500),
     )
+
+
+async def _pointers(session: AsyncSession, jobs: list[DeliveryJob]) -> dict[int, int]:
+    """The posted alerts of stories merged into another one, by delivery id, with the story that survived: each is
+    edited into a pointer to that story's alert in the same channel (storage.deliveries.merge_stories kept it)."""
+    posted = [j for j in jobs if j.action != "send" and j.message_id is not None]
+    into = await stories.merged_into(session, {j.story_id for j in posted})
+    return {job.id: into[job.story_id] for job in posted if job.story_id in into}
 
 
 def describe(stats: DeliveryStats) -> dict[str, Any]:

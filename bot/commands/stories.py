@@ -56,6 +56,8 @@ async def _load(limit: int | None, story_id: int | None) -> list[dict[str, Any]]
     try:
         async with session_factory(engine)() as session:
             if story_id is not None:
+                # A story merged into another one is shown as that one, as `/story` shows it.
+                story_id = (await repo.merged_into(session, [story_id])).get(story_id, story_id)
                 story = await repo.get_story(session, story_id)
                 if story is None:
                     return []

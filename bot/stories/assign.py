@@ -17,7 +17,7 @@ from bot.classify.judge import unpack
 from bot.core.clock import utcnow
 from bot.core.outlets import outlet_name
 from bot.core.text import strip_markdown
-from bot.stories.decide import THRESHOLD, Candidate, Similarity, agreement, best_story, in_window
+from bot.stories.decide import Candidate, Similarity, best_story, bridges
 from bot.stories.facts import Facts
 from bot.stories.signature import Signature, build_signature, index_keys, merge
 from bot.stories.summary import SourceText, choose_summary
@@ -30,11 +30,12 @@ FOLLOW_UP_GROWTH = 1.1  # a count at least this much larger than the story's is 
 @dataclass(frozen=True)
 class AssignResult:
     story_id: int
-    kind: str  # created | grew | follow_up | unchanged
+    kind: str  # created | grew | follow_up | unchanged | merged
     became_alertworthy: bool
     version: int
     new_facts: dict[str, Any] | None = None
     article_id: int | None = None  # the article just put into the story
+    merged: tuple[int, ...] = ()  # stories the article showed to be this one's incident, now merged into it
 
 
 def outlet_of(article: Article) -> str:
@@ -98,7 +99,7 @@ async def assign_article(session: AsyncSession, article: Article, window: timede
     result = await _grow(session, article, choice[0].story_id, sig, keys, published, choice[1].as_dict())
     others = [c for c in candidates if c.story_id != result.story_id]
     if others:
-        await _absorb_strays(session, result.story_id, others, window)
+        return await _merge_bridged(session, sig, choice[0].signature, result, others, window)
     return result
 
 
@@ -123,35 +124,80 @@ async def _similarities(
     return {sid: Similarity(v.get(True), v.get(False)) for sid, v in best.items()}
 
 
-async def _absorb_strays(session: AsyncSession, story_id: int, others: list[Candidate], window: timedelta) -> None:
-    """Re-link lone articles the grown story now explains.
+async def _merge_bridged(
+    session: AsyncSession,
+    sig: Signature,
+    joined_sig: Signature,
+    result: AssignResult,
+    others: list[Candidate],
+    window: timedelta,
+) -> AssignResult:
+    """Merge the stories the article showed to be one incident with the one it joined (decide.bridges).
 
-    An early article can miss its incident because the story it belongs to did not exist yet, or said too little:
-    once a later article has bridged the two, the stray single-article story is folded in. Only stories nobody
-    was alerted about are folded, so no posted alert loses its story.
+    The older story survives, whichever the article joined: it takes the others' articles, index keys, facts,
+    signature and outlets, its version is bumped so posted alerts are edited at once, and the others are marked
+    merged into it. What their alerts become is the delivery queue's business (bot.alerts.queueing).
     """
-    story = await repo.story_for_update(session, story_id)
-    if story is None:
-        return
-    merged = Signature.from_json(story.signature)
-    for candidate in others:
-        stray_sig = candidate.signature
-        if len(stray_sig.minhashes) > 1 or not in_window(stray_sig, merged, window):
-            continue  # more than one article: a story of its own
-        if agreement(stray_sig, merged).score < THRESHOLD:
+    joined = await repo.story_for_update(session, result.story_id)
+    if joined is None:
+        return result
+    grown = Signature.from_json(joined.signature)
+    group = [joined]
+    for candidate in sorted(others, key=lambda c: c.story_id):
+        # Decided on the signatures first, so that only the stories that merge are read and locked.
+        strict = bridges(sig, joined_sig, grown, candidate, window)
+        if not strict and not bridges(sig, joined_sig, grown, candidate, window, quiet=True):
             continue
-        stray = await repo.story_for_update(session, candidate.story_id)
-        if stray is None or stray.article_count != 1 or _alertworthy(stray):
+        other = await repo.story_for_update(session, candidate.story_id)
+        if other is None or other.merged_into is not None:
             continue
-        merged = merge(merged, stray_sig)
-        story.signature = merged.to_json()
-        story.facts, _news = merge_facts(story.facts or {}, stray.facts or {})
-        story.article_count += 1
-        story.outlet_count = max(len(merged.outlets), 1)
-        if stray.event_date and (story.event_date is None or stray.event_date < story.event_date):
-            story.event_date = stray.event_date
-        await repo.absorb_story(session, stray.id, story.id)
-        await repo.add_event(session, story.id, "absorbed", stray.lead_article_id, story.version, {"story": stray.id})
+        if not strict and (other.article_count != 1 or _alertworthy(other)):
+            continue
+        grown = merge(grown, candidate.signature)
+        group.append(other)
+    if len(group) == 1:
+        return result
+    survivor = min(group, key=lambda s: (s.first_seen_at, s.id))
+    absorbed = [s for s in group if s is not survivor]
+    was_alertworthy = any(_alertworthy(s) for s in group)
+    for story in absorbed:
+        _fold(survivor, story)
+        await repo.absorb_story(session, story.id, survivor.id)
+        await repo.add_event(session, story.id, "merged_into", result.article_id, story.version, {"story": survivor.id})
+    survivor.signature = grown.to_json()
+    survivor.outlet_count = max(len(grown.outlets), 1)
+    articles = await repo.story_articles(session, survivor.id)
+    sources = [SourceText(a.title, a.content or a.summary, a.language and a.language[:2]) for a in articles]
+    survivor.summary = choose_summary(sources, survivor.language) or survivor.summary
+    survivor.updated_at = utcnow()
+    # A merge changes what every channel that had either story sees: bumped even when only a lone report was
+    # re-linked, so posted alerts show it now rather than at the next report.
+    survivor.version = max(s.version for s in group) + 1
+    details = {"stories": [s.id for s in absorbed], "article": result.article_id}
+    await repo.add_event(session, survivor.id, "merged", result.article_id, survivor.version, details)
+    return AssignResult(
+        survivor.id,
+        "merged",
+        not was_alertworthy and _alertworthy(survivor),
+        survivor.version,
+        result.new_facts,
+        result.article_id,
+        tuple(s.id for s in absorbed),
+    )
+
+
+def _fold(survivor: Story, other: Story) -> None:
+    """The survivor's row with the other story's verdict, facts and counts added (as _grow adds an article's)."""
+    survivor.facts, _news = merge_facts(survivor.facts or {}, other.facts or {})
+    survivor.article_count += other.article_count
+    survivor.match = bool(survivor.match or other.match)
+    if other.match and float(other.score or 0.0) > float(survivor.score or 0.0):
+        survivor.evidence = dict(other.evidence or {})
+    survivor.score = max(float(survivor.score or 0.0), float(other.score or 0.0))
+    survivor.categories = sorted(set(survivor.categories or []) | set(other.categories or []))
+    survivor.alertable = bool(survivor.alertable or other.alertable)
+    if other.event_date and (survivor.event_date is None or other.event_date < survivor.event_date):
+        survivor.event_date = other.event_date
 
 
 async def _create(

@@ -247,3 +247,36 @@ def best_story(
         if best is None or result.score > best[1].score:
             best = (candidate, result)
     return best
+
+
+def bridges(
+    article: Signature, joined: Signature, grown: Signature, other: Candidate, window: timedelta, *, quiet: bool = False
+) -> bool:
+    """Whether `other` is the incident of the story the article just joined (`joined`: that story before the
+    article, `grown`: with it), so that the two stories merge; `quiet`: `other` is one report that alerted nobody.
+
+    The merged story must stay within one window of time. A quiet lone report merges when the grown story now
+    explains it (it said too little for a story to find it; the rule stray reports were re-linked by before stories
+    could merge). Otherwise the article must agree with `other` above the threshold (it matches both stories), with
+    a name or a number of its own, and when the two stories name different victims it must name a victim of each
+    as its own ("Brenvik leak traced to Quillmore breach"): a report that names one gang's new victim and mentions
+    its last one ("days after Halberd") agrees with both of the gang's stories, but says nothing of them being one
+    incident.
+    """
+    theirs = other.signature
+    if not in_window(theirs, grown, window):
+        return False
+    if quiet and len(theirs.minhashes) == 1 and agreement(theirs, grown).score >= THRESHOLD:
+        return True
+    if (victims_differ(theirs, joined) or victims_differ(joined, theirs)) and not (
+        _names_victim_of(article, joined) and _names_victim_of(article, theirs)
+    ):
+        return False
+    found = agreement(article, theirs, other.similarity)
+    # Meaning alone (the embeddings' similarity) may let a report join a story, never merge two: a name or a number
+    # the report shares with the other story must say it is the same incident.
+    return found.score >= THRESHOLD and found.names + found.numbers > 0.0
+
+
+def _names_victim_of(article: Signature, story: Signature) -> bool:
+    return any(_same_victim(mine, theirs) for mine in article.victims for theirs in story.victims)

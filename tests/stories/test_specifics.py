@@ -133,18 +133,29 @@ async def test_a_later_report_bridges_a_lone_early_one_into_the_story(
     story = await _story_of(sessions, SECOND[0])
     assert await _story_of(sessions, STRAY[0]) == story == await _story_of(sessions, BRIDGE[0])
     async with sessions() as session:
-        assert await session.scalar(select(func.count()).select_from(Story)) == 1
+        live = select(func.count()).select_from(Story).where(Story.merged_into.is_(None))
+        assert await session.scalar(live) == 1
         row = await session.get(Story, story)
         assert row is not None and row.article_count == 3
-        assert "absorbed" in [e.kind for e in await repo.story_events(session, row.id)]
+        assert "merged" in [e.kind for e in await repo.story_events(session, row.id)]
+        # The re-link is a change channels see at once: the version moved past both stories'.
+        assert row.version == 3  # created 1, grown by the bridge 2, merged 3
 
 
-async def test_a_stray_that_already_alerted_keeps_its_story(sessions: async_sessionmaker[AsyncSession]) -> None:
+async def test_a_stray_that_already_alerted_is_merged_too_and_survives(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """It was left apart before, so that no posted alert lost its story; merges now carry the alerts along
+    (tests/alerts/test_merge.py), so the older story survives with the others' articles."""
     source = await add_source(sessions)
     alerted = (STRAY[0], STRAY[1] + ": camera footage leaked", *STRAY[2:])  # the test classifier matches it
     for item in (alerted, SECOND):
         await add_article(sessions, source, *item)
     await process_pending(sessions, keyword_classify)
+    stray = await _story_of(sessions, STRAY[0])
     await add_article(sessions, source, *BRIDGE)
     await process_pending(sessions, keyword_classify)
-    assert await _story_of(sessions, STRAY[0]) != await _story_of(sessions, BRIDGE[0])
+    assert await _story_of(sessions, BRIDGE[0]) == stray == await _story_of(sessions, SECOND[0])
+    async with sessions() as session:
+        absorbed = await session.scalar(select(Story).where(Story.merged_into == stray))
+        assert absorbed is not None and absorbed.id != stray
