@@ -9,7 +9,7 @@ the sizes are then measured in turns, one article each, so that load from elsewh
 all sizes alike, and the median per size is reported. The embedding signal is on: every measured article and
 every article of a story sharing a key with them carries a sentence embedding (a fixed random unit vector), so
 each ingest also reads and compares its candidates' embeddings. The plans of the very candidate look-up statement are
-printed at the end. The last line is one JSON object.
+printed at the end. The last line is one JSON object, with the whole run's seconds and the 1-minute load average.
 """
 
 from __future__ import annotations
@@ -409,6 +409,8 @@ def main() -> int:
         if not args.skip_pg and os.environ.get("CI", "").lower() != "true" and not _pg_answers():
             print("PostgreSQL not answering on 127.0.0.1:5432: its half skipped")
             args.skip_pg = True
+    started = time.perf_counter()
+    print(f"load average before: {os.getloadavg()}, cpus: {os.cpu_count()}", flush=True)
     sizes = sorted(int(s) for s in args.sizes.split(","))
     zipf("warm", "en")  # load word lists before timing
     for title, summary, lang in PROBES:
@@ -436,6 +438,8 @@ def main() -> int:
         out["pg_ms_100k"] = round(pg[sizes[len(sizes) // 2]], 3)
         out["pg_ms_1m"] = round(pg[large], 3)
         out["pg_ratio"] = round(pg[large] / pg[small], 3)
+    out["seconds"] = round(time.perf_counter() - started, 1)
+    out["loadavg_1m"] = round(os.getloadavg()[0], 2)
     print(json.dumps(out))
     return 0
 
