@@ -6,7 +6,7 @@ import asyncio
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.feeds.alertable import alertable_keys
@@ -199,6 +199,30 @@ async def test_record_fetches_stores_each_source_its_own_outcome(sessions: async
         assert [tuple(r) for r in logged] == [(ids[0], "ok"), (ids[1], "error"), (ids[2], "not_modified")]
         notices = (await session.scalars(select(Notice))).all()
         assert [(n.guild_id, n.kind) for n in notices] == [(99, "source_disabled")]
+
+
+async def test_record_fetches_costs_two_statements_whatever_the_batch(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    # A cycle of 304s is mostly this bookkeeping: it was two statements per feed, and must stay two per batch.
+    ids = [await _source(sessions, f"https://feeds.example/{n}") for n in range(12)]
+    statements: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+        statements.append(statement.split()[0].upper())
+
+    engine = sessions.kw["bind"].sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        async with sessions.begin() as session:
+            await record_fetches(session, [(sid, _record("not_modified"), False) for sid in ids])
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert [s for s in statements if s in ("INSERT", "UPDATE")] == ["INSERT", "UPDATE"]
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(FetchLog)) == 12
+        updated = (await session.scalars(select(Source.etag).where(Source.id.in_(ids)))).all()
+        assert updated == ['"v1"'] * 12
 
 
 async def test_no_flood_on_first_poll(sessions: async_sessionmaker[AsyncSession]) -> None:
