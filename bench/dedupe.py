@@ -9,7 +9,7 @@ the sizes are then measured in turns, one article each, so that load from elsewh
 all sizes alike, and the median per size is reported. The embedding signal is on: every measured article and
 every article of a story sharing a key with them carries a sentence embedding (a fixed random unit vector), so
 each ingest also reads and compares its candidates' embeddings. The plans of the very candidate look-up statement are
-printed at the end. The last line is one JSON object.
+printed at the end. The last line is one JSON object, with the whole run's seconds and the 1-minute load average.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ from bot.stories.signature import build_signature, index_keys
 from bot.stories.words import zipf
 from storage.engine import create_engine, session_factory
 from storage.migrate import upgrade
+from storage.search_schema import PG_CREATE, PG_DROP, PG_REBUILD, SQLITE_CREATE, SQLITE_DROP, SQLITE_REBUILD
 from storage.stories import explain_candidate_lookup
 
 PER_DAY = 1500
@@ -129,8 +130,8 @@ def _batches(rows: list[Any]) -> list[list[Any]]:
 
 
 def _load_sqlite(path: Path, rows: tuple[list[Any], list[Any], list[Any]]) -> None:
-    """One transaction without a journal, secondary indexes dropped and rebuilt; then back to WAL, checkpointed
-    and analysed, so the timed ingest sees the database the way a long-running bot would."""
+    """One transaction without a journal, secondary indexes and the search index dropped and rebuilt; then back to
+    WAL, checkpointed and analysed, so the timed ingest sees the database the way a long-running bot would."""
     stories, articles, bands = rows
     con = sqlite3.connect(path, isolation_level=None)
     con.execute("PRAGMA journal_mode=OFF")
@@ -143,6 +144,11 @@ def _load_sqlite(path: Path, rows: tuple[list[Any], list[Any], list[Any]]) -> No
         _BULK_TABLES,
     ).fetchall()
     con.execute("BEGIN")
+    # The search index's triggers re-index a story from all its articles on every insert: with ix_articles_story
+    # dropped that is a scan of the table per row, and the load grew with the square of its size (10,000 articles
+    # in 56 s, 100,000 not done after 5 minutes). Off during the load, then the index is built in one pass.
+    for statement in SQLITE_DROP:
+        con.execute(statement)
     for name, _sql in indexes:
         con.execute(f'DROP INDEX "{name}"')
     con.execute(
@@ -167,6 +173,8 @@ def _load_sqlite(path: Path, rows: tuple[list[Any], list[Any], list[Any]]) -> No
         con.executemany("INSERT OR IGNORE INTO story_bands (band, story_id, seen_at) VALUES (?, ?, ?)", chunk)
     for _name, sql in indexes:
         con.execute(sql)
+    for statement in SQLITE_CREATE + SQLITE_REBUILD:
+        con.execute(statement)
     con.execute("COMMIT")
     con.execute("PRAGMA journal_mode=WAL")
     con.execute("PRAGMA synchronous=NORMAL")
@@ -176,7 +184,8 @@ def _load_sqlite(path: Path, rows: tuple[list[Any], list[Any], list[Any]]) -> No
 
 
 async def _load_pg(schema: str, rows: tuple[list[Any], list[Any], list[Any]]) -> None:
-    """COPY in one transaction with the secondary (non-constraint) indexes dropped and rebuilt, then ANALYZE."""
+    """COPY in one transaction with the secondary (non-constraint) indexes and the search index dropped and rebuilt,
+    then ANALYZE."""
     import asyncpg
 
     stories, articles, bands = rows
@@ -192,6 +201,8 @@ async def _load_pg(schema: str, rows: tuple[list[Any], list[Any], list[Any]]) ->
             schema,
             list(_BULK_TABLES),
         )
+        for statement in PG_DROP:  # as for SQLite: the search triggers are off during the load
+            await con.execute(statement)
         for row in indexes:
             await con.execute(f'DROP INDEX "{schema}"."{row["indexname"]}"')
         await con.execute(
@@ -257,6 +268,8 @@ async def _load_pg(schema: str, rows: tuple[list[Any], list[Any], list[Any]]) ->
         )
         for row in indexes:
             await con.execute(row["indexdef"])
+        for statement in PG_CREATE + PG_REBUILD:
+            await con.execute(statement)
         await tx.commit()
         for table in _BULK_TABLES:
             await con.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
@@ -409,6 +422,8 @@ def main() -> int:
         if not args.skip_pg and os.environ.get("CI", "").lower() != "true" and not _pg_answers():
             print("PostgreSQL not answering on 127.0.0.1:5432: its half skipped")
             args.skip_pg = True
+    started = time.perf_counter()
+    print(f"load average before: {os.getloadavg()}, cpus: {os.cpu_count()}", flush=True)
     sizes = sorted(int(s) for s in args.sizes.split(","))
     zipf("warm", "en")  # load word lists before timing
     for title, summary, lang in PROBES:
@@ -436,6 +451,8 @@ def main() -> int:
         out["pg_ms_100k"] = round(pg[sizes[len(sizes) // 2]], 3)
         out["pg_ms_1m"] = round(pg[large], 3)
         out["pg_ratio"] = round(pg[large] / pg[small], 3)
+    out["seconds"] = round(time.perf_counter() - started, 1)
+    out["loadavg_1m"] = round(os.getloadavg()[0], 2)
     print(json.dumps(out))
     return 0
 

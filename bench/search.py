@@ -10,7 +10,10 @@ drawn for about a third of each story's ~40 words, so topical words appear in a 
 case for common words). Each story also names a made-up entity (one of ~10,000), has one article from one of 200
 outlets, two of eight categories, and first_seen spread over three years in id order.
 
-The last line is one JSON object: stories, sqlite_p50_ms, sqlite_p95_ms, pg_p50_ms, pg_p95_ms (and load times).
+Every query runs twice: as the operator's console would (no scope), then as a guild (storage.scope), which is how the
+bot always searches. The last line is one JSON object: stories, sqlite_p50_ms, sqlite_p95_ms, pg_p50_ms, pg_p95_ms,
+the same as sqlite_guild_* and pg_guild_*, load times (None with --reuse on loaded databases) and loadavg_1m.
+Re-runs: `--reuse --sqlite PATH` keeps both databases (the PostgreSQL schema is kept whenever --reuse is given).
 """
 
 from __future__ import annotations
@@ -196,6 +199,9 @@ ARTICLE_COLUMNS = (
     "story_id",
 )
 OUTLETS = 200
+# The guild the scoped variant searches as: no source of its own, so it sees every story through the operator's
+# sources, and each candidate pays the scope test (storage.search._IN_SCOPE) and the partly-out-of-scope look-up.
+GUILD = 4242
 
 
 def _entity(rng: random.Random) -> str:
@@ -300,7 +306,8 @@ async def _index(conn: AsyncConnection, n: int) -> float:
     return elapsed
 
 
-async def measure(engine: AsyncEngine, repeat: int, entity: str) -> list[float]:
+async def measure(engine: AsyncEngine, repeat: int, entity: str, guild_id: int | None = None) -> list[float]:
+    """Latencies of every query; with `guild_id`, searched as that guild (storage.scope), as the bot always does."""
     sessions = session_factory(engine)
     now = datetime(2026, 1, 1, tzinfo=UTC)
     latencies: list[float] = []
@@ -310,7 +317,7 @@ async def measure(engine: AsyncEngine, repeat: int, entity: str) -> list[float]:
         for attempt in range(repeat + 1):
             t0 = time.perf_counter()
             async with sessions() as session, session.begin():
-                page = await search_stories(session, query, now=now, **filters)
+                page = await search_stories(session, query, now=now, guild_id=guild_id, **filters)
             elapsed = (time.perf_counter() - t0) * 1000
             if attempt:  # the first run warms caches and plans
                 times.append(elapsed)
@@ -407,9 +414,13 @@ async def main() -> None:
                         await conn.execute(text("ANALYZE"))
                 print(f"{name}: {args.stories} stories (loaded and indexed in {load_s.get(name, 0.0):.1f} s)")
                 latencies = await measure(engine, args.repeat, entity)
+                print(f"{name}: the same queries as guild {GUILD} (its scope: the operator's sources, so every story)")
+                scoped = await measure(engine, args.repeat, entity, guild_id=GUILD)
                 figures[name] = {
                     "p50": percentile(latencies, 0.5),
                     "p95": percentile(latencies, 0.95),
+                    "guild_p50": percentile(scoped, 0.5),
+                    "guild_p95": percentile(scoped, 0.95),
                     "load_s": load_s.get(name, 0.0),
                 }
         finally:
@@ -417,7 +428,7 @@ async def main() -> None:
                 await engine.dispose()
             if schema != PG_SCHEMA and not args.skip_pg:
                 await _drop_pg_schema(schema)
-    nan = {"p50": float("nan"), "p95": float("nan"), "load_s": float("nan")}
+    nan = dict.fromkeys(("p50", "p95", "guild_p50", "guild_p95", "load_s"), float("nan"))
     sqlite, pg = figures.get("sqlite", nan), figures.get("postgresql", nan)
     result = {
         "stories": args.stories,
@@ -426,6 +437,11 @@ async def main() -> None:
         "sqlite_p95_ms": round(sqlite["p95"], 2),
         "pg_p50_ms": round(pg["p50"], 2),
         "pg_p95_ms": round(pg["p95"], 2),
+        "sqlite_guild_p50_ms": round(sqlite["guild_p50"], 2),
+        "sqlite_guild_p95_ms": round(sqlite["guild_p95"], 2),
+        "pg_guild_p50_ms": round(pg["guild_p50"], 2),
+        "pg_guild_p95_ms": round(pg["guild_p95"], 2),
+        "loadavg_1m": round(os.getloadavg()[0], 2),
         # None when --reuse found the databases already loaded.
         "sqlite_load_s": round(sqlite["load_s"], 1) or None,
         "pg_load_s": round(pg["load_s"], 1) or None,

@@ -27,7 +27,7 @@ from storage.search_schema import PG_CONFIG, PREFIX_LENGTHS, rebuild_statements
 from storage.types import UTCDateTime
 
 SEARCH_WINDOW = 200
-# PostgreSQL: rows read newest first before judging how common the query is, and how far walking may go on.
+# PostgreSQL: story ids read newest first before judging how common the query is, and how far walking may go on.
 PG_PROBE_ROWS = 4_000
 PG_WALK_LIMIT = 24_000
 
@@ -41,7 +41,6 @@ class PgWalk:
     walk_limit: int = PG_WALK_LIMIT
 
 
-_NO_CEILING = 2**62
 SUMMARY_LINE_CHARS = 160
 AUTOCOMPLETE_LIMIT = 25
 # Categories are read from this many newest stories: a scan of the whole archive would be too slow to autocomplete.
@@ -342,9 +341,9 @@ async def _pg_candidates(
 ) -> Sequence[Any]:
     """Newest matches first, in two steps, because a GIN bitmap cannot stop early.
 
-    First the newest PG_PROBE_ROWS index rows are read in id order and tested one by one: a common query fills the
-    window there in a few milliseconds. From the share that matched, walking on (up to PG_WALK_LIMIT rows) or asking
-    the GIN index for the older rows is chosen, whichever should read fewer rows.
+    First the newest PG_PROBE_ROWS story ids are read in id order and tested one by one: a common query fills the
+    window there in a few milliseconds. From the share that matched, walking on (up to PG_WALK_LIMIT more ids) or
+    asking the GIN index for the older rows is chosen, whichever should read fewer rows.
     """
     params: dict[str, Any] = {"q": tsquery_expression(query, languages), "window": SEARCH_WINDOW}
     binds: list[Any] = [bindparam("q", type_=String())]
@@ -382,46 +381,37 @@ async def _pg_candidates(
             JOIN story_search ss ON ss.story_id = src.story_id{join}
             WHERE {match} ORDER BY ss.story_id DESC LIMIT :window"""
         return (await session.execute(text(by_source).bindparams(*binds), params)).all()
-    # Step 1: the newest rows, walked in id order (the subquery's LIMIT keeps PostgreSQL from using GIN here).
+    # The walks cover id spans, not row counts: the bounds of the next span are then known without reading the
+    # index again (counting off N rows cost a second walk of the same rows). Ids are dense (stories are rarely
+    # deleted), so a span of N ids holds at most N rows, and min/max are two index probes.
+    bounds = (await session.execute(text("SELECT min(story_id), max(story_id) FROM story_search"))).one()
+    if bounds[1] is None:
+        return []
+    oldest, newest = int(bounds[0]), int(bounds[1])
+    # Step 1: the newest ids, walked in id order (the subquery's LIMIT keeps PostgreSQL from using GIN here).
     walk = f"""SELECT {columns}
-               FROM (SELECT * FROM story_search WHERE story_id < :below ORDER BY story_id DESC LIMIT :rows) ss{join}
+               FROM (SELECT * FROM story_search WHERE story_id >= :floor AND story_id < :below
+                     ORDER BY story_id DESC LIMIT :rows) ss{join}
                WHERE {match} ORDER BY ss.story_id DESC LIMIT :want"""
-    params.update(below=_NO_CEILING, rows=limits.probe_rows, want=SEARCH_WINDOW)
+    floor = newest + 1 - limits.probe_rows
+    params.update(floor=floor, below=newest + 1, rows=limits.probe_rows, want=SEARCH_WINDOW)
     found = list((await session.execute(text(walk).bindparams(*binds), params)).all())
-    floor = await _walk_floor(session, _NO_CEILING, limits.probe_rows)
     want = SEARCH_WINDOW - len(found)
-    if want <= 0 or floor is None:
+    if want <= 0 or floor <= oldest:
         return found
     # Step 2: from the density seen, walk on if that is cheap, else ask GIN, which costs per match.
     rows_needed = want * limits.probe_rows / max(len(found), 0.5)
     if rows_needed <= limits.walk_limit:
-        params.update(below=floor, rows=limits.walk_limit, want=want)
+        params.update(floor=floor - limits.walk_limit, below=floor, rows=limits.walk_limit, want=want)
         found += (await session.execute(text(walk).bindparams(*binds), params)).all()
-        floor = await _walk_floor(session, floor, limits.walk_limit)
+        floor -= limits.walk_limit
         want = SEARCH_WINDOW - len(found)
-        if want <= 0 or floor is None:
+        if want <= 0 or floor <= oldest:
             return found
     gin = f"""SELECT {columns} FROM story_search ss{join}
               WHERE {match} AND ss.story_id < :below ORDER BY ss.story_id DESC LIMIT :want"""
     params.update(below=floor, want=want)
     return found + list((await session.execute(text(gin).bindparams(*binds), params)).all())
-
-
-async def _walk_floor(session: AsyncSession, below: int, rows: int) -> int | None:
-    """The smallest story id among the `rows` newest index rows under `below`; None when none are left under it."""
-    floor = await session.scalar(
-        text(
-            "SELECT min(story_id) FROM (SELECT story_id FROM story_search WHERE story_id < :below "
-            "ORDER BY story_id DESC LIMIT :rows) r"
-        ),
-        {"below": below, "rows": rows},
-    )
-    if floor is None:
-        return None
-    remaining = await session.scalar(
-        text("SELECT 1 FROM story_search WHERE story_id < :floor LIMIT 1"), {"floor": floor}
-    )
-    return int(floor) if remaining else None
 
 
 async def category_choices(

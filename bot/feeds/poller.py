@@ -342,7 +342,7 @@ class Poller:
                 continue
             try:
                 async with self.sessions.begin() as session:
-                    stored = [await self._store(session, fetched) for fetched in batch]
+                    stored = await self._store_batch(session, batch)
             except Exception:
                 log.exception("storing a batch of %d feeds failed; retrying them one by one", len(batch))
                 stored = []
@@ -359,7 +359,7 @@ class Poller:
     async def _store_alone(self, fetched: Fetched) -> SourceOutcome:
         try:
             async with self.sessions.begin() as session:
-                return await self._store(session, fetched)
+                return (await self._store_batch(session, [fetched]))[0]
         except Exception as exc:
             log.exception("storing the result of %s failed", fetched.url)
             return self._outcome(fetched, 0, error=("storage", f"could not store the result: {exc}"))
@@ -388,7 +388,16 @@ class Poller:
             rng=self.rng,
         )
 
-    async def _store(self, session: AsyncSession, fetched: Fetched) -> SourceOutcome:
+    async def _store_batch(self, session: AsyncSession, batch: list[Fetched]) -> list[SourceOutcome]:
+        """Store the entries feed by feed, then every fetch of the batch at once (storage.sources.record_fetches)."""
+        records: list[tuple[int, FetchRecord, bool]] = []
+        outcomes = [await self._store(session, fetched, records) for fetched in batch]
+        await source_store.record_fetches(session, records)
+        return outcomes
+
+    async def _store(
+        self, session: AsyncSession, fetched: Fetched, records: list[tuple[int, FetchRecord, bool]]
+    ) -> SourceOutcome:
         now = self.clock()
         error = fetched.error
         new_max = 0
@@ -433,7 +442,7 @@ class Poller:
                 first_failure_at=plan.first_failure_at,
                 disable=plan.disable,
             )
-            await source_store.record_fetch(session, row.id, record, baseline=baseline)
+            records.append((row.id, record, baseline))
             if plan.disable:
                 log.warning("source %s (guild %s) disabled: %s", row.url, row.guild_id, record.error)
             new_max = max(new_max, new)

@@ -18,7 +18,7 @@ from bot.feeds.poller import Fetched, PollConfig, Poller, SourceOutcome
 from bot.feeds.schedule import Policy
 from bot.feeds.workers import ParsePool
 from storage.models import Article, FetchLog, Notice, Source
-from storage.sources import add_source
+from storage.sources import FetchRecord, add_source
 from tests.feeds.conftest import TEST_LIMITS
 from tests.feedserver import FeedServer, Item, sample_items
 
@@ -191,9 +191,11 @@ async def test_check_stores_nothing(
 class SlowWriterPoller(Poller):
     """A database that stores slower than the feeds arrive."""
 
-    async def _store(self, session: AsyncSession, fetched: Fetched) -> SourceOutcome:
+    async def _store(
+        self, session: AsyncSession, fetched: Fetched, records: list[tuple[int, FetchRecord, bool]]
+    ) -> SourceOutcome:
         await asyncio.sleep(0.02)
-        return await super()._store(session, fetched)
+        return await super()._store(session, fetched, records)
 
 
 async def test_fetching_waits_for_a_slow_writer(

@@ -6,7 +6,7 @@ import asyncio
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.feeds.alertable import alertable_keys
@@ -21,6 +21,7 @@ from storage.sources import (
     claim_sources,
     list_sources,
     record_fetch,
+    record_fetches,
     remove_source,
     sync_config_sources,
 )
@@ -175,6 +176,53 @@ async def test_record_fetch_and_disable_with_one_notice(sessions: async_sessionm
         notices = (await session.scalars(select(Notice))).all()
         assert [(n.guild_id, n.kind) for n in notices] == [(99, "source_disabled")]
         assert await session.scalar(select(func.count()).select_from(FetchLog)) == 3
+
+
+async def test_record_fetches_stores_each_source_its_own_outcome(sessions: async_sessionmaker[AsyncSession]) -> None:
+    # One batch mixing the three shapes of update (a success on a first poll, a plain success, a disabling failure):
+    # each source must get its own values, not another's or the first shape's.
+    ids = [await _source(sessions, f"https://feeds.example/{n}", guild_id=99, origin="guild") for n in range(4)]
+    failing = replace(_record("error", failures=6, disable=True, error="HTTP 500"), etag=None)
+    later = replace(_record("not_modified"), etag='"v2"', next_fetch_at=NOW + timedelta(hours=1))
+    async with sessions.begin() as session:
+        await record_fetches(session, [(ids[0], _record("ok"), True), (ids[1], failing, False), (ids[2], later, False)])
+    async with sessions() as session:
+        rows = {sid: await session.get(Source, sid) for sid in ids}
+        first, failed, unchanged, untouched = (rows[sid] for sid in ids)
+        assert first is not None and first.baseline_at == NOW and first.etag == '"v1"' and first.enabled
+        assert failed is not None and not failed.enabled and failed.baseline_at is None and failed.etag is None
+        assert failed.last_error == "http_5xx: HTTP 500" and failed.consecutive_failures == 6
+        assert unchanged is not None and unchanged.etag == '"v2"' and unchanged.baseline_at is None
+        assert unchanged.next_fetch_at == NOW + timedelta(hours=1) and unchanged.last_error is None
+        assert untouched is not None and untouched.last_fetch_at is None and untouched.etag is None
+        logged = (await session.execute(select(FetchLog.source_id, FetchLog.status).order_by(FetchLog.id))).all()
+        assert [tuple(r) for r in logged] == [(ids[0], "ok"), (ids[1], "error"), (ids[2], "not_modified")]
+        notices = (await session.scalars(select(Notice))).all()
+        assert [(n.guild_id, n.kind) for n in notices] == [(99, "source_disabled")]
+
+
+async def test_record_fetches_costs_two_statements_whatever_the_batch(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    # A cycle of 304s is mostly this bookkeeping: it was two statements per feed, and must stay two per batch.
+    ids = [await _source(sessions, f"https://feeds.example/{n}") for n in range(12)]
+    statements: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+        statements.append(statement.split()[0].upper())
+
+    engine = sessions.kw["bind"].sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        async with sessions.begin() as session:
+            await record_fetches(session, [(sid, _record("not_modified"), False) for sid in ids])
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert [s for s in statements if s in ("INSERT", "UPDATE")] == ["INSERT", "UPDATE"]
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(FetchLog)) == 12
+        updated = (await session.scalars(select(Source.etag).where(Source.id.in_(ids)))).all()
+        assert updated == ['"v1"'] * 12
 
 
 async def test_no_flood_on_first_poll(sessions: async_sessionmaker[AsyncSession]) -> None:

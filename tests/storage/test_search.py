@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+import storage.search
 from bot.core.notes import Note
 from bot.core.search_query import QueryError, parse_query
 from storage.models import Article, Source, Story
@@ -329,6 +330,27 @@ async def test_walk_then_index_gives_the_same_answers(sessions: Sessions, walk_l
     assert {q: await _ids(sessions, q, walk=tiny) for q in before} == before
     assert before["fuite"] == {ids["fr"]}
     assert await _ids(sessions, "police", source="Mediapart", walk=tiny) == {ids["fr"]}
+
+
+async def test_walk_over_gaps_in_story_ids_misses_nothing(sessions: Sessions, monkeypatch: pytest.MonkeyPatch) -> None:
+    # PostgreSQL walks spans of story ids (storage.search._pg_candidates): deleted stories leave spans with fewer
+    # rows, or none. Whatever the window and the spans, the candidates must be exactly the newest matches: a span
+    # boundary off by one id would skip a story or take one twice. A small window reaches every step here.
+    async with sessions() as session, session.begin():
+        stories = [
+            await add_story(session, StorySpec(f"Spyware vendor breach number {i}", "Spyware logs leaked."))
+            for i in range(30)
+        ]
+        gone = [story.id for n, story in enumerate(stories) if n % 4 == 1 or 12 <= n < 20]
+        await session.execute(delete(Story).where(Story.id.in_(gone)))
+    kept = sorted({story.id for story in stories} - set(gone), reverse=True)
+    for window in (1, 3, 6, 11, 200):
+        monkeypatch.setattr(storage.search, "SEARCH_WINDOW", window)
+        for probe in (1, 2, 5):
+            for walk_limit in (1, 2, 4, 9):
+                walk = PgWalk(probe_rows=probe, walk_limit=walk_limit)
+                page = await _search(sessions, "spyware", limit=50, walk=walk)
+                assert [h.story_id for h in page.hits] == kept[:window], (window, walk)
 
 
 async def test_dotted_capital_i_matches_both_ways(sessions: Sessions) -> None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from bot.core.notes import Note
 from bot.core.search_query import MAX_QUERY_CHARS, QueryError, normalise, parse_query, stem_prefix
+from bot.core.search_rank import Ranker
 
 
 def test_words_are_normalised() -> None:
@@ -113,3 +116,24 @@ def test_short_words_are_matched_exactly() -> None:
     assert stem_prefix("fbi") is None
     assert stem_prefix("cameras", ["fr"]) is None  # French "cam" would match far too much
     assert normalise("Ærø Straße") == "ærø straße"
+
+
+def test_ranker_counts_words_phrases_and_exclusions_by_word() -> None:
+    # The ranker counts with regular expressions over the text (bot.core.search_rank): these are the cases where a
+    # pattern could disagree with comparing the words one by one.
+    title = 4.0
+    leak = Ranker(parse_query("leak"))
+    # Every word starting with the stem counts, a word merely containing it does not; "_" separates words.
+    assert leak.score("Leaks leaked: leak_test, unleaked", "", "") == round(title * (1 + math.log(3)), 4)
+    assert leak.score("Unleaked", "", "") is None
+    # Overlapping occurrences of a phrase count, and a phrase matches across punctuation but not across fields.
+    twice = Ranker(parse_query('"leak leak"'))
+    assert twice.score("leak leak leak", "", "") == round(2.0 * title * (1 + math.log(2)), 4)
+    phrase = Ranker(parse_query('"face recognition"'))
+    assert phrase.score("Face-recognition, face, recognition", "", "") == round(2.0 * title * (1 + math.log(2)), 4)
+    assert phrase.score("Police face", "recognition cameras", "") is None
+    # Accents and case are ignored as the index ignores them, and an exclusion anywhere drops the story.
+    assert Ranker(parse_query("uberwachung")).score("", "Die ÜBERWACHUNG", "") == 1.0
+    assert Ranker(parse_query("camera -police")).score("Camera", "", "Policía Outlet") is None
+    assert Ranker(parse_query('camera -"city police"')).score("Camera", "city, police", "") is None
+    assert Ranker(parse_query('camera -"city police"')).score("Camera", "police city", "") == title
