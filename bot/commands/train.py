@@ -42,7 +42,7 @@ def _print_report(name: str, figures: dict[str, Any]) -> None:
 def _train(args: argparse.Namespace) -> int:
     settings = load_settings()
     out = Path(args.out) if args.out else config_path("model")
-    encoder = load_encoder(settings.encoder, threads=settings.encoder_threads)
+    encoder = load_encoder(settings.encoder, threads=settings.encoder_threads, cache_dir=settings.encoder_cache)
     if encoder is None:
         print("breachwatch train: BREACHWATCH_ENCODER=none: there is nothing to train", file=sys.stderr)
         return 2
@@ -73,7 +73,7 @@ def _train(args: argparse.Namespace) -> int:
 
 def _evaluate_setaside(args: argparse.Namespace) -> int:
     settings = load_settings()
-    encoder = load_encoder(settings.encoder, threads=settings.encoder_threads)
+    encoder = load_encoder(settings.encoder, threads=settings.encoder_threads, cache_dir=settings.encoder_cache)
     model = load_model(Path(args.out)) if args.out else load_model()
     judge = Judge(encoder, model)
     items = setaside_items(Path(args.corpus))

