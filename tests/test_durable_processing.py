@@ -36,9 +36,10 @@ from bot.alerts.worker import DeliveryWorker
 from bot.classify import classify
 from bot.cli import main as cli_main
 from bot.core.clock import utcnow
+from bot.faults import DATABASE, DISK, environment_fault
 from bot.feeds.fetch import network_down
 from bot.health import HealthServer
-from bot.process import DATABASE, DISK, Processor, environment_fault
+from bot.process import Processor
 from bot.stories.assign import AssignResult
 from storage import subscriptions
 from storage.engine import create_engine, session_factory
