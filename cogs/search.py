@@ -28,6 +28,7 @@ from bot.discord_app.paging import PageSource, send_pages
 from bot.discord_app.speech import reader_language
 from bot.i18n import number, t
 from storage import search as search_store
+from storage import search_choices
 from storage.models import GLOBAL_SCOPE
 from storage.story_detail import StoryDetail
 
@@ -165,7 +166,7 @@ class Search(commands.Cog):
         self, interaction: discord.Interaction[Any], current: str
     ) -> list[app_commands.Choice[str]]:
         async with self.bot.services.sessions() as session:
-            found = await search_store.category_choices(session, current, guild_id=_scope(interaction))
+            found = await search_choices.category_choices(session, current, guild_id=_scope(interaction))
         known = [c for c in CATEGORY_LABELS if c.startswith(current.lower())]
         values = list(dict.fromkeys([*found, *known]))[:25]
         lang = reader_language(interaction)
@@ -176,7 +177,7 @@ class Search(commands.Cog):
         self, interaction: discord.Interaction[Any], current: str
     ) -> list[app_commands.Choice[str]]:
         async with self.bot.services.sessions() as session:
-            found = await search_store.source_choices(session, current, guild_id=interaction.guild_id)
+            found = await search_choices.source_choices(session, current, guild_id=interaction.guild_id)
         return [app_commands.Choice(name=cut(c.name, 100), value=c.url[:100]) for c in found]
 
     @app_commands.command(name="story", description="Show one story in full: summary, facts, every outlet")

@@ -13,6 +13,11 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from storage.models import GLOBAL_SCOPE, Article, Source, Story
 
+# The same test in SQL text, for the search statements written as text: `{story}` is the story id's column, and the
+# statement binds :scope_guild.
+IN_SCOPE_SQL = """EXISTS (SELECT 1 FROM articles sa JOIN sources sc ON sc.id = sa.source_id
+               WHERE sa.story_id = {story} AND sc.guild_id IN (0, :scope_guild))"""
+
 
 def scopes_of(guild_id: int) -> tuple[int, ...]:
     """The source scopes a guild sees: the operator's, and its own (the operator's console sees only its own)."""

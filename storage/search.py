@@ -22,7 +22,7 @@ from bot.core.notes import Note
 from bot.core.search_query import ParsedQuery, stem_prefix, words
 from bot.core.search_rank import Ranker
 from storage.models import Article, Source, Story
-from storage.scope import article_in_scope, partly_out_of_scope, scopes_of
+from storage.scope import IN_SCOPE_SQL, article_in_scope, partly_out_of_scope, scopes_of
 from storage.search_schema import PG_CONFIG, PREFIX_LENGTHS, rebuild_statements
 from storage.types import UTCDateTime
 
@@ -42,9 +42,6 @@ class PgWalk:
 
 
 SUMMARY_LINE_CHARS = 160
-AUTOCOMPLETE_LIMIT = 25
-# Categories are read from this many newest stories: a scan of the whole archive would be too slow to autocomplete.
-CATEGORY_SCAN = 20_000
 
 
 @dataclass(frozen=True)
@@ -141,8 +138,6 @@ async def _source_ids(session: AsyncSession, source: str, guild_id: int | None) 
 # A story is a candidate for a guild only with an article of a source in its scope (storage.scope); `story` names
 # the story id column of the index table the query walks. A `source:` filter needs no such test: its sources are
 # picked from the guild's scope, so every story they carry has an article in it.
-_IN_SCOPE = """EXISTS (SELECT 1 FROM articles sa JOIN sources sc ON sc.id = sa.source_id
-               WHERE sa.story_id = {story} AND sc.guild_id IN (0, :scope_guild))"""
 
 
 @dataclass(frozen=True)
@@ -328,7 +323,7 @@ async def _sqlite_candidates(
         params.update(min_id=filters.min_story_id, cutoff=filters.cutoff)
         binds.append(bindparam("cutoff", type_=UTCDateTime()))
     if filters.guild_id is not None and not filters.source_ids:
-        where += " AND " + _IN_SCOPE.format(story="f.rowid")
+        where += " AND " + IN_SCOPE_SQL.format(story="f.rowid")
         params["scope_guild"] = filters.guild_id
     # f.rowid is the story id: FTS5 walks its doclists newest first and stops after the window.
     sql = f"""SELECT f.rowid AS id, f.title, f.body, f.outlets FROM story_fts f{join}
@@ -360,7 +355,7 @@ async def _pg_candidates(
         binds.append(bindparam("cutoff", type_=UTCDateTime()))
     join = " JOIN stories s ON s.id = ss.story_id" if conditions else ""
     if filters.guild_id is not None and not filters.source_ids:
-        conditions.append(_IN_SCOPE.format(story="ss.story_id"))
+        conditions.append(IN_SCOPE_SQL.format(story="ss.story_id"))
         params["scope_guild"] = filters.guild_id
     where = "".join(f" AND {c}" for c in conditions)
     # A generic plan cannot know how common the words are and would pick the wrong index; JIT compiling
@@ -412,61 +407,6 @@ async def _pg_candidates(
               WHERE {match} AND ss.story_id < :below ORDER BY ss.story_id DESC LIMIT :want"""
     params.update(below=floor, want=want)
     return found + list((await session.execute(text(gin).bindparams(*binds), params)).all())
-
-
-async def category_choices(
-    session: AsyncSession, prefix: str = "", limit: int = AUTOCOMPLETE_LIMIT, *, guild_id: int | None = None
-) -> list[str]:
-    """Distinct categories of recent stories that start with `prefix` (case-insensitive), for autocomplete; with
-    `guild_id`, of the stories that guild may see."""
-    dialect = session.get_bind().dialect.name
-    scope = " WHERE " + _IN_SCOPE.format(story="st.id") if guild_id is not None else ""
-    recent = f"SELECT categories FROM stories st{scope} ORDER BY st.id DESC LIMIT :scan"
-    if dialect == "sqlite":
-        sql = f"""SELECT DISTINCT j.value AS category
-                 FROM ({recent}) s, json_each(s.categories) j
-                 WHERE lower(j.value) LIKE :prefix ESCAPE '\\' ORDER BY 1 LIMIT :limit"""
-    else:
-        sql = f"""SELECT DISTINCT c AS category
-                 FROM ({recent}) s, jsonb_array_elements_text(s.categories) c
-                 WHERE lower(c) LIKE :prefix ESCAPE '\\' ORDER BY 1 LIMIT :limit"""
-    params: dict[str, Any] = {
-        "scan": CATEGORY_SCAN,
-        "prefix": _like_prefix(prefix),
-        "limit": min(limit, AUTOCOMPLETE_LIMIT),
-    }
-    if guild_id is not None:
-        params["scope_guild"] = guild_id
-    return [str(r) for r in (await session.execute(text(sql), params)).scalars()]
-
-
-@dataclass(frozen=True)
-class SourceChoice:
-    name: str
-    url: str
-
-
-async def source_choices(
-    session: AsyncSession, prefix: str = "", *, guild_id: int | None = None, limit: int = AUTOCOMPLETE_LIMIT
-) -> list[SourceChoice]:
-    """Sources whose name starts with, or whose URL contains, `prefix`; a guild sees global ones and its own."""
-    needle = prefix.strip().lower()
-    stmt = select(Source.name, Source.url).distinct()
-    if needle:
-        escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        stmt = stmt.where(
-            Source.name.ilike(escaped + "%", escape="\\") | Source.url.ilike("%" + escaped + "%", escape="\\")
-        )
-    if guild_id is not None:
-        stmt = stmt.where(Source.guild_id.in_([0, guild_id]))
-    stmt = stmt.order_by(Source.name, Source.url).limit(min(limit, AUTOCOMPLETE_LIMIT))
-    rows = (await session.execute(stmt)).all()
-    return [SourceChoice(name=name or url, url=url) for name, url in rows]
-
-
-def _like_prefix(prefix: str) -> str:
-    escaped = prefix.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return escaped + "%"
 
 
 async def rebuild_search_index(db: AsyncSession | AsyncConnection) -> None:

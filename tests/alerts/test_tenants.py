@@ -24,7 +24,8 @@ from bot.core.search_query import parse_query
 from bot.process import process_pending
 from storage import alert_views, deliveries, subscriptions
 from storage.models import GLOBAL_SCOPE, Article, Delivery, FeedEntry, Source, Story
-from storage.search import category_choices, search_stories, source_choices
+from storage.search import search_stories
+from storage.search_choices import category_choices, source_choices
 from storage.subscriptions import SubscriptionFilters
 from tests.factories import add_outlet, make_source, make_story
 

@@ -12,7 +12,8 @@ import storage.search
 from bot.core.notes import Note
 from bot.core.search_query import QueryError, parse_query
 from storage.models import Article, Source, Story
-from storage.search import PgWalk, SearchPage, category_choices, search_stories, source_choices
+from storage.search import PgWalk, SearchPage, search_stories
+from storage.search_choices import category_choices, source_choices
 from tests.search_data import NOW, Piece, StorySpec, add_article, add_story
 
 Sessions = async_sessionmaker[AsyncSession]
