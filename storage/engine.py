@@ -35,8 +35,7 @@ def check_sqlite_location(url: str) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
         # Writing is the only test that holds for root (who passes permission checks) and read-only filesystems.
-        with tempfile.TemporaryFile(dir=folder):
-            pass
+        tempfile.TemporaryFile(dir=folder).close()
         if path.is_dir():
             raise DatabaseLocationError(f"{path} is a folder, not a database file")
         if path.exists():

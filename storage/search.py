@@ -281,25 +281,21 @@ async def search_stories(
 
 
 def _hit(story: Story, score: float, scoped: _ScopedText | None) -> SearchHit:
+    """A result as the guild may see it: from its articles in scope when the story is only partly in scope."""
     if scoped is not None:
-        return SearchHit(
-            story_id=story.id,
-            headline=scoped.headline,
-            outlet_count=scoped.outlet_count,
-            first_seen=story.first_seen_at,
-            summary_line=summary_line(scoped.summary),
-            language=scoped.language,
-            categories=scoped.categories,
-            score=score,
-        )
+        headline, count, summary = scoped.headline, scoped.outlet_count, scoped.summary
+        language, categories = scoped.language, scoped.categories
+    else:
+        headline, count, summary = story.title, story.outlet_count, story.summary
+        language, categories = story.language, tuple(story.categories or ())
     return SearchHit(
         story_id=story.id,
-        headline=story.title,
-        outlet_count=story.outlet_count,
+        headline=headline,
+        outlet_count=count,
         first_seen=story.first_seen_at,
-        summary_line=summary_line(story.summary),
-        language=story.language,
-        categories=tuple(story.categories or ()),
+        summary_line=summary_line(summary),
+        language=language,
+        categories=categories,
         score=score,
     )
 

@@ -44,13 +44,17 @@ def _encode(part: str) -> str:
     return "".join(out)
 
 
+def _ip(hostname: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(hostname)
+    except ValueError:
+        return None
+
+
 def _host(hostname: str) -> str | None:
     """The host in the form a link carries, or None when it is no DNS name or IP address."""
-    try:
-        address = ipaddress.ip_address(hostname)
-    except ValueError:
-        pass
-    else:
+    address = _ip(hostname)
+    if address is not None:
         return f"[{address}]" if address.version == 6 else str(address)
     name = hostname.rstrip(".")
     try:
