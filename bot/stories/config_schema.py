@@ -85,6 +85,7 @@ class RolesFile(_Strict):
     regulator_after: dict[str, Terms]
     reporter_before: dict[str, Terms]
     connectors: dict[str, Terms]
+    name_heads: dict[str, Terms] = {}
 
     @field_validator("regulators")
     @classmethod

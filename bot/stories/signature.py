@@ -15,7 +15,7 @@ from typing import Any
 from bot.core.text import WORD, fold_in_place, split_sentences
 from bot.stories import lexicon, minhash
 from bot.stories.facts import find_counts, find_data_types
-from bot.stories.roles import Roles, find_roles, token_parts, victim_records
+from bot.stories.roles import Roles, after_name_head, find_roles, token_parts, victim_records
 from bot.stories.words import stem, zipf
 
 MAX_ENTITIES = 60
@@ -29,6 +29,7 @@ HEADLINE_NAME = 0.8  # a name at least this specific in an article's headline is
 CONTEXT_WEIGHT = 0.25  # a name met only as "after X" in an article about another name
 _CUE_REACH = 48  # characters before a name searched for a reference cue (references.toml)
 _SENTENCE_OPENERS = re.compile(r"^[\"'«“(\[¿¡]+")
+HEADED_NAME_ZIPF = 4.5  # after a head noun, a German word this common is still a noun ("dem Dienstleister Daten")
 
 
 def _rarity(z: float) -> float:
@@ -173,6 +174,12 @@ def _german_name(part: str) -> bool:
     return z_de < 2.0 and z_en < 2.5 and not _is_compound(part)
 
 
+def _headed_name(part: str) -> bool:
+    """A capitalised German word right after a head noun ("Klinikgruppe Rabenau") is a name unless German uses it
+    every day as a noun ("Hacker haben dem Dienstleister Daten gestohlen")."""
+    return zipf(part.lower(), "de") < HEADED_NAME_ZIPF
+
+
 def _unknown_compound(part: str) -> bool:
     """A capitalised German word no list knows but made of two everyday words: a brand ("Arbeitsblick") or a
     noun coined for the article ("Kennzeichenerfassungen"). Only weak evidence: it counts where another report
@@ -222,8 +229,16 @@ def _entities(title: str, sentences: list[str], lang: str) -> tuple[dict[str, fl
         for clause in clauses:
             folded_clause = fold_in_place(clause)
             in_reference = False
+            previous, previous_end = "", -1
             for index, match in enumerate(WORD.finditer(clause)):
                 token = match.group(0)
+                headed = (
+                    lang == "de"
+                    and previous_end >= 0
+                    and clause[previous_end : match.start()] == " "
+                    and after_name_head(token_parts(previous)[-1] if token_parts(previous) else previous, lang)
+                )
+                previous, previous_end = token, match.end()
                 # Only the words just before: the longest cue and determiner fit well within this, and searching
                 # the whole clause before every token would cost quadratic time on long sentences.
                 before = folded_clause[max(0, match.start() - _CUE_REACH) : match.start()]
@@ -241,7 +256,9 @@ def _entities(title: str, sentences: list[str], lang: str) -> tuple[dict[str, fl
                     initial = index == 0 and j == 0
                     target = found
                     if shape == "capital":
-                        if lang == "de" and not _german_name(part):
+                        if lang == "de" and j == 0 and headed and _headed_name(part):
+                            pass  # "Klinikgruppe Rabenau", "Kreis Soest": a name right after what it names
+                        elif lang == "de" and not _german_name(part):
                             if not _unknown_compound(part):
                                 continue
                             target = weak  # "Arbeitsblick": a brand made of two words, or a noun made up
