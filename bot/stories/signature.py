@@ -180,6 +180,17 @@ def _headed_name(part: str) -> bool:
     return zipf(part.lower(), "de") < HEADED_NAME_ZIPF
 
 
+def _before_acronym(parts: list[str]) -> bool:
+    """ "Südwestfalen-IT", "Rheinland-AG": a word joined to an acronym after it names an organisation, unless it is
+    the linking form of a noun ("Verwaltungs-IT")."""
+    return (
+        len(parts) == 2
+        and _shape(parts[1]) == "acronym"
+        and len(parts[1]) <= 4
+        and not parts[0].lower().endswith(("s", "ungs"))
+    )
+
+
 def _unknown_compound(part: str) -> bool:
     """A capitalised German word no list knows but made of two everyday words: a brand ("Arbeitsblick") or a
     noun coined for the article ("Kennzeichenerfassungen"). Only weak evidence: it counts where another report
@@ -245,7 +256,8 @@ def _entities(title: str, sentences: list[str], lang: str) -> tuple[dict[str, fl
                 in_reference = not is_title and (
                     bool(cues and cues.search(before)) or (in_reference and token[0].isupper() and before.endswith(" "))
                 )
-                for j, part in enumerate(token_parts(token)):
+                parts = token_parts(token)
+                for j, part in enumerate(parts):
                     if part[0].isdigit():
                         continue  # numbers are compared as numbers
                     if re.fullmatch(r"[A-Z]{2,}s", part):
@@ -256,8 +268,10 @@ def _entities(title: str, sentences: list[str], lang: str) -> tuple[dict[str, fl
                     initial = index == 0 and j == 0
                     target = found
                     if shape == "capital":
-                        if lang == "de" and j == 0 and headed and _headed_name(part):
-                            pass  # "Klinikgruppe Rabenau", "Kreis Soest": a name right after what it names
+                        if lang == "de" and j == 0 and (headed or _before_acronym(parts)) and _headed_name(part):
+                            # "Klinikgruppe Rabenau", "Kreis Soest": a name right after what it names;
+                            # "Südwestfalen-IT": a name before the acronym that ends it
+                            pass
                         elif lang == "de" and not _german_name(part):
                             if not _unknown_compound(part):
                                 continue
