@@ -80,7 +80,9 @@ def cues() -> RoleCues:
         regulator_after=after(data.regulator_after),
         reporter_before=before(data.reporter_before),
         connectors={lang: frozenset(fold_in_place(w) for w in words) for lang, words in data.connectors.items()},
-        name_heads={lang: re.compile(rf"\w*(?:{_alternation(t)})(?:s|es|n|en)?") for lang, t in data.name_heads.items()},
+        name_heads={
+            lang: re.compile(rf"\w*(?:{_alternation(terms)})(?:s|es|n|en)?") for lang, terms in data.name_heads.items()
+        },
     )
 
 
