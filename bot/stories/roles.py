@@ -86,6 +86,16 @@ def cues() -> RoleCues:
     )
 
 
+@cache
+def role_cue_words() -> frozenset[str]:
+    """Every word of every role cue in any language ("hacktivists", "watchdog", "selon"), folded."""
+    data = schema.load("facts", "roles.toml", schema.RolesFile)
+    tables = (data.actor_before, data.actor_after, data.regulator_before, data.regulator_after, data.reporter_before)
+    return frozenset(
+        word for table in tables for terms in table.values() for term in terms for word in fold_in_place(term).split()
+    )
+
+
 def after_name_head(previous: str, lang: str) -> bool:
     """Whether `previous`, the word right before a capitalised one, says that a name follows: "Klinikgruppe" in
     "Klinikgruppe Rabenau", "Versandhändlers" in "des Versandhändlers Lindtal" (roles.toml's name_heads)."""

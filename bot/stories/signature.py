@@ -15,7 +15,7 @@ from typing import Any
 from bot.core.text import WORD, fold_in_place, split_sentences
 from bot.stories import lexicon, minhash
 from bot.stories.facts import find_counts, find_data_types
-from bot.stories.roles import Roles, after_name_head, find_roles, token_parts, victim_records
+from bot.stories.roles import Roles, after_name_head, find_roles, role_cue_words, token_parts, victim_records
 from bot.stories.words import stem, zipf
 
 MAX_ENTITIES = 60
@@ -29,6 +29,7 @@ HEADLINE_NAME = 0.8  # a name at least this specific in an article's headline is
 CONTEXT_WEIGHT = 0.25  # a name met only as "after X" in an article about another name
 _CUE_REACH = 48  # characters before a name searched for a reference cue (references.toml)
 _SENTENCE_OPENERS = re.compile(r"^[\"'«“(\[¿¡]+")
+OPENER_ZIPF = 3.0  # a sentence's first word the lists know less than this, before another capitalised one, is a name
 HEADED_NAME_ZIPF = 4.5  # after a head noun, a German word this common is still a noun ("dem Dienstleister Daten")
 
 
@@ -180,6 +181,19 @@ def _headed_name(part: str) -> bool:
     return zipf(part.lower(), "de") < HEADED_NAME_ZIPF
 
 
+def _opens_a_name(part: str, following: str, lang: str, roles: dict[str, float]) -> bool:
+    """Whether a sentence's first word, which may be capitalised only for opening it, begins a name: the word lists
+    barely know it (a noun they know, "Leverancier Kliniknet", "Zorggroep Heuvelrand", may just open the sentence)
+    and a capitalised word follows it directly ("Ashgrove College confirms ..."). A role cue ("Hacktivists Lince
+    di Ferro ...") never does."""
+    if not (following.startswith(" ") and following[1:2].isupper() and " " not in following[1:]):
+        return False
+    low = part.lower()
+    if lang == "de" or fold_in_place(part) in role_cue_words() or roles.get(fold_in_place(part), 1.0) < 1.0:
+        return False  # German capitalises nouns anyway (its own rules above decide); outlets and agencies
+    return max(zipf(low, lang), zipf(low, "en")) < OPENER_ZIPF
+
+
 def _before_acronym(parts: list[str]) -> bool:
     """ "Südwestfalen-IT", "Rheinland-AG": a word joined to an acronym after it names an organisation, unless it is
     the linking form of a noun ("Verwaltungs-IT")."""
@@ -241,7 +255,8 @@ def _entities(title: str, sentences: list[str], lang: str) -> tuple[dict[str, fl
             folded_clause = fold_in_place(clause)
             in_reference = False
             previous, previous_end = "", -1
-            for index, match in enumerate(WORD.finditer(clause)):
+            words = list(WORD.finditer(clause))
+            for index, match in enumerate(words):
                 token = match.group(0)
                 headed = (
                     lang == "de"
@@ -276,8 +291,17 @@ def _entities(title: str, sentences: list[str], lang: str) -> tuple[dict[str, fl
                             if not _unknown_compound(part):
                                 continue
                             target = weak  # "Arbeitsblick": a brand made of two words, or a noun made up
-                        elif (initial or (is_title and title_case)) and part not in seen_mid_sentence:
-                            target = weak  # perhaps a name, perhaps just the first word
+                        elif (
+                            (initial or (is_title and title_case))
+                            and part not in seen_mid_sentence
+                            and not (
+                                initial
+                                and not (is_title and title_case)
+                                and len(words) > 1
+                                and _opens_a_name(part, clause[match.end() : words[1].end()], lang, roles)
+                            )
+                        ):
+                            target = weak  # perhaps a name, perhaps just the first word ("Ashgrove College ...")
                     weight = _entity_weight(part, shape, lang, roles)
                     if weight <= 0.05:
                         continue
