@@ -10,8 +10,12 @@ import itertools
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.resources import config_path, load_toml
+from bot.stories.config_schema import RolesFile
 from bot.stories.decide import agreement, victims_differ
 from bot.stories.facts import extract_facts
 from bot.stories.signature import Signature, build_signature
@@ -109,3 +113,12 @@ async def test_german_names_group_through_storage(sessions: async_sessionmaker[A
     missed = [(a["id"], b["id"]) for (a, sa), (b, sb) in pairs if sa != sb and a["event"] == b["event"]]
     assert wrong == []
     assert missed == []
+
+
+def test_the_name_heads_are_checked_against_their_schema() -> None:
+    shipped = load_toml(config_path("facts", "roles.toml"))
+    assert "stadtwerke" in RolesFile.model_validate(shipped).name_heads["de"]
+    with pytest.raises(ValidationError, match="not one of the languages"):
+        RolesFile.model_validate({**shipped, "name_heads": {"xx": ["werk"]}})
+    with pytest.raises(ValidationError, match="listed twice"):
+        RolesFile.model_validate({**shipped, "name_heads": {"de": ["werk", "Werk"]}})
