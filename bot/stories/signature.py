@@ -262,7 +262,7 @@ def _entities(title: str, sentences: list[str], lang: str) -> tuple[dict[str, fl
                     lang == "de"
                     and previous_end >= 0
                     and clause[previous_end : match.start()] == " "
-                    and after_name_head(token_parts(previous)[-1] if token_parts(previous) else previous, lang)
+                    and after_name_head((token_parts(previous) or [previous])[-1], lang)
                 )
                 previous, previous_end = token, match.end()
                 # Only the words just before: the longest cue and determiner fit well within this, and searching
