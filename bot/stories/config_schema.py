@@ -85,6 +85,7 @@ class RolesFile(_Strict):
     regulator_after: dict[str, Terms]
     reporter_before: dict[str, Terms]
     connectors: dict[str, Terms]
+    name_heads: dict[str, Terms] = {}
 
     @field_validator("regulators")
     @classmethod
@@ -92,7 +93,13 @@ class RolesFile(_Strict):
         return _unique(value, "regulators")
 
     @field_validator(
-        "actor_before", "actor_after", "regulator_before", "regulator_after", "reporter_before", "connectors"
+        "actor_before",
+        "actor_after",
+        "regulator_before",
+        "regulator_after",
+        "reporter_before",
+        "connectors",
+        "name_heads",
     )
     @classmethod
     def _per_language(cls, value: dict[str, Terms]) -> dict[str, Terms]:

@@ -47,6 +47,7 @@ class RoleCues:
     regulator_after: dict[str, re.Pattern[str]]
     reporter_before: dict[str, re.Pattern[str]]
     connectors: dict[str, frozenset[str]]
+    name_heads: dict[str, re.Pattern[str]]
 
 
 def _alternation(terms: list[str]) -> str:
@@ -79,7 +80,27 @@ def cues() -> RoleCues:
         regulator_after=after(data.regulator_after),
         reporter_before=before(data.reporter_before),
         connectors={lang: frozenset(fold_in_place(w) for w in words) for lang, words in data.connectors.items()},
+        name_heads={
+            lang: re.compile(rf"\w*(?:{_alternation(terms)})(?:s|es|n|en)?") for lang, terms in data.name_heads.items()
+        },
     )
+
+
+@cache
+def role_cue_words() -> frozenset[str]:
+    """Every word of every role cue in any language ("hacktivists", "watchdog", "selon"), folded."""
+    data = schema.load("facts", "roles.toml", schema.RolesFile)
+    tables = (data.actor_before, data.actor_after, data.regulator_before, data.regulator_after, data.reporter_before)
+    return frozenset(
+        word for table in tables for terms in table.values() for term in terms for word in fold_in_place(term).split()
+    )
+
+
+def after_name_head(previous: str, lang: str) -> bool:
+    """Whether `previous`, the word right before a capitalised one, says that a name follows: "Klinikgruppe" in
+    "Klinikgruppe Rabenau", "Versandhändlers" in "des Versandhändlers Lindtal" (roles.toml's name_heads)."""
+    pattern = cues().name_heads.get(lang)
+    return pattern is not None and previous[:1].isupper() and pattern.fullmatch(fold_in_place(previous)) is not None
 
 
 @dataclass(frozen=True)

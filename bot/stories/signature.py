@@ -15,7 +15,7 @@ from typing import Any
 from bot.core.text import WORD, fold_in_place, split_sentences
 from bot.stories import lexicon, minhash
 from bot.stories.facts import find_counts, find_data_types
-from bot.stories.roles import Roles, find_roles, token_parts, victim_records
+from bot.stories.roles import Roles, after_name_head, find_roles, role_cue_words, token_parts, victim_records
 from bot.stories.words import stem, zipf
 
 MAX_ENTITIES = 60
@@ -29,6 +29,8 @@ HEADLINE_NAME = 0.8  # a name at least this specific in an article's headline is
 CONTEXT_WEIGHT = 0.25  # a name met only as "after X" in an article about another name
 _CUE_REACH = 48  # characters before a name searched for a reference cue (references.toml)
 _SENTENCE_OPENERS = re.compile(r"^[\"'«“(\[¿¡]+")
+OPENER_ZIPF = 3.0  # a sentence's first word the lists know less than this, before another capitalised one, is a name
+HEADED_NAME_ZIPF = 4.5  # after a head noun, a German word this common is still a noun ("dem Dienstleister Daten")
 
 
 def _rarity(z: float) -> float:
@@ -173,6 +175,36 @@ def _german_name(part: str) -> bool:
     return z_de < 2.0 and z_en < 2.5 and not _is_compound(part)
 
 
+def _headed_name(part: str) -> bool:
+    """A capitalised German word right after a head noun ("Klinikgruppe Rabenau") is a name unless German uses it
+    every day as a noun ("Hacker haben dem Dienstleister Daten gestohlen")."""
+    return zipf(part.lower(), "de") < HEADED_NAME_ZIPF
+
+
+def _opens_a_name(part: str, following: str, lang: str, roles: dict[str, float]) -> bool:
+    """Whether a sentence's first word, which may be capitalised only for opening it, begins a name: the word lists
+    barely know it (a noun they know, "Leverancier Kliniknet", "Zorggroep Heuvelrand", may just open the sentence)
+    and a capitalised word follows it directly ("Ashgrove College confirms ..."). A role cue ("Hacktivists Lince
+    di Ferro ...") never does."""
+    if not (following.startswith(" ") and following[1:2].isupper() and " " not in following[1:]):
+        return False
+    low = part.lower()
+    if lang == "de" or fold_in_place(part) in role_cue_words() or roles.get(fold_in_place(part), 1.0) < 1.0:
+        return False  # German capitalises nouns anyway (its own rules above decide); outlets and agencies
+    return max(zipf(low, lang), zipf(low, "en")) < OPENER_ZIPF
+
+
+def _before_acronym(parts: list[str]) -> bool:
+    """ "Südwestfalen-IT", "Rheinland-AG": a word joined to an acronym after it names an organisation, unless it is
+    the linking form of a noun ("Verwaltungs-IT")."""
+    return (
+        len(parts) == 2
+        and _shape(parts[1]) == "acronym"
+        and len(parts[1]) <= 4
+        and not parts[0].lower().endswith(("s", "ungs"))
+    )
+
+
 def _unknown_compound(part: str) -> bool:
     """A capitalised German word no list knows but made of two everyday words: a brand ("Arbeitsblick") or a
     noun coined for the article ("Kennzeichenerfassungen"). Only weak evidence: it counts where another report
@@ -222,15 +254,25 @@ def _entities(title: str, sentences: list[str], lang: str) -> tuple[dict[str, fl
         for clause in clauses:
             folded_clause = fold_in_place(clause)
             in_reference = False
-            for index, match in enumerate(WORD.finditer(clause)):
+            previous, previous_end = "", -1
+            words = list(WORD.finditer(clause))
+            for index, match in enumerate(words):
                 token = match.group(0)
+                headed = (
+                    lang == "de"
+                    and previous_end >= 0
+                    and clause[previous_end : match.start()] == " "
+                    and after_name_head((token_parts(previous) or [previous])[-1], lang)
+                )
+                previous, previous_end = token, match.end()
                 # Only the words just before: the longest cue and determiner fit well within this, and searching
                 # the whole clause before every token would cost quadratic time on long sentences.
                 before = folded_clause[max(0, match.start() - _CUE_REACH) : match.start()]
                 in_reference = not is_title and (
                     bool(cues and cues.search(before)) or (in_reference and token[0].isupper() and before.endswith(" "))
                 )
-                for j, part in enumerate(token_parts(token)):
+                parts = token_parts(token)
+                for j, part in enumerate(parts):
                     if part[0].isdigit():
                         continue  # numbers are compared as numbers
                     if re.fullmatch(r"[A-Z]{2,}s", part):
@@ -241,12 +283,25 @@ def _entities(title: str, sentences: list[str], lang: str) -> tuple[dict[str, fl
                     initial = index == 0 and j == 0
                     target = found
                     if shape == "capital":
-                        if lang == "de" and not _german_name(part):
+                        if lang == "de" and j == 0 and (headed or _before_acronym(parts)) and _headed_name(part):
+                            # "Klinikgruppe Rabenau", "Kreis Soest": a name right after what it names;
+                            # "Südwestfalen-IT": a name before the acronym that ends it
+                            pass
+                        elif lang == "de" and not _german_name(part):
                             if not _unknown_compound(part):
                                 continue
                             target = weak  # "Arbeitsblick": a brand made of two words, or a noun made up
-                        elif (initial or (is_title and title_case)) and part not in seen_mid_sentence:
-                            target = weak  # perhaps a name, perhaps just the first word
+                        elif (
+                            (initial or (is_title and title_case))
+                            and part not in seen_mid_sentence
+                            and not (
+                                initial
+                                and not (is_title and title_case)
+                                and len(words) > 1
+                                and _opens_a_name(part, clause[match.end() : words[1].end()], lang, roles)
+                            )
+                        ):
+                            target = weak  # perhaps a name, perhaps just the first word ("Ashgrove College ...")
                     weight = _entity_weight(part, shape, lang, roles)
                     if weight <= 0.05:
                         continue
