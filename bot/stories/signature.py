@@ -13,9 +13,9 @@ from functools import cache
 from typing import Any
 
 from bot.core.text import WORD, fold_in_place, split_sentences
-from bot.stories import lexicon, minhash
+from bot.stories import lexicon, minhash, names
 from bot.stories.facts import find_counts, find_data_types
-from bot.stories.roles import Roles, after_name_head, find_roles, role_cue_words, token_parts, victim_records
+from bot.stories.roles import Roles, after_name_head, find_roles, token_parts, victim_records
 from bot.stories.words import stem, zipf
 
 MAX_ENTITIES = 60
@@ -29,19 +29,11 @@ HEADLINE_NAME = 0.8  # a name at least this specific in an article's headline is
 CONTEXT_WEIGHT = 0.25  # a name met only as "after X" in an article about another name
 _CUE_REACH = 48  # characters before a name searched for a reference cue (references.toml)
 _SENTENCE_OPENERS = re.compile(r"^[\"'«“(\[¿¡]+")
-OPENER_ZIPF = 3.0  # a sentence's first word the lists know less than this, before another capitalised one, is a name
-HEADED_NAME_ZIPF = 4.5  # after a head noun, a German word this common is still a noun ("dem Dienstleister Daten")
 
 
 def _rarity(z: float) -> float:
     """0 for everyday words, 1 for words the frequency lists barely know."""
     return max(0.0, min(1.0, (5.2 - z) / 2.5))
-
-
-def _name_rarity(z: float) -> float:
-    """How specific a name is: a town or company the lists know a little (Zipf <= 3.6) is fully specific,
-    one in every day's news (FBI, Microsoft, China) barely."""
-    return max(0.0, min(1.0, (5.6 - z) / 2.0))
 
 
 @dataclass
@@ -125,109 +117,6 @@ def _role_tokens(text: str) -> dict[str, float]:
     return tokens
 
 
-def _is_title_case(title: str) -> bool:
-    long_words = [w for w in WORD.findall(title) if len(w) > 3]
-    caps = [w for w in long_words if w[0].isupper()]
-    return len(long_words) >= 4 and len(caps) / len(long_words) > 0.6
-
-
-def _shape(part: str) -> str:
-    letters = [c for c in part if c.isalpha()]
-    if not letters:
-        return "none"
-    if len(letters) >= 2 and all(c.isupper() for c in letters):
-        return "acronym"
-    if any(c.isupper() for c in part[1:]) and any(c.islower() for c in part):
-        return "mixed"
-    if any(c.isdigit() for c in part) and letters:
-        return "mixed"
-    if part[0].isupper():
-        return "capital"
-    return "lower"
-
-
-def split_compound(word: str) -> tuple[str, str] | None:
-    """A German word made of two everyday German words ("Fehlkonfiguration" -> fehl, konfiguration), or None.
-
-    Both parts need four letters, so unknown names ("Haurus") are not cut into syllables that happen to be words.
-    """
-    low = word.lower()
-    for i in range(4, len(low) - 3):
-        left, right = low[:i], low[i:]
-        lefts = [left] + ([left[:-1]] if left.endswith("s") else []) + ([left[:-2]] if left.endswith("en") else [])
-        if zipf(right, "de") >= 3.0:
-            for part in lefts:
-                if len(part) >= 4 and zipf(part, "de") >= 3.0:
-                    return part, right
-    return None
-
-
-def _is_compound(word: str) -> bool:
-    return split_compound(word) is not None
-
-
-def _german_name(part: str) -> bool:
-    """German capitalises every noun: a capitalised word is a name only if no German noun explains it."""
-    low = part.lower()
-    z_de, z_en = zipf(low, "de"), zipf(low, "en")
-    if 1.8 <= z_en <= z_de + 0.3:
-        return True  # place and company names are known to the English lists too
-    return z_de < 2.0 and z_en < 2.5 and not _is_compound(part)
-
-
-def _headed_name(part: str) -> bool:
-    """A capitalised German word right after a head noun ("Klinikgruppe Rabenau") is a name unless German uses it
-    every day as a noun ("Hacker haben dem Dienstleister Daten gestohlen")."""
-    return zipf(part.lower(), "de") < HEADED_NAME_ZIPF
-
-
-def _opens_a_name(part: str, following: str, lang: str, roles: dict[str, float]) -> bool:
-    """Whether a sentence's first word, which may be capitalised only for opening it, begins a name: the word lists
-    barely know it (a noun they know, "Leverancier Kliniknet", "Zorggroep Heuvelrand", may just open the sentence)
-    and a capitalised word follows it directly ("Ashgrove College confirms ..."). A role cue ("Hacktivists Lince
-    di Ferro ...") never does."""
-    if not (following.startswith(" ") and following[1:2].isupper() and " " not in following[1:]):
-        return False
-    low = part.lower()
-    if lang == "de" or fold_in_place(part) in role_cue_words() or roles.get(fold_in_place(part), 1.0) < 1.0:
-        return False  # German capitalises nouns anyway (its own rules above decide); outlets and agencies
-    return max(zipf(low, lang), zipf(low, "en")) < OPENER_ZIPF
-
-
-def _before_acronym(parts: list[str]) -> bool:
-    """ "Südwestfalen-IT", "Rheinland-AG": a word joined to an acronym after it names an organisation, unless it is
-    the linking form of a noun ("Verwaltungs-IT")."""
-    return (
-        len(parts) == 2
-        and _shape(parts[1]) == "acronym"
-        and len(parts[1]) <= 4
-        and not parts[0].lower().endswith(("s", "ungs"))
-    )
-
-
-def _unknown_compound(part: str) -> bool:
-    """A capitalised German word no list knows but made of two everyday words: a brand ("Arbeitsblick") or a
-    noun coined for the article ("Kennzeichenerfassungen"). Only weak evidence: it counts where another report
-    is sure it is a name."""
-    low = part.lower()
-    return zipf(low, "de") < 2.0 and zipf(low, "en") < 2.5 and _is_compound(part)
-
-
-def _entity_weight(part: str, shape: str, lang: str, role_tokens: dict[str, float]) -> float:
-    key = fold_in_place(part)
-    if not key.replace(".", "").replace("&", "").isalnum() or not re.search(r"[^\W\d]", key):
-        z = 3.0  # "AT&T", "38C3": the word lists would split them
-    else:
-        z = max(zipf(part.lower(), lang), zipf(part.lower(), "en"))
-    weight = _name_rarity(z)
-    if shape == "acronym" and len(key) <= 2:
-        weight *= 0.5
-    weight *= role_tokens.get(key, 1.0)
-    if key in lexicon.months():
-        return 0.0
-    return weight
-
-
 def _entities(title: str, sentences: list[str], lang: str) -> tuple[dict[str, float], dict[str, float], set[str]]:
     """Proper names: acronyms, mixed case, and capitalised words not opening a sentence.
 
@@ -238,7 +127,7 @@ def _entities(title: str, sentences: list[str], lang: str) -> tuple[dict[str, fl
     weak: dict[str, float] = {}
     in_title: set[str] = set()
     roles = _role_tokens(" ".join([title, *sentences]))
-    title_case = _is_title_case(title)
+    title_case = names.is_title_case(title)
     seen_mid_sentence: set[str] = set()
     cues = lexicon.reference_cues().get(lang)
     cued: set[str] = set()  # names met right after "after the" and the like
@@ -277,18 +166,19 @@ def _entities(title: str, sentences: list[str], lang: str) -> tuple[dict[str, fl
                         continue  # numbers are compared as numbers
                     if re.fullmatch(r"[A-Z]{2,}s", part):
                         part = part[:-1]  # "EVs", "IDs"
-                    shape = _shape(part)
+                    shape = names.shape(part)
                     if shape in ("lower", "none") or len(part) < 2 or fold_in_place(part) in lexicon.generic_terms():
                         continue
                     initial = index == 0 and j == 0
                     target = found
                     if shape == "capital":
-                        if lang == "de" and j == 0 and (headed or _before_acronym(parts)) and _headed_name(part):
+                        named = headed or names.before_acronym(parts)
+                        if lang == "de" and j == 0 and named and names.headed_name(part):
                             # "Klinikgruppe Rabenau", "Kreis Soest": a name right after what it names;
                             # "Südwestfalen-IT": a name before the acronym that ends it
                             pass
-                        elif lang == "de" and not _german_name(part):
-                            if not _unknown_compound(part):
+                        elif lang == "de" and not names.german_name(part):
+                            if not names.unknown_compound(part):
                                 continue
                             target = weak  # "Arbeitsblick": a brand made of two words, or a noun made up
                         elif (
@@ -298,11 +188,11 @@ def _entities(title: str, sentences: list[str], lang: str) -> tuple[dict[str, fl
                                 initial
                                 and not (is_title and title_case)
                                 and len(words) > 1
-                                and _opens_a_name(part, clause[match.end() : words[1].end()], lang, roles)
+                                and names.opens_a_name(part, clause[match.end() : words[1].end()], lang, roles)
                             )
                         ):
                             target = weak  # perhaps a name, perhaps just the first word ("Ashgrove College ...")
-                    weight = _entity_weight(part, shape, lang, roles)
+                    weight = names.entity_weight(part, shape, lang, roles)
                     if weight <= 0.05:
                         continue
                     key = fold_in_place(part)[:36]
@@ -346,7 +236,7 @@ def _terms(text: str, lang: str) -> tuple[dict[str, float], list[str]]:
             weight = _rarity(zipf(low, lang))
             if weight >= 0.2 and key not in generic:
                 weights[key] = max(weights.get(key, 0.0), round(weight, 3))
-            pieces = split_compound(low) if lang == "de" and len(low) >= 9 else None
+            pieces = names.split_compound(low) if lang == "de" and len(low) >= 9 else None
             for piece in pieces or ():
                 piece_weight = _rarity(zipf(piece, lang))
                 piece_key = stem(fold_in_place(piece), lang)

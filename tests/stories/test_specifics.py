@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.process import process_pending
 from bot.stories.decide import Candidate, agreement, best_story
 from bot.stories.facts import find_counts
-from bot.stories.signature import Signature, build_signature, split_compound
+from bot.stories.names import split_compound
+from bot.stories.signature import Signature, build_signature
 from storage import stories as repo
 from storage.models import Article, Story
 from tests.stories_helpers import add_article, add_source, keyword_classify
