@@ -71,27 +71,34 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+SET_ASIDE_FOLDERS = ("setaside", "blind")
+
+
 def _evaluate_setaside(args: argparse.Namespace) -> int:
+    folder = args.evaluate_setaside
+    if folder not in SET_ASIDE_FOLDERS:
+        print(f"breachwatch train: --evaluate-setaside takes one of {', '.join(SET_ASIDE_FOLDERS)}", file=sys.stderr)
+        return 2
     settings = load_settings()
     encoder = load_encoder(settings.encoder, threads=settings.encoder_threads, cache_dir=settings.encoder_cache)
     model = load_model(Path(args.out)) if args.out else load_model()
     judge = Judge(encoder, model)
-    items = setaside_items(Path(args.corpus))
+    items = setaside_items(Path(args.corpus), folder)
     if not items:
-        print(f"breachwatch train: no set-aside items in {args.corpus}/setaside", file=sys.stderr)
+        print(f"breachwatch train: no set-aside items in {args.corpus}/{folder}", file=sys.stderr)
         return 2
     clf = default_classifier()
     scores = [judge.judge_now(clf, i.title, i.summary, "", i.lang)[0].score for i in items]
     lexicon = [clf.classify(i.title, i.summary, None, i.lang).score for i in items]
     figures = report(items, scores, THRESHOLD)
-    _print_report(f"set-aside ({'model' if judge.learned else 'lexicon only'})", figures)
-    _print_report("set-aside, lexicon alone", report(items, lexicon, THRESHOLD))
+    _print_report(f"{folder} ({'model' if judge.learned else 'lexicon only'})", figures)
+    _print_report(f"{folder}, lexicon alone", report(items, lexicon, THRESHOLD))
     wrong = errors(items, scores, THRESHOLD)
     print(f"wrong ({len(wrong)}):")
     for e in wrong:
         print(f"  {e['kind']} {e['id']:<12} {e['score']:.3f} {e['category']:<26} {e['title']}")
     if args.report:
-        Path(args.report).write_text(json.dumps({"setaside": figures, "errors": wrong}, indent=2) + "\n")
+        Path(args.report).write_text(json.dumps({folder: figures, "errors": wrong}, indent=2) + "\n")
     return 0
 
 
@@ -114,7 +121,13 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("--out", help="model folder (default: the bundled config/model)")
     p.add_argument("--force", action="store_true", help="write the model even if it measures worse")
     p.add_argument("--report", metavar="FILE", help="also write every figure and error as JSON")
-    p.add_argument("--evaluate-setaside", action="store_true", help="score the model on corpus/setaside")
+    p.add_argument(
+        "--evaluate-setaside",
+        nargs="?",
+        const="setaside",
+        metavar="FOLDER",
+        help="score the model on corpus/setaside (or corpus/blind: the article-style set written later)",
+    )
     p.add_argument("--only-corpus", action="store_true", help="leave out the probe fixtures and the shared dev set")
     p.add_argument("--cache", default=".cache/embeddings", help="embedding cache folder ('' for none)")
     p.set_defaults(func=_handle)

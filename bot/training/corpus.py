@@ -90,9 +90,11 @@ def training_items(corpus: Path = CORPUS, probes: Path = PROBES, dev: Path | Non
     return items
 
 
-def setaside_items(corpus: Path = CORPUS) -> list[Item]:
+def setaside_items(corpus: Path = CORPUS, folder: str = "setaside") -> list[Item]:
+    """Items written apart from the training files (`folder`: setaside, or blind, the article-style set written
+    later), read only to score a final model."""
     items: list[Item] = []
-    for path in sorted((corpus / "setaside").glob("*.jsonl")):
+    for path in sorted((corpus / folder).glob("*.jsonl")):
         items.extend(_read(path, "setaside", strict=True))
     _check_unique(items)
     return items

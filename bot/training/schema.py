@@ -45,7 +45,7 @@ NEGATIVE_KINDS = frozenset(
 )
 FORMS = frozenset({"teaser", "wire", "long_lead", "question", "headline_only"})
 KEYS = frozenset({"id", "incident", "lang", "variant", "title", "summary", "label", "category", "kind", "form"})
-_ID = re.compile(r"(sa-)?[a-z]{2}-\d{3,4}")
+_ID = re.compile(r"(sa-|bl-)?[a-z]{2}-\d{2,4}")
 
 
 def problems(item: Mapping[str, Any]) -> list[str]:

@@ -77,3 +77,39 @@ def test_train_writes_a_loadable_model_and_refuses_a_worse_one(
     assert main(args) == 1
     assert "measures worse than the committed one" in capsys.readouterr().out
     assert json.loads((out / "classifier.json").read_text())["metrics"]["cross_validated"]["f1"] == 1.01
+
+    # A folder written apart (here the article-style `blind`) is scored by the model, never trained on.
+    blind = [
+        {
+            "id": "bl-en-01",
+            "incident": "bl-en-inv-1",
+            "lang": "en",
+            "variant": "en-GB",
+            "title": "Thieves copied plate-reader photos of 4,000 commuters from a car park firm in Ivybridge",
+            "summary": "",
+            "label": 1,
+            "category": "cctv",
+            "kind": "outside_attack",
+            "form": "headline_only",
+        },
+        {
+            "id": "bl-en-02",
+            "incident": "bl-en-inv-2",
+            "lang": "en",
+            "variant": "en-GB",
+            "title": "Ivybridge council weighs a ban on face recognition in its market square",
+            "summary": "",
+            "label": 0,
+            "category": "surveillance_no_breach",
+            "kind": "ban_or_law",
+            "form": "headline_only",
+        },
+    ]
+    (corpus / "blind").mkdir()
+    (corpus / "blind" / "en.jsonl").write_text("".join(json.dumps(r) + "\n" for r in blind))
+    capsys.readouterr()
+    assert main([*args, "--evaluate-setaside", "blind"]) == 0
+    printed = capsys.readouterr().out
+    assert "blind (model)" in printed and "blind, lexicon alone" in printed
+    assert main([*args, "--evaluate-setaside", "train"]) == 2
+    assert "takes one of setaside, blind" in capsys.readouterr().err
