@@ -24,6 +24,7 @@ from bot.core.search_rank import Ranker
 from storage.models import Article, Source, Story
 from storage.scope import IN_SCOPE_SQL, article_in_scope, partly_out_of_scope, scopes_of
 from storage.search_schema import PG_CONFIG, PREFIX_LENGTHS, rebuild_statements
+from storage.search_terms import RARE_ROWS, Lexeme, Part, positive_parts, rare_part, term_stats
 from storage.types import UTCDateTime
 
 SEARCH_WINDOW = 200
@@ -39,6 +40,7 @@ class PgWalk:
 
     probe_rows: int = PG_PROBE_ROWS
     walk_limit: int = PG_WALK_LIMIT
+    rare_rows: int = RARE_ROWS  # storage.search_terms; 0: never ask GIN for a rare part alone
 
 
 SUMMARY_LINE_CHARS = 160
@@ -114,16 +116,8 @@ def _tag(kind: str, value: str) -> str:
 
 
 def tsquery_expression(query: ParsedQuery, languages: Sequence[str] | None = None) -> str:
-    # GIN has no precomputed prefixes: the whole stem is the most selective prefix to ask for.
-    def term(word: str) -> str:
-        prefix = stem_prefix(word, languages)
-        return f"'{word}'" if prefix is None else f"'{prefix}':*"
-
-    def phrase(words: Sequence[str]) -> str:
-        return "(" + " <-> ".join(f"'{w}'" for w in words) + ")"
-
-    parts = [term(w) for w in query.terms] + [phrase(p) for p in query.phrases]
-    parts += ["!" + phrase(w) for w in query.excluded]
+    parts = [p.tsquery() for p in positive_parts(query, languages)]
+    parts += ["!" + Part(tuple(Lexeme(w, False) for w in excluded), True).tsquery() for excluded in query.excluded]
     return " & ".join(parts)
 
 
@@ -330,7 +324,8 @@ async def _sqlite_candidates(
 async def _pg_candidates(
     session: AsyncSession, query: ParsedQuery, languages: Sequence[str] | None, filters: _Filters, limits: PgWalk
 ) -> Sequence[Any]:
-    """Newest matches first, in two steps, because a GIN bitmap cannot stop early.
+    """Newest matches first. A query with a rare part (storage.search_terms) asks GIN for that part alone; any
+    other in two steps, because a GIN bitmap cannot stop early.
 
     First the newest PG_PROBE_ROWS story ids are read in id order and tested one by one: a common query fills the
     window there in a few milliseconds. From the share that matched, walking on (up to PG_WALK_LIMIT more ids) or
@@ -379,6 +374,17 @@ async def _pg_candidates(
     if bounds[1] is None:
         return []
     oldest, newest = int(bounds[0]), int(bounds[1])
+    stats = await term_stats(session) if limits.rare_rows else None
+    rare = rare_part(positive_parts(query, languages), stats, newest - oldest + 1, limits.rare_rows) if stats else None
+    if rare is not None:
+        # Only the rare part is an index condition (a function call is never one): GIN returns its few rows,
+        # and the whole query is checked on those.
+        params["rare"] = rare.tsquery()
+        binds.append(bindparam("rare", type_=String()))
+        by_rare = f"""SELECT {columns} FROM story_search ss{join}
+            WHERE ss.tsv @@ to_tsquery('{PG_CONFIG}', :rare) AND ts_match_vq(ss.tsv, to_tsquery('{PG_CONFIG}', :q))
+            {where} ORDER BY ss.story_id DESC LIMIT :window"""
+        return (await session.execute(text(by_rare).bindparams(*binds), params)).all()
     # Step 1: the newest ids, walked in id order (the subquery's LIMIT keeps PostgreSQL from using GIN here).
     walk = f"""SELECT {columns}
                FROM (SELECT * FROM story_search WHERE story_id >= :floor AND story_id < :below

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import delete, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import delete, event, select
+from sqlalchemy import text as sql
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 import storage.search
 from bot.core.notes import Note
@@ -361,3 +362,63 @@ async def test_dotted_capital_i_matches_both_ways(sessions: Sessions) -> None:
         plain = await add_story(session, StorySpec("Istanbul metro face scans exposed", "Scans leaked."))
     for query in ("İstanbul", "istanbul", "ISTANBUL", "İSTANBUL"):
         assert await _ids(sessions, query) == {dotted.id, plain.id}, query
+
+
+async def test_a_rare_word_asks_the_index_for_it_alone(sessions: Sessions, engine: AsyncEngine, db_kind: str) -> None:
+    # storage.search_terms: with word statistics, a query naming something rare asks GIN for that word alone and
+    # checks the whole query on its rows; the answers are those of the walk, guild scope and exclusions included.
+    if db_kind != "postgresql":
+        pytest.skip("PostgreSQL's word statistics (SQLite's FTS5 has its own plan)")
+
+    def wire(title: str) -> list[Piece]:
+        return [Piece("Wire", title, source_url="https://wire.example/rss", source_name="Wire")]
+
+    async with sessions() as session, session.begin():
+        for i in range(60):
+            await add_story(session, StorySpec(f"Camera footage leak number {i}", "Leaked camera clips."))
+        depot = StorySpec("Quillmore depot camera leak", "Clips of the Quillmore depot.", articles=wire("Depot leak"))
+        rare = await add_story(session, depot)
+        await add_story(
+            session, StorySpec("Quillmore depot opens", "A new depot in Quillmore.", articles=wire("Depot opens"))
+        )
+        guild_only = await add_story(session, StorySpec("Quillmore parking camera leak", "Plate photos leaked."))
+        mine = Source(url="https://guild.example/rss", name="Guild Feed", guild_id=9)
+        session.add(mine)
+        await session.flush()
+        session.add(
+            Article(
+                source_id=mine.id,
+                canonical_url="https://guild.example/a/1",
+                url="https://guild.example/a/1",
+                title="Quillmore plates leak",
+                summary="",
+                language="en",
+                outlet="Guild Feed",
+                content_hash="q" * 64,
+                story_id=guild_only.id,
+                first_seen_at=NOW,
+            )
+        )
+    async with engine.begin() as conn:
+        await conn.execute(sql("ANALYZE story_search"))
+    statements: list[str] = []
+    event.listen(engine.sync_engine, "before_cursor_execute", lambda *args: statements.append(str(args[2])))
+
+    def asked_rare() -> bool:
+        found = any("ts_match_vq" in s for s in statements)
+        statements.clear()
+        return found
+
+    assert await _ids(sessions, "quillmore leak") == {rare.id, guild_only.id}
+    assert asked_rare()
+    assert await _ids(sessions, "quillmore leak", guild_id=7) == {rare.id}
+    assert asked_rare()
+    assert await _ids(sessions, "quillmore leak", guild_id=9) == {rare.id, guild_only.id}
+    assert asked_rare()
+    assert await _ids(sessions, "quillmore leak -parking", walk=PgWalk(rare_rows=0)) == {rare.id}
+    assert not asked_rare()
+    assert await _ids(sessions, "quillmore leak -parking") == {rare.id}
+    assert asked_rare()
+    # Common words alone keep the walk, which stops at the newest matches.
+    walked = await _search(sessions, "camera leak", limit=50, walk=PgWalk(rare_rows=5))
+    assert not asked_rare() and len(walked.hits) == 50
