@@ -141,7 +141,20 @@ def _same_victim(mine: dict[str, Any], theirs: dict[str, Any]) -> bool:
         return True
     if mine["lang"] != theirs["lang"] and any(_one_place(a, b) for a in mine["specific"] for b in theirs["specific"]):
         return True
-    return mine["lang"] == theirs["lang"] and (keys <= other_keys or other_keys <= keys)
+    # Without the kind of body ("Prefeitura de Serra Alta", "Serra Alta"): the same words in any language, or in
+    # one language one name's words all in the other's.
+    core, other_core = _core(mine), _core(theirs)
+    if core == other_core:
+        return True
+    return mine["lang"] == theirs["lang"] and (
+        keys <= other_keys or other_keys <= keys or core <= other_core or other_core <= core
+    )
+
+
+def _core(victim: dict[str, Any]) -> set[str]:
+    """A victim's name without the words for the kind of body it is (roles.toml's place_heads and body_heads);
+    victims stored before these were read have their whole name."""
+    return set(victim.get("core") or victim["keys"])
 
 
 def _one_place(a: str, b: str) -> bool:
@@ -170,7 +183,8 @@ def _mentioned(victim: dict[str, Any], other: Signature) -> bool:
 
     if victim["specific"]:
         return any(weight(k) >= MENTIONED for k in victim["specific"])
-    return all(weight(k) > 0.0 for k in victim["keys"])
+    # "Prefeitura de Serra Alta" is mentioned by a report writing "Serra Alta" alone.
+    return all(weight(k) > 0.0 for k in _core(victim))
 
 
 def victims_differ(article: Signature, story: Signature) -> bool:

@@ -48,6 +48,8 @@ class RoleCues:
     reporter_before: dict[str, re.Pattern[str]]
     connectors: dict[str, frozenset[str]]
     name_heads: dict[str, re.Pattern[str]]
+    place_heads: dict[str, frozenset[str]]  # folded words: "prefeitura", "gemeente", "city"
+    body_heads: dict[str, frozenset[str]]  # "ministry", "ministerio"
 
 
 def _alternation(terms: list[str]) -> str:
@@ -83,6 +85,8 @@ def cues() -> RoleCues:
         name_heads={
             lang: re.compile(rf"\w*(?:{_alternation(terms)})(?:s|es|n|en)?") for lang, terms in data.name_heads.items()
         },
+        place_heads={lang: frozenset(fold_in_place(w) for w in words) for lang, words in data.place_heads.items()},
+        body_heads={lang: frozenset(fold_in_place(w) for w in words) for lang, words in data.body_heads.items()},
     )
 
 
@@ -261,18 +265,33 @@ def victim_records(roles: Roles, lang: str, names: Mapping[str, float]) -> list[
     """The victims as a signature stores them: the language they were written in, their keys, which keys are
     specific to one organisation, which of those are written alike in every language, and the noun that says
     what they are."""
+    rc = cues()
+    places = rc.place_heads.get(lang, frozenset())
+    heads = places | rc.body_heads.get(lang, frozenset())
     out: list[dict[str, Any]] = []
     for victim in roles.victims:
         specific = [k for k in victim.keys if names.get(k, 0.0) >= SPECIFIC]
+        # The name without the kind of body it is: "Prefeitura de Serra Alta" is "Serra Alta" to a report that
+        # leaves the kind out, "Ministry of Health" is "Health".
+        core = [k for k in victim.keys if k not in heads] or list(victim.keys)
         # A name the word lists know well (a big city, a country's ministry) may be written otherwise in another
-        # language ("Munich", "München"); one they barely know (a company, a small town) is written alike.
-        portable = [k for k in specific if max(zipf(k, lang), zipf(k, "en")) < PORTABLE_ZIPF]
+        # language ("Munich", "München"); one they barely know (a company, a small town) is written alike. So is
+        # a town named as one ("Câmara Municipal de Pinhal Novo") that English does not know as a word, however
+        # everyday the word is in its own language ("pinhal", a pine wood).
+        placed = victim.head in places or any(k in places for k in victim.keys)
+        portable = [
+            k
+            for k in specific
+            if max(zipf(k, lang), zipf(k, "en")) < PORTABLE_ZIPF
+            or (placed and k in core and zipf(k, "en") < PORTABLE_ZIPF)
+        ]
         record = {
             "lang": lang,
             "keys": list(victim.keys),
             "specific": specific,
             "portable": portable,
             "head": victim.head,
+            "core": core,
         }
         if record not in out:
             out.append(record)
