@@ -27,6 +27,7 @@ THRESHOLD = 0.8
 NEAR_DUPLICATE = 0.5  # estimated Jaccard of word pairs above which two texts are one text re-published
 TITLE_BONUS = 1.25
 NUMBER_TOLERANCE = 0.02
+FOLLOW_UP_REACH = 2  # windows a follow-up naming the story's victim may come after the story's first report
 MENTIONED = 0.3  # a victim's name this strong on the other side is mentioned there (context mentions count 0.25)
 
 
@@ -211,6 +212,32 @@ def in_window(article: Signature, story: Signature, window: timedelta) -> bool:
     return article.first_date - story.first_date <= window and story.last_date - article.first_date <= window
 
 
+def in_reach(article: Signature, story: Signature, window: timedelta) -> bool:
+    """Whether the article may join the story: within one window, or within FOLLOW_UP_REACH windows when it names
+    the story's victim by a specific name (a follow-up with new figures a week and a day later; the victim's
+    specific name is what keeps one gang's or one regulator's next case out)."""
+    if in_window(article, story, window):
+        return True
+    return in_window(article, story, window * FOLLOW_UP_REACH) and names_the_victim(article, story)
+
+
+def names_the_victim(article: Signature, story: Signature) -> bool:
+    """Whether the article names one of the story's victims by a word specific to it (written alike in its
+    language; a sentence's first word counts, since the story is sure it is a name; "after the X leak" does not),
+    and names no other victim of its own."""
+
+    def weight(key: str) -> float:
+        return max(article.entities.get(key, 0.0), article.weak_entities.get(key, 0.0))
+
+    def named(victim: dict[str, Any]) -> bool:
+        words = victim["specific"] if victim["lang"] == article.lang else victim.get("portable") or []
+        return any(weight(k) >= HEADLINE_NAME for k in words)
+
+    if not any(named(v) for v in story.victims):
+        return False
+    return not article.victims or _names_victim_of(article, story)
+
+
 def _ramp(value: float | None, low: float, full: float) -> float:
     if value is None:
         return 0.0
@@ -253,7 +280,7 @@ def best_story(
     """The candidate story the article most agrees with, if any agrees enough; ties go to the older story."""
     best: tuple[Candidate, Agreement] | None = None
     for candidate in sorted(candidates, key=lambda c: c.story_id):
-        if not in_window(article, candidate.signature, window):
+        if not in_reach(article, candidate.signature, window):
             continue
         result = agreement(article, candidate.signature, candidate.similarity)
         if result.score < THRESHOLD:
