@@ -133,7 +133,9 @@ def names_in(text: str, lang: str, names: Mapping[str, float], sure: Container[s
 
     A connector word ("of", "della") joins two name words; anything else (a lower-case word, punctuation but a
     hyphen) ends the run. With `sure`, a run starts only at one of those names."""
-    connectors = cues().connectors.get(lang, frozenset())
+    rc = cues()
+    connectors = rc.connectors.get(lang, frozenset())
+    bodies = rc.place_heads.get(lang, frozenset()) | rc.body_heads.get(lang, frozenset())
     found: list[Name] = []
     run: list[tuple[str, list[str], int, int]] = []  # (word, keys, start, end)
     pending_connector = False
@@ -142,11 +144,17 @@ def names_in(text: str, lang: str, names: Mapping[str, float], sure: Container[s
         if run:
             keys = tuple(dict.fromkeys(k for _w, ks, _s, _e in run for k in ks))
             start = run[0][2]
-            # "ministère de la Santé", "ministerie van Justitie": the lower-case head noun is part of the name.
-            head = re.search(r"([^\W\d_]{4,})\s+((?:[\w']+\s+){1,2})$", text[:start])
+            # "ministère de la Santé", "ministerie van Justitie": the lower-case head noun is part of the name; so
+            # is the kind of public body written before it, capitalised or not ("Gemeinde Kiefern", "Comune di").
             noun = ""
-            if head and head.group(1).islower() and all(fold_in_place(w) in connectors for w in head.group(2).split()):
-                noun = fold_in_place(head.group(1))
+            for between in range(3):
+                head = re.search(rf"([^\W\d_]{{4,}})\s+((?:[\w']+\s+){{{between}}})$", text[:start])
+                if head is None or not all(fold_in_place(w) in connectors for w in head.group(2).split()):
+                    continue
+                word = fold_in_place(head.group(1))
+                if (head.group(1).islower() and between) or word in bodies:
+                    noun = word
+                    break
             found.append(Name(text[start : run[-1][3]], keys, start, run[-1][3], noun))
         run.clear()
 
@@ -273,7 +281,8 @@ def victim_records(roles: Roles, lang: str, names: Mapping[str, float]) -> list[
         specific = [k for k in victim.keys if names.get(k, 0.0) >= SPECIFIC]
         # The name without the kind of body it is: "Prefeitura de Serra Alta" is "Serra Alta" to a report that
         # leaves the kind out, "Ministry of Health" is "Health".
-        core = [k for k in victim.keys if k not in heads] or list(victim.keys)
+        # Only the words read as names: "Nueva" in "Villa Nueva" is too everyday for a report to keep as one.
+        core = [k for k in victim.keys if k not in heads and names.get(k, 0.0) > 0.0] or list(victim.keys)
         # A name the word lists know well (a big city, a country's ministry) may be written otherwise in another
         # language ("Munich", "München"); one they barely know (a company, a small town) is written alike. So is
         # a town named as one ("Câmara Municipal de Pinhal Novo") that English does not know as a word, however
