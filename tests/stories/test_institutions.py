@@ -36,32 +36,59 @@ HEADED = [
     (
         "en",
         ("City of Green Valley says staff payslips leaked", "The City of Green Valley said payslips were exposed."),
-        ("Payroll firm Paylon confirms breach", "Paylon, which runs the payroll of Green Valley and other towns, said."),
+        (
+            "Payroll firm Paylon confirms breach",
+            "Paylon, which runs the payroll of Green Valley and other towns, said.",
+        ),
     ),
     (
         "fr",
-        ("La Ville de Belle Rive confirme une fuite", "La Ville de Belle Rive indique que des fiches de paie ont fuité."),
-        ("Le prestataire Paylon confirme le piratage", "Paylon, qui gère la paie de Belle Rive et d'autres villes, confirme."),
+        (
+            "La Ville de Belle Rive confirme une fuite",
+            "La Ville de Belle Rive indique que des fiches de paie ont fuité.",
+        ),
+        (
+            "Le prestataire Paylon confirme le piratage",
+            "Paylon, qui gère la paie de Belle Rive et d'autres villes, confirme.",
+        ),
     ),
     (
         "es",
-        ("El Ayuntamiento de Villa Nueva sufre una filtración", "El Ayuntamiento de Villa Nueva confirma la filtración."),
-        ("La empresa Paylon admite el ataque", "Paylon, que gestiona las nóminas de Villa Nueva y otros municipios, lo admite."),
+        (
+            "El Ayuntamiento de Villa Nueva sufre una filtración",
+            "El Ayuntamiento de Villa Nueva confirma la filtración.",
+        ),
+        (
+            "La empresa Paylon admite el ataque",
+            "Paylon, que gestiona las nóminas de Villa Nueva y otros municipios, lo admite.",
+        ),
     ),
     (
         "it",
-        ("Il Comune di Monte Alto conferma la fuga di dati", "Il Comune di Monte Alto conferma che i cedolini sono esposti."),
-        ("La società Paylon ammette l'attacco", "Paylon, che gestisce gli stipendi di Monte Alto e di altri comuni, lo ammette."),
+        (
+            "Il Comune di Monte Alto conferma la fuga di dati",
+            "Il Comune di Monte Alto conferma che i cedolini sono esposti.",
+        ),
+        (
+            "La società Paylon ammette l'attacco",
+            "Paylon, che gestisce gli stipendi di Monte Alto e di altri comuni, lo ammette.",
+        ),
     ),
     (
         "pt",
         ("Prefeitura de Campo Verde confirma vazamento", "A Prefeitura de Campo Verde informou que holerites vazaram."),
-        ("A empresa Paylon admite invasão", "A Paylon, que processa a folha de Campo Verde e de outros municípios, admitiu."),
+        (
+            "A empresa Paylon admite invasão",
+            "A Paylon, que processa a folha de Campo Verde e de outros municípios, admitiu.",
+        ),
     ),
     (
         "nl",
         ("Gemeente Hoog Veld bevestigt datalek", "De Gemeente Hoog Veld meldt dat loonstroken zijn gelekt."),
-        ("Salarisverwerker Paylon bevestigt hack", "Paylon, dat de salarissen van Hoog Veld en andere gemeenten verwerkt, bevestigt."),
+        (
+            "Salarisverwerker Paylon bevestigt hack",
+            "Paylon, dat de salarissen van Hoog Veld en andere gemeenten verwerkt, bevestigt.",
+        ),
     ),
     (
         "de",
@@ -82,21 +109,38 @@ def test_a_town_named_with_its_body_is_mentioned_by_a_report_naming_it_bare(
 
 
 def test_two_ministries_of_one_government_still_differ() -> None:
-    health = _sig("Ministry of Health confirms leak of staff records", "The Ministry of Health said files leaked.", "en")
+    health = _sig(
+        "Ministry of Health confirms leak of staff records", "The Ministry of Health said files leaked.", "en"
+    )
     defence = _sig("Ministry of Defence confirms leak of staff records", "The Ministry of Defence said so.", "en")
     assert victims_differ(health, defence)
 
 
 # (language, a gang's town named as one, whose word its own language uses every day but English does not)
 TOWNS = [
-    ("fr", "Le gang Korvex frappe la Mairie de Vignoble", "Le gang Korvex a publié des fichiers de la Mairie de Vignoble."),
+    (
+        "fr",
+        "Le gang Korvex frappe la Mairie de Vignoble",
+        "Le gang Korvex a publié des fichiers de la Mairie de Vignoble.",
+    ),
     ("de", "Korvex-Bande greift Gemeinde Kiefern an", "Die Bande Korvex veröffentlichte Daten der Gemeinde Kiefern."),
-    ("es", "La banda Korvex ataca al Ayuntamiento de Olmedo", "La banda Korvex publicó datos del Ayuntamiento de Olmedo."),
+    (
+        "es",
+        "La banda Korvex ataca al Ayuntamiento de Olmedo",
+        "La banda Korvex publicó datos del Ayuntamiento de Olmedo.",
+    ),
     ("it", "La gang Korvex colpisce il Comune di Pineta", "La gang Korvex ha pubblicato dati del Comune di Pineta."),
-    ("pt", "Gangue Korvex ataca Câmara Municipal de Pinhal Velho", "O grupo Korvex publicou dados da Câmara Municipal."),
+    (
+        "pt",
+        "Gangue Korvex ataca Câmara Municipal de Pinhal Velho",
+        "O grupo Korvex publicou dados da Câmara Municipal.",
+    ),
     ("nl", "Bende Korvex treft Gemeente Wilgen", "De bende Korvex publiceerde gegevens van de Gemeente Wilgen."),
 ]
-HOSPITAL = ("Korvex gang leaks patient files of Brennock Hospital", "The Korvex gang posted files of Brennock Hospital.")
+HOSPITAL = (
+    "Korvex gang leaks patient files of Brennock Hospital",
+    "The Korvex gang posted files of Brennock Hospital.",
+)
 
 
 @pytest.mark.parametrize(("lang", "title", "body"), TOWNS, ids=[t[0] for t in TOWNS])
