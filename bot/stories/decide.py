@@ -170,7 +170,15 @@ def _comparable(mine: dict[str, Any], theirs: dict[str, Any]) -> bool:
     "Ministerio de Sanidad" and "Ministry of Health" are one, with no word in common, and so are "Munich" and
     "München". Within one language, specific names, or everyday ones of several words."""
     if mine["lang"] != theirs["lang"]:
-        return bool(mine.get("portable")) and bool(theirs.get("portable"))
+        # A town named as one is its own name in every language but a famous city's ("Comune di Roma", "City of
+        # Rome"; "Stadt Bozen", "Comune di Bolzano"): it is told from a name written alike everywhere (the
+        # Spanish hospital of Tordesa and the Portuguese town of Pinhal Novo), never from another town.
+        mine_portable, theirs_portable = bool(mine.get("portable")), bool(theirs.get("portable"))
+        return (
+            (mine_portable or bool(mine.get("town")))
+            and (theirs_portable or bool(theirs.get("town")))
+            and (mine_portable or theirs_portable)
+        )
     if mine["specific"] and theirs["specific"]:
         return True
     # A lone everyday word ("Handel", "BND-Personal") is too often a capitalised noun or a side mention; an

@@ -284,16 +284,8 @@ def victim_records(roles: Roles, lang: str, names: Mapping[str, float]) -> list[
         # Only the words read as names: "Nueva" in "Villa Nueva" is too everyday for a report to keep as one.
         core = [k for k in victim.keys if k not in heads and names.get(k, 0.0) > 0.0] or list(victim.keys)
         # A name the word lists know well (a big city, a country's ministry) may be written otherwise in another
-        # language ("Munich", "München"); one they barely know (a company, a small town) is written alike. So is
-        # a town named as one ("Câmara Municipal de Pinhal Novo") that English does not know as a word, however
-        # everyday the word is in its own language ("pinhal", a pine wood).
-        placed = victim.head in places or any(k in places for k in victim.keys)
-        portable = [
-            k
-            for k in specific
-            if max(zipf(k, lang), zipf(k, "en")) < PORTABLE_ZIPF
-            or (placed and k in core and zipf(k, "en") < PORTABLE_ZIPF)
-        ]
+        # language ("Munich", "München"); one they barely know (a company, a small town) is written alike.
+        portable = [k for k in specific if max(zipf(k, lang), zipf(k, "en")) < PORTABLE_ZIPF]
         record = {
             "lang": lang,
             "keys": list(victim.keys),
@@ -301,6 +293,9 @@ def victim_records(roles: Roles, lang: str, names: Mapping[str, float]) -> list[
             "portable": portable,
             "head": victim.head,
             "core": core,
+            # Named as a town ("Câmara Municipal de Pinhal Novo", "Prefeitura de Rio Claro"), however everyday its
+            # words: decide.py compares it across languages with a name written alike everywhere.
+            "town": victim.head in places or any(k in places for k in victim.keys),
         }
         if record not in out:
             out.append(record)

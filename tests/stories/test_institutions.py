@@ -146,7 +146,7 @@ HOSPITAL = (
 @pytest.mark.parametrize(("lang", "title", "body"), TOWNS, ids=[t[0] for t in TOWNS])
 def test_a_town_named_as_one_is_compared_across_languages(lang: str, title: str, body: str) -> None:
     town, hospital = _sig(title, body, lang), _sig(*HOSPITAL, "en")
-    assert town.victims and town.victims[0]["portable"]
+    assert any(v["town"] for v in town.victims)
     assert victims_differ(town, hospital)
     assert victims_differ(hospital, town)
 
@@ -187,11 +187,12 @@ ITEMS = [
     ),
     _item(
         "f4",
-        "paylon-campoverde",
+        "korvex-campoverde",
         "pt",
         "2026-06-03",
-        "Prefeitura de Campo Verde confirma vazamento de holerites",
-        "A Prefeitura de Campo Verde informou que holerites de servidores vazaram após ataque a uma contratada.",
+        "Prefeitura de Campo Verde confirma ataque do grupo Korvex",
+        "A Prefeitura de Campo Verde informou que holerites de servidores vazaram depois que o grupo Korvex atacou "
+        "uma empresa contratada.",
     ),
     _item(
         "f5",
@@ -203,11 +204,35 @@ ITEMS = [
     ),
     _item(
         "f6",
-        "paylon-campoverde",
+        "korvex-campoverde",
         "pt",
         "2026-06-04",
-        "Paylon admite invasão que expôs holerites de 9.300 servidores de Campo Verde",
-        "A Paylon, que processa a folha de pagamento da Prefeitura de Campo Verde, confirmou o ataque.",
+        "Empresa Paylon confirma que o grupo Korvex copiou holerites",
+        "A Paylon, que processa a folha de pagamento de Campo Verde, confirmou que o grupo Korvex copiou holerites.",
+    ),
+    _item(
+        "f7",
+        "korvex-rioclaro",
+        "pt",
+        "2026-06-05",
+        "Prefeitura de Rio Claro confirma ataque do grupo Korvex",
+        "A Prefeitura de Rio Claro informou que o grupo Korvex publicou dados de contribuintes.",
+    ),
+    _item(
+        "f8",
+        "korvex-pinhalvelho",
+        "pt",
+        "2026-06-08",
+        "Grupo Korvex ataca a Câmara Municipal de Pinhal Velho",
+        "O grupo Korvex publicou faturas da água e dados de munícipes da Câmara Municipal de Pinhal Velho.",
+    ),
+    _item(
+        "f9",
+        "korvex-brenoza",
+        "es",
+        "2026-06-07",
+        "La banda Korvex roba datos de pacientes del Hospital Comarcal de Brenoza",
+        "El grupo Korvex asegura haber sustraído historias clínicas de pacientes del Hospital Comarcal de Brenoza.",
     ),
 ]
 
