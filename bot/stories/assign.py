@@ -17,9 +17,9 @@ from bot.classify.judge import unpack
 from bot.core.clock import utcnow
 from bot.core.outlets import outlet_name
 from bot.core.text import strip_markdown
-from bot.stories.decide import Candidate, Similarity, best_story, bridges
+from bot.stories.decide import FOLLOW_UP_REACH, Candidate, Similarity, best_story, bridges
 from bot.stories.facts import Facts
-from bot.stories.signature import Signature, build_signature, index_keys, merge
+from bot.stories.signature import HEADLINE_NAME, Signature, build_signature, index_keys, merge
 from bot.stories.summary import SourceText, choose_summary
 from storage import stories as repo
 from storage.models import Article, Story
@@ -91,6 +91,15 @@ async def assign_article(session: AsyncSession, article: Article, window: timede
     published = article.published_at or article.first_seen_at
     await repo.lock_keys(session, keys)
     found = await repo.candidate_stories(session, keys, published - window, published + window)
+    # A follow-up may come later than one window when it names the story's victim (decide.in_reach): the stories
+    # its specific names find further back are candidates too.
+    names = sig.weak_entities | sig.entities
+    specific = [k for k in keys if k.startswith("e:") and names.get(k[2:], 0.0) >= HEADLINE_NAME]
+    if specific:
+        reach = window * FOLLOW_UP_REACH
+        seen = {sid for sid, _data in found}
+        far = await repo.candidate_stories(session, specific, published - reach, published - window)
+        found += [(sid, data) for sid, data in far if sid not in seen]
     similarity = await _similarities(session, article, lang, [sid for sid, data in found if data])
     candidates = [Candidate(sid, Signature.from_json(data), similarity.get(sid)) for sid, data in found if data]
     choice = best_story(sig, candidates, window)

@@ -86,6 +86,8 @@ class RolesFile(_Strict):
     reporter_before: dict[str, Terms]
     connectors: dict[str, Terms]
     name_heads: dict[str, Terms] = {}
+    place_heads: dict[str, Terms] = {}
+    body_heads: dict[str, Terms] = {}
 
     @field_validator("regulators")
     @classmethod
@@ -100,6 +102,8 @@ class RolesFile(_Strict):
         "reporter_before",
         "connectors",
         "name_heads",
+        "place_heads",
+        "body_heads",
     )
     @classmethod
     def _per_language(cls, value: dict[str, Terms]) -> dict[str, Terms]:

@@ -27,6 +27,7 @@ THRESHOLD = 0.8
 NEAR_DUPLICATE = 0.5  # estimated Jaccard of word pairs above which two texts are one text re-published
 TITLE_BONUS = 1.25
 NUMBER_TOLERANCE = 0.02
+FOLLOW_UP_REACH = 2  # windows a follow-up naming the story's victim may come after the story's first report
 MENTIONED = 0.3  # a victim's name this strong on the other side is mentioned there (context mentions count 0.25)
 
 
@@ -141,7 +142,20 @@ def _same_victim(mine: dict[str, Any], theirs: dict[str, Any]) -> bool:
         return True
     if mine["lang"] != theirs["lang"] and any(_one_place(a, b) for a in mine["specific"] for b in theirs["specific"]):
         return True
-    return mine["lang"] == theirs["lang"] and (keys <= other_keys or other_keys <= keys)
+    # Without the kind of body ("Prefeitura de Serra Alta", "Serra Alta"): the same words in any language, or in
+    # one language one name's words all in the other's.
+    core, other_core = _core(mine), _core(theirs)
+    if core == other_core:
+        return True
+    return mine["lang"] == theirs["lang"] and (
+        keys <= other_keys or other_keys <= keys or core <= other_core or other_core <= core
+    )
+
+
+def _core(victim: dict[str, Any]) -> set[str]:
+    """A victim's name without the words for the kind of body it is (roles.toml's place_heads and body_heads);
+    victims stored before these were read have their whole name."""
+    return set(victim.get("core") or victim["keys"])
 
 
 def _one_place(a: str, b: str) -> bool:
@@ -156,7 +170,15 @@ def _comparable(mine: dict[str, Any], theirs: dict[str, Any]) -> bool:
     "Ministerio de Sanidad" and "Ministry of Health" are one, with no word in common, and so are "Munich" and
     "München". Within one language, specific names, or everyday ones of several words."""
     if mine["lang"] != theirs["lang"]:
-        return bool(mine.get("portable")) and bool(theirs.get("portable"))
+        # A town named as one is its own name in every language but a famous city's ("Comune di Roma", "City of
+        # Rome"; "Stadt Bozen", "Comune di Bolzano"): it is told from a name written alike everywhere (the
+        # Spanish hospital of Tordesa and the Portuguese town of Pinhal Novo), never from another town.
+        mine_portable, theirs_portable = bool(mine.get("portable")), bool(theirs.get("portable"))
+        return (
+            (mine_portable or bool(mine.get("town")))
+            and (theirs_portable or bool(theirs.get("town")))
+            and (mine_portable or theirs_portable)
+        )
     if mine["specific"] and theirs["specific"]:
         return True
     # A lone everyday word ("Handel", "BND-Personal") is too often a capitalised noun or a side mention; an
@@ -170,7 +192,8 @@ def _mentioned(victim: dict[str, Any], other: Signature) -> bool:
 
     if victim["specific"]:
         return any(weight(k) >= MENTIONED for k in victim["specific"])
-    return all(weight(k) > 0.0 for k in victim["keys"])
+    # "Prefeitura de Serra Alta" is mentioned by a report writing "Serra Alta" alone.
+    return all(weight(k) > 0.0 for k in _core(victim))
 
 
 def victims_differ(article: Signature, story: Signature) -> bool:
@@ -195,6 +218,32 @@ def victims_differ(article: Signature, story: Signature) -> bool:
 def in_window(article: Signature, story: Signature, window: timedelta) -> bool:
     """Whether the article keeps the whole story within one window of time."""
     return article.first_date - story.first_date <= window and story.last_date - article.first_date <= window
+
+
+def in_reach(article: Signature, story: Signature, window: timedelta) -> bool:
+    """Whether the article may join the story: within one window, or within FOLLOW_UP_REACH windows when it names
+    the story's victim by a specific name (a follow-up with new figures a week and a day later; the victim's
+    specific name is what keeps one gang's or one regulator's next case out)."""
+    if in_window(article, story, window):
+        return True
+    return in_window(article, story, window * FOLLOW_UP_REACH) and names_the_victim(article, story)
+
+
+def names_the_victim(article: Signature, story: Signature) -> bool:
+    """Whether the article names one of the story's victims by a word specific to it (written alike in its
+    language; a sentence's first word counts, since the story is sure it is a name; "after the X leak" does not),
+    and names no other victim of its own."""
+
+    def weight(key: str) -> float:
+        return max(article.entities.get(key, 0.0), article.weak_entities.get(key, 0.0))
+
+    def named(victim: dict[str, Any]) -> bool:
+        words = victim["specific"] if victim["lang"] == article.lang else victim.get("portable") or []
+        return any(weight(k) >= HEADLINE_NAME for k in words)
+
+    if not any(named(v) for v in story.victims):
+        return False
+    return not article.victims or _names_victim_of(article, story)
 
 
 def _ramp(value: float | None, low: float, full: float) -> float:
@@ -239,7 +288,7 @@ def best_story(
     """The candidate story the article most agrees with, if any agrees enough; ties go to the older story."""
     best: tuple[Candidate, Agreement] | None = None
     for candidate in sorted(candidates, key=lambda c: c.story_id):
-        if not in_window(article, candidate.signature, window):
+        if not in_reach(article, candidate.signature, window):
             continue
         result = agreement(article, candidate.signature, candidate.similarity)
         if result.score < THRESHOLD:

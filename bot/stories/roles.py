@@ -48,6 +48,8 @@ class RoleCues:
     reporter_before: dict[str, re.Pattern[str]]
     connectors: dict[str, frozenset[str]]
     name_heads: dict[str, re.Pattern[str]]
+    place_heads: dict[str, frozenset[str]]  # folded words: "prefeitura", "gemeente", "city"
+    body_heads: dict[str, frozenset[str]]  # "ministry", "ministerio"
 
 
 def _alternation(terms: list[str]) -> str:
@@ -83,6 +85,8 @@ def cues() -> RoleCues:
         name_heads={
             lang: re.compile(rf"\w*(?:{_alternation(terms)})(?:s|es|n|en)?") for lang, terms in data.name_heads.items()
         },
+        place_heads={lang: frozenset(fold_in_place(w) for w in words) for lang, words in data.place_heads.items()},
+        body_heads={lang: frozenset(fold_in_place(w) for w in words) for lang, words in data.body_heads.items()},
     )
 
 
@@ -129,7 +133,9 @@ def names_in(text: str, lang: str, names: Mapping[str, float], sure: Container[s
 
     A connector word ("of", "della") joins two name words; anything else (a lower-case word, punctuation but a
     hyphen) ends the run. With `sure`, a run starts only at one of those names."""
-    connectors = cues().connectors.get(lang, frozenset())
+    rc = cues()
+    connectors = rc.connectors.get(lang, frozenset())
+    bodies = rc.place_heads.get(lang, frozenset()) | rc.body_heads.get(lang, frozenset())
     found: list[Name] = []
     run: list[tuple[str, list[str], int, int]] = []  # (word, keys, start, end)
     pending_connector = False
@@ -138,11 +144,17 @@ def names_in(text: str, lang: str, names: Mapping[str, float], sure: Container[s
         if run:
             keys = tuple(dict.fromkeys(k for _w, ks, _s, _e in run for k in ks))
             start = run[0][2]
-            # "ministère de la Santé", "ministerie van Justitie": the lower-case head noun is part of the name.
-            head = re.search(r"([^\W\d_]{4,})\s+((?:[\w']+\s+){1,2})$", text[:start])
+            # "ministère de la Santé", "ministerie van Justitie": the lower-case head noun is part of the name; so
+            # is the kind of public body written before it, capitalised or not ("Gemeinde Kiefern", "Comune di").
             noun = ""
-            if head and head.group(1).islower() and all(fold_in_place(w) in connectors for w in head.group(2).split()):
-                noun = fold_in_place(head.group(1))
+            for between in range(3):
+                head = re.search(rf"([^\W\d_]{{4,}})\s+((?:[\w']+\s+){{{between}}})$", text[:start])
+                if head is None or not all(fold_in_place(w) in connectors for w in head.group(2).split()):
+                    continue
+                word = fold_in_place(head.group(1))
+                if (head.group(1).islower() and between) or word in bodies:
+                    noun = word
+                    break
             found.append(Name(text[start : run[-1][3]], keys, start, run[-1][3], noun))
         run.clear()
 
@@ -261,9 +273,16 @@ def victim_records(roles: Roles, lang: str, names: Mapping[str, float]) -> list[
     """The victims as a signature stores them: the language they were written in, their keys, which keys are
     specific to one organisation, which of those are written alike in every language, and the noun that says
     what they are."""
+    rc = cues()
+    places = rc.place_heads.get(lang, frozenset())
+    heads = places | rc.body_heads.get(lang, frozenset())
     out: list[dict[str, Any]] = []
     for victim in roles.victims:
         specific = [k for k in victim.keys if names.get(k, 0.0) >= SPECIFIC]
+        # The name without the kind of body it is: "Prefeitura de Serra Alta" is "Serra Alta" to a report that
+        # leaves the kind out, "Ministry of Health" is "Health".
+        # Only the words read as names: "Nueva" in "Villa Nueva" is too everyday for a report to keep as one.
+        core = [k for k in victim.keys if k not in heads and names.get(k, 0.0) > 0.0] or list(victim.keys)
         # A name the word lists know well (a big city, a country's ministry) may be written otherwise in another
         # language ("Munich", "München"); one they barely know (a company, a small town) is written alike.
         portable = [k for k in specific if max(zipf(k, lang), zipf(k, "en")) < PORTABLE_ZIPF]
@@ -273,6 +292,10 @@ def victim_records(roles: Roles, lang: str, names: Mapping[str, float]) -> list[
             "specific": specific,
             "portable": portable,
             "head": victim.head,
+            "core": core,
+            # Named as a town ("Câmara Municipal de Pinhal Novo", "Prefeitura de Rio Claro"), however everyday its
+            # words: decide.py compares it across languages with a name written alike everywhere.
+            "town": victim.head in places or any(k in places for k in victim.keys),
         }
         if record not in out:
             out.append(record)
