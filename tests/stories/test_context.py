@@ -3,7 +3,8 @@ names the first's victim in its body as background ("no link with the attack on 
 "also hit X"), and "one report mentions the other's victim" let the two merge. Such a mention is context
 (references.toml's cues, with the incident's noun between). Also: a role cue written into the name ("Ransomwarebende
 Korvex"), a regulator named with lower-case words ("Commission d'accès à l'information"), a spyware named as the
-attacker's tool, and a headline's first word that a regulator ruled on. Checked on the signature and through
+attacker's tool, a headline's first word that a regulator ruled on, and German names after "Wachdienst" and
+"Bußgeldstelle". Checked on the signature and through
 storage on SQLite and PostgreSQL; all reports here are my own."""
 
 from __future__ import annotations
@@ -114,7 +115,8 @@ CONTEXT = [
     ),
 ]
 
-# (language, two reports of different incidents that merged for another reason than context)
+# (language, two reports of different incidents that merged for another reason than context; a report may give its
+# own language third)
 ROLES = [
     (  # the cue written into the name: the gang was read as the first report's victim, and the second's
         "nl",
@@ -136,6 +138,18 @@ ROLES = [
         (
             "Centre de services scolaire des Hautes-Rivières : la Commission conclut à un incident",
             "Le même jour, la Commission a rendu sa décision sur l'application de transport scolaire.",
+        ),
+    ),
+    (  # a German name after "-betriebe" was not read, so the gang (no cue in this report) was the only victim
+        "de",
+        (
+            "Korvex erpresst Verkehrsbetriebe Seewalden mit Videos aus Bussen",
+            "Die Erpressergruppe droht, Aufnahmen aus Fahrgastkameras zu veröffentlichen.",
+        ),
+        (
+            "La gang Korvex ruba i video delle telecamere di Trasporti Valdorno",
+            "Il gruppo ha rivendicato l'attacco all'azienda di trasporto pubblico.",
+            "it",
         ),
     ),
     (  # a spyware named as the tool: the headline named only it, so the victim was the spyware
@@ -196,11 +210,16 @@ def test_a_victim_named_as_another_incident_is_context(
 
 @pytest.mark.parametrize(("lang", "first", "second"), ROLES, ids=[f"{r[0]}-{i}" for i, r in enumerate(ROLES)])
 def test_attacker_regulator_and_tool_roles_tell_victims_apart(
-    lang: str, first: tuple[str, str], second: tuple[str, str]
+    lang: str, first: tuple[str, ...], second: tuple[str, ...]
 ) -> None:
-    a = build_signature(*first, lang, DAY)
-    b = build_signature(*second, lang, DAY)
+    a = build_signature(first[0], first[1], _lang(first, lang), DAY)
+    b = build_signature(second[0], second[1], _lang(second, lang), DAY)
     assert victims_differ(b, a)
+
+
+def _lang(report: tuple[str, ...], lang: str) -> str:
+    """A report's language: the pair's, unless it gives its own third."""
+    return report[2] if len(report) > 2 else lang
 
 
 def test_a_plain_mention_of_the_victim_still_joins_the_vendor() -> None:
@@ -220,11 +239,33 @@ def test_a_plain_mention_of_the_victim_still_joins_the_vendor() -> None:
     assert not victims_differ(vendor, town)
 
 
+# German clusters whose name stands after "Wachdienst", "Bußgeldstelle": the name was only a weak word in each report,
+# so the reports shared no name.
+GERMAN = [
+    (
+        "Wachdienst Eichenfels: Kundendaten und Alarmcodes im Netz",
+        "Beim Sicherheitsunternehmen sind Alarmcodes und Objektpläne von rund 2.000 Kunden abgeflossen.",
+    ),
+    (
+        "Eichenfels-Leak größer als gedacht: 9.400 Kunden betroffen",
+        "Nach einer forensischen Untersuchung korrigiert der Wachdienst die Zahl deutlich nach oben.",
+    ),
+    (
+        "Bußgeldstelle Kornwiesen: Blitzerfotos und Halterdaten abgeflossen",
+        "Die Stadt meldet einen Datenabfluss bei einem externen Dienstleister.",
+    ),
+    (
+        "Kornwiesen nennt gehackten Dienstleister: Radarwerk Süd GmbH",
+        "Das Unternehmen wertet für mehrere Kommunen Blitzerbilder aus; kopiert wurden nur Daten aus Kornwiesen.",
+    ),
+]
+
+
 def _items() -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     for n, (lang, first, second) in enumerate([*CONTEXT, *ROLES]):
-        for k, (title, body) in enumerate((first, second)):
-            items.append(_item(f"c{n}{k}", f"c{n}-{k}", lang, "2026-09-14", title, body))
+        for k, report in enumerate((first, second)):
+            items.append(_item(f"c{n}{k}", f"c{n}-{k}", _lang(report, lang), "2026-09-14", report[0], report[1]))
     # a cluster: the town's report and its contractor's, which names the town plainly
     items.append(_item("v1", "tamsford-parking", "en", "2026-09-15", *_TAMSFORD_VENDOR))
     return items
@@ -243,3 +284,14 @@ async def test_context_mentions_and_roles_group_through_storage(sessions: async_
     pairs = list(itertools.combinations(zip(items, stories, strict=True), 2))
     assert [(a["id"], b["id"]) for (a, sa), (b, sb) in pairs if sa == sb and a["event"] != b["event"]] == []
     assert [(a["id"], b["id"]) for (a, sa), (b, sb) in pairs if sa != sb and a["event"] == b["event"]] == []
+
+
+async def test_german_names_after_a_service_or_office_group_through_storage(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    items = [
+        _item(f"g{k}", f"german-{k // 2}", "de", f"2026-09-{16 + k % 2}", title, body)
+        for k, (title, body) in enumerate(GERMAN)
+    ]
+    stories = await _group(sessions, items)
+    assert stories[0] == stories[1] != stories[2] == stories[3]
