@@ -222,21 +222,51 @@ def _lang(report: tuple[str, ...], lang: str) -> str:
     return report[2] if len(report) > 2 else lang
 
 
-def test_a_plain_mention_of_the_victim_still_joins_the_vendor() -> None:
-    """The recall kind kept: the vendor's report names the town plainly, not as another incident."""
-    town = build_signature(
-        "Korvex gang leaks Tamsford council's parking records",
-        "The Korvex group published parking permits and fines of Tamsford residents.",
+# (language, the town's report, its vendor's, naming the town as its own incident's: "in connection with", "also
+# hit" are no cues, since the breach that hit the vendor may well have hit the town)
+PLAIN = [
+    (
         "en",
-        DAY,
-    )
-    vendor = build_signature(
-        "Parking contractor Parkwise confirms breach",
-        "Parkwise, which runs permits for Tamsford council, said the Korvex gang took the files.",
-        "en",
-        DAY,
-    )
-    assert not victims_differ(vendor, town)
+        (
+            "Korvex gang leaks Tamsford council's parking records",
+            "The Korvex group published parking permits and fines of Tamsford residents.",
+        ),
+        (
+            "Parking contractor Parkwise confirms breach",
+            "Parkwise said the breach of its permit system also hit Tamsford council.",
+        ),
+    ),
+    (
+        "nl",
+        (
+            "Bende Korvex steelt gegevens van gemeente Dorpshoven",
+            "De groep Korvex zegt paspoortgegevens van inwoners van Dorpshoven te hebben buitgemaakt.",
+        ),
+        (
+            "Leverancier Burgerlink bevestigt hack",
+            "Burgerlink is benaderd door de politie in verband met de aanval op gemeente Dorpshoven.",
+        ),
+    ),
+    (
+        "es",
+        (
+            "La banda Korvex secuestra los sistemas del Ayuntamiento de Valdeperal",
+            "El grupo Korvex asegura haber robado el padrón del Ayuntamiento de Valdeperal.",
+        ),
+        (
+            "La empresa Padronet confirma el hackeo",
+            "Padronet confirmó su relación con el Ayuntamiento de Valdeperal, cuyo padrón gestiona.",
+        ),
+    ),
+]
+
+
+@pytest.mark.parametrize(("lang", "town", "vendor"), PLAIN, ids=[p[0] for p in PLAIN])
+def test_a_plain_mention_of_the_victim_still_joins_the_vendor(
+    lang: str, town: tuple[str, str], vendor: tuple[str, str]
+) -> None:
+    """The recall kind kept: the vendor's report names the town as its own incident's, not as another."""
+    assert not victims_differ(build_signature(*vendor, lang, DAY), build_signature(*town, lang, DAY))
 
 
 # German clusters whose name stands after "Wachdienst", "Bußgeldstelle": the name was only a weak word in each report,
