@@ -256,7 +256,7 @@ def find_roles(title: str, body: str, lang: str, names: Mapping[str, float], sur
             known = {n.start for n in sure_names}
             sure_names += [n for n in found if n.start not in known and _ruled_on(folded, n, lang)]
         candidates.append([n for n in sure_names if not _after_number(unit, n)])
-        # A run may begin with its own cue ("Ransomwarebende Nachtvlinder", "Korvex-Bande"): the name as the sure
+        # A run may begin with its own cue ("Ransomwarebende Nachtvlinder", "Bende Korvex"): the name as the sure
         # words start it is read with the cue before it.
         starts = {n.start for n in found}
         for name in [*found, *(n for n in sure_names if n.start not in starts)]:
