@@ -85,6 +85,9 @@ class RolesFile(_Strict):
     regulator_after: dict[str, Terms]
     reporter_before: dict[str, Terms]
     connectors: dict[str, Terms]
+    tool_before: dict[str, Terms] = {}
+    tool_after: dict[str, Terms] = {}
+    ruled_after: dict[str, Terms] = {}
     name_heads: dict[str, Terms] = {}
     place_heads: dict[str, Terms] = {}
     body_heads: dict[str, Terms] = {}
@@ -124,6 +127,7 @@ class BoilerplateFile(_Strict):
 
 class ReferencesFile(_Strict):
     cues: dict[str, Terms]
+    events: dict[str, Terms] = {}
     determiners: dict[str, Terms] = {}
 
 

@@ -93,14 +93,18 @@ def generic_terms() -> frozenset[str]:
 
 @cache
 def reference_cues() -> dict[str, re.Pattern[str]]:
-    """Per language, a matcher for folded text that ends with a word introducing another event ("days after the")."""
+    """Per language, a matcher for folded text that ends with a word introducing another event ("days after the"),
+    perhaps with that event's noun between ("no link with the attack on", "tras el ataque al")."""
     data = schema.load("stories", "references.toml", schema.ReferencesFile)
+
+    def alternation(terms: list[str]) -> str:
+        return "|".join(re.escape(fold_in_place(t)) for t in sorted(terms, key=len, reverse=True))
+
     out: dict[str, re.Pattern[str]] = {}
     for lang, cues in data.cues.items():
-        cue = "|".join(re.escape(fold_in_place(c)) for c in sorted(cues, key=len, reverse=True))
-        dets = "|".join(
-            re.escape(fold_in_place(d)) for d in sorted(data.determiners.get(lang, []), key=len, reverse=True)
-        )
+        dets = alternation(data.determiners.get(lang, []))
         det = rf"(?:(?:{dets})\s*)?" if dets else ""
-        out[lang] = re.compile(rf"(?<![\w'])(?:{cue})\s+{det}$")
+        events = data.events.get(lang, [])
+        event = rf"(?:(?:{alternation(events)})\s+{det})?" if events else ""
+        out[lang] = re.compile(rf"(?<![\w'])(?:{alternation(cues)})\s+{det}{event}$")
     return out

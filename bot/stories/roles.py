@@ -46,6 +46,9 @@ class RoleCues:
     regulator_before: dict[str, re.Pattern[str]]
     regulator_after: dict[str, re.Pattern[str]]
     reporter_before: dict[str, re.Pattern[str]]
+    tool_before: dict[str, re.Pattern[str]]  # "spyware Aracne": the attacker's tool
+    tool_after: dict[str, re.Pattern[str]]
+    ruled_after: dict[str, re.Pattern[str]]  # "X sanctionnée par": the one a regulator ruled on
     connectors: dict[str, frozenset[str]]
     name_heads: dict[str, re.Pattern[str]]
     place_heads: dict[str, frozenset[str]]  # folded words: "prefeitura", "gemeente", "city"
@@ -81,6 +84,9 @@ def cues() -> RoleCues:
         regulator_before=before(data.regulator_before),
         regulator_after=after(data.regulator_after),
         reporter_before=before(data.reporter_before),
+        tool_before=before(data.tool_before),
+        tool_after=after(data.tool_after),
+        ruled_after=after(data.ruled_after),
         connectors={lang: frozenset(fold_in_place(w) for w in words) for lang, words in data.connectors.items()},
         name_heads={
             lang: re.compile(rf"\w*(?:{_alternation(terms)})(?:s|es|n|en)?") for lang, terms in data.name_heads.items()
@@ -94,7 +100,15 @@ def cues() -> RoleCues:
 def role_cue_words() -> frozenset[str]:
     """Every word of every role cue in any language ("hacktivists", "watchdog", "selon"), folded."""
     data = schema.load("facts", "roles.toml", schema.RolesFile)
-    tables = (data.actor_before, data.actor_after, data.regulator_before, data.regulator_after, data.reporter_before)
+    tables = (
+        data.actor_before,
+        data.actor_after,
+        data.regulator_before,
+        data.regulator_after,
+        data.reporter_before,
+        data.tool_before,
+        data.tool_after,
+    )
     return frozenset(
         word for table in tables for terms in table.values() for term in terms for word in fold_in_place(term).split()
     )
@@ -122,10 +136,11 @@ class Roles:
     actors: set[str] = field(default_factory=set)  # keys of names with another role than victim
     regulators: set[str] = field(default_factory=set)
     reporters: set[str] = field(default_factory=set)
+    tools: set[str] = field(default_factory=set)  # spyware named as the attacker's tool
 
     @property
     def not_victims(self) -> set[str]:
-        return self.actors | self.regulators | self.reporters
+        return self.actors | self.regulators | self.reporters | self.tools
 
 
 def names_in(text: str, lang: str, names: Mapping[str, float], sure: Container[str] | None = None) -> list[Name]:
@@ -196,7 +211,8 @@ def _role(folded: str, name: Name, lang: str) -> str | None:
         role = orgs.roles[match.group(0)]
         if role in ("actor", "reporter"):
             return role
-    if rc.regulators.search(phrase):
+    # "Commission d'accès à l'information": a regulator's name with lower-case words in it begins here
+    if rc.regulators.search(phrase) or rc.regulators.match(folded, name.start):
         return "regulator"
     before = folded[max(0, name.start - _CUE_REACH) : name.start]
     after = folded[name.end : name.end + _CUE_REACH]
@@ -206,6 +222,8 @@ def _role(folded: str, name: Name, lang: str) -> str | None:
         ("regulator", rc.regulator_before, before),
         ("regulator", rc.regulator_after, after),
         ("reporter", rc.reporter_before, before),
+        ("tool", rc.tool_before, before),
+        ("tool", rc.tool_after, after),
     ):
         pattern = table.get(lang)
         if pattern is not None and pattern.search(text):
@@ -221,7 +239,7 @@ def _is_country(name: Name) -> bool:
 
 def find_roles(title: str, body: str, lang: str, names: Mapping[str, float], sure: Container[str]) -> Roles:
     """Every name's role in the article, and its victims: the headline's names without another role (or, when
-    the headline names nobody at all, the first sentence's).
+    the headline names nobody at all or only the attacker's tool, the first sentence's).
 
     `names` are every word that may be a name, `sure` those certainly names (not a headline's first word, not a
     German noun made of two words): only these start a victim's name, so "Wiretap backdoors ..." names none."""
@@ -229,12 +247,19 @@ def find_roles(title: str, body: str, lang: str, names: Mapping[str, float], sur
     units = [title, *split_sentences(body)]
     per_unit: list[list[Name]] = []
     candidates: list[list[Name]] = []
-    for unit in units:
+    for index, unit in enumerate(units):
         folded = fold_in_place(unit)
         found = names_in(unit, lang, names)
         per_unit.append(found)
-        candidates.append([n for n in names_in(unit, lang, names, sure) if not _after_number(unit, n)])
-        for name in found:
+        sure_names = names_in(unit, lang, names, sure)
+        if index == 0:  # "Stationa sanctionnée par la CNIL": the one ruled on, even as the headline's first word
+            known = {n.start for n in sure_names}
+            sure_names += [n for n in found if n.start not in known and _ruled_on(folded, n, lang)]
+        candidates.append([n for n in sure_names if not _after_number(unit, n)])
+        # A run may begin with its own cue ("Ransomwarebende Nachtvlinder", "Bende Korvex"): the name as the sure
+        # words start it is read with the cue before it.
+        starts = {n.start for n in found}
+        for name in [*found, *(n for n in sure_names if n.start not in starts)]:
             role = _role(folded, name, lang)
             if role == "actor":
                 roles.actors.update(name.keys)
@@ -242,16 +267,28 @@ def find_roles(title: str, body: str, lang: str, names: Mapping[str, float], sur
                 roles.regulators.update(name.keys)
             elif role == "reporter":
                 roles.reporters.update(name.keys)
+            elif role == "tool":
+                roles.tools.update(name.keys)
     others = roles.not_victims
     longer = [n for found in per_unit[1:] for n in found]
     # A headline naming only the attacker or the regulator does not say whose data it was; the first sentence is
-    # read only when the headline names nobody ("Hospital confirms data theft at a supplier").
-    for found in candidates[: 1 if per_unit[0] else 2]:
+    # read only when the headline names nobody ("Hospital confirms data theft at a supplier") or nothing but the
+    # attacker's tool, a spyware ("Spyware Aracne, online i bersagli ...", "Private eye firm left Veilcast
+    # phone-intercept logs on an open server": the body calls it "Veilcast spyware").
+    named = [n for n in candidates[0] if not _is_country(n)]
+    tool_only = any(set(n.keys) & roles.tools for n in named) and all(set(n.keys) <= others for n in named)
+    for found in candidates[: 1 if per_unit[0] and not tool_only else 2]:
         victims = [_fullest(n, longer) for n in found if not set(n.keys) & others and not _is_country(n)]
         if victims:
             roles.victims = victims
             break
     return roles
+
+
+def _ruled_on(folded: str, name: Name, lang: str) -> bool:
+    """ "Stationa sanctionnée par la CNIL": a headline's name, even its first word, that a regulator ruled on."""
+    pattern = cues().ruled_after.get(lang)
+    return pattern is not None and pattern.search(folded[name.end : name.end + _CUE_REACH]) is not None
 
 
 def _after_number(text: str, name: Name) -> bool:

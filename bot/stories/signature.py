@@ -16,6 +16,7 @@ from bot.core.text import WORD, fold_in_place, split_sentences
 from bot.stories import lexicon, minhash, names
 from bot.stories.facts import find_counts, find_data_types
 from bot.stories.roles import Roles, after_name_head, find_roles, token_parts, victim_records
+from bot.stories.roles import cues as role_cues
 from bot.stories.words import stem, zipf
 
 MAX_ENTITIES = 60
@@ -27,7 +28,7 @@ ENTITY_KEY_WEIGHT = 0.5  # names at least this distinctive get an index key
 TERM_KEY_WEIGHT = 0.85
 HEADLINE_NAME = 0.8  # a name at least this specific in an article's headline is what the article is about
 CONTEXT_WEIGHT = 0.25  # a name met only as "after X" in an article about another name
-_CUE_REACH = 48  # characters before a name searched for a reference cue (references.toml)
+_CUE_REACH = 64  # characters before a name searched for a reference cue and its event (references.toml)
 _SENTENCE_OPENERS = re.compile(r"^[\"'«“(\[¿¡]+")
 
 
@@ -131,6 +132,7 @@ def _entities(title: str, sentences: list[str], lang: str) -> tuple[dict[str, fl
     seen_mid_sentence: set[str] = set()
     cues = lexicon.reference_cues().get(lang)
     cued: set[str] = set()  # names met right after "after the" and the like
+    connectors = role_cues().connectors.get(lang, frozenset())
     plain: set[str] = set()  # names met anywhere else
     units: list[tuple[str, bool]] = [(title, True)] + [(s, False) for s in sentences]
     for text, _is_title in units:
@@ -157,8 +159,11 @@ def _entities(title: str, sentences: list[str], lang: str) -> tuple[dict[str, fl
                 # Only the words just before: the longest cue and determiner fit well within this, and searching
                 # the whole clause before every token would cost quadratic time on long sentences.
                 before = folded_clause[max(0, match.start() - _CUE_REACH) : match.start()]
+                # The reference goes on over the name's capitalised words and the connectors inside it ("the
+                # attack on the Ayuntamiento de Valdeperal").
+                going_on = token[0].isupper() or fold_in_place(token) in connectors
                 in_reference = not is_title and (
-                    bool(cues and cues.search(before)) or (in_reference and token[0].isupper() and before.endswith(" "))
+                    bool(cues and cues.search(before)) or (in_reference and going_on and before.endswith(" "))
                 )
                 parts = token_parts(token)
                 for j, part in enumerate(parts):
