@@ -10,7 +10,9 @@ considered; nothing wins below the threshold.
 
 Above all of that, the victims (roles.py): when both name whose data it was and the names differ, with neither
 report mentioning the other's victim, they are two incidents however much else they share (the gang that posted
-both companies' files, the regulator that fined both the same day), unless they give the same head count.
+both companies' files, the regulator that fined both the same day), unless they give the same head count. When each
+headline names one victim, a mention elsewhere is only background: only a supplier (a participant, or one a report
+does not name) keeps the two together.
 """
 
 from __future__ import annotations
