@@ -88,6 +88,9 @@ class RolesFile(_Strict):
     tool_before: dict[str, Terms] = {}
     tool_after: dict[str, Terms] = {}
     ruled_after: dict[str, Terms] = {}
+    participant_before: dict[str, Terms] = {}
+    participant_after: dict[str, Terms] = {}
+    suppliers: dict[str, Terms] = {}
     name_heads: dict[str, Terms] = {}
     place_heads: dict[str, Terms] = {}
     body_heads: dict[str, Terms] = {}
@@ -103,6 +106,9 @@ class RolesFile(_Strict):
         "regulator_before",
         "regulator_after",
         "reporter_before",
+        "participant_before",
+        "participant_after",
+        "suppliers",
         "connectors",
         "name_heads",
         "place_heads",

@@ -10,7 +10,9 @@ considered; nothing wins below the threshold.
 
 Above all of that, the victims (roles.py): when both name whose data it was and the names differ, with neither
 report mentioning the other's victim, they are two incidents however much else they share (the gang that posted
-both companies' files, the regulator that fined both the same day), unless they give the same head count.
+both companies' files, the regulator that fined both the same day), unless they give the same head count. When each
+headline names one victim, a mention elsewhere is only background: only a supplier (a participant, or one a report
+does not name) keeps the two together.
 """
 
 from __future__ import annotations
@@ -212,7 +214,29 @@ def victims_differ(article: Signature, story: Signature) -> bool:
             comparable = comparable or _comparable(victim, other)
     if not comparable:
         return False
+    parties = set(article.participants) | set(story.participants)
+    if (
+        _one_headlined(mine)
+        and _one_headlined(theirs)
+        and not any(_victim_words(v) & parties for v in [*mine, *theirs])
+        and not (article.third_party or story.third_party)
+    ):
+        # Both headlines name whose data it was, not the same one, and neither is a party to the other's incident
+        # ("the subcontractor X", "le prestataire X", "X, which runs ...": a supplier's breach is often its
+        # customers' too): two peers, two incidents. A mention ("Après X", "the same day as the ruling on X", "no
+        # link with the loss at X") is background.
+        return True
     return not any(_mentioned(v, story) for v in mine) and not any(_mentioned(v, article) for v in theirs)
+
+
+def _one_headlined(victims: list[dict[str, Any]]) -> bool:
+    """Whether these are one victim, read from headlines (records stored before this was kept were not). A headline
+    read as naming two ("plaques captées par caméras ANPR et des demandes à Telenet") is less sure of either."""
+    return all(bool(v.get("title")) for v in victims) and all(_same_victim(victims[0], v) for v in victims[1:])
+
+
+def _victim_words(victim: dict[str, Any]) -> set[str]:
+    return set(victim["specific"] or _core(victim))
 
 
 def in_window(article: Signature, story: Signature, window: timedelta) -> bool:

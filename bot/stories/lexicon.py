@@ -92,9 +92,10 @@ def generic_terms() -> frozenset[str]:
 
 
 @cache
-def reference_cues() -> dict[str, re.Pattern[str]]:
+def reference_cues(events: bool = True) -> dict[str, re.Pattern[str]]:
     """Per language, a matcher for folded text that ends with a word introducing another event ("days after the"),
-    perhaps with that event's noun between ("no link with the attack on", "tras el ataque al")."""
+    perhaps with that event's noun between ("no link with the attack on", "tras el ataque al"; not with
+    `events=False`: "Après VeilleProche, ...")."""
     data = schema.load("stories", "references.toml", schema.ReferencesFile)
 
     def alternation(terms: list[str]) -> str:
@@ -104,7 +105,7 @@ def reference_cues() -> dict[str, re.Pattern[str]]:
     for lang, cues in data.cues.items():
         dets = alternation(data.determiners.get(lang, []))
         det = rf"(?:(?:{dets})\s*)?" if dets else ""
-        events = data.events.get(lang, [])
-        event = rf"(?:(?:{alternation(events)})\s+{det})?" if events else ""
+        nouns = data.events.get(lang, []) if events else []
+        event = rf"(?:(?:{alternation(nouns)})\s+{det})?" if nouns else ""
         out[lang] = re.compile(rf"(?<![\w'])(?:{alternation(cues)})\s+{det}{event}$")
     return out

@@ -79,9 +79,10 @@ def headed_name(part: str) -> bool:
 def opens_a_name(part: str, following: str, lang: str, roles: dict[str, float]) -> bool:
     """Whether a sentence's first word, which may be capitalised only for opening it, begins a name: the word lists
     barely know it (a noun they know, "Leverancier Kliniknet", "Zorggroep Heuvelrand", may just open the sentence)
-    and a capitalised word follows it directly ("Ashgrove College confirms ..."). A role cue ("Hacktivists Lince
-    di Ferro ...") never does."""
-    if not (following.startswith(" ") and following[1:2].isupper() and " " not in following[1:]):
+    and a capitalised word follows it directly ("Ashgrove College confirms ...") or a comma does ("Sendalia, otro
+    intermediario de datos ..."). A role cue ("Hacktivists Lince di Ferro ...") never does."""
+    before_name = following.startswith(" ") and following[1:2].isupper() and " " not in following[1:]
+    if not (before_name or following.startswith(",")):
         return False
     low = part.lower()
     if lang == "de" or fold_in_place(part) in role_cue_words() or roles.get(fold_in_place(part), 1.0) < 1.0:

@@ -49,6 +49,9 @@ class RoleCues:
     tool_before: dict[str, re.Pattern[str]]  # "spyware Aracne": the attacker's tool
     tool_after: dict[str, re.Pattern[str]]
     ruled_after: dict[str, re.Pattern[str]]  # "X sanctionnée par": the one a regulator ruled on
+    participant_before: dict[str, re.Pattern[str]]  # "the subcontractor X": a party to the report's own incident
+    participant_after: dict[str, re.Pattern[str]]  # "X, which runs"
+    suppliers: dict[str, re.Pattern[str]]  # "a supplier", "le fournisseur", "uma empresa contratada"
     connectors: dict[str, frozenset[str]]
     name_heads: dict[str, re.Pattern[str]]
     place_heads: dict[str, frozenset[str]]  # folded words: "prefeitura", "gemeente", "city"
@@ -56,7 +59,12 @@ class RoleCues:
 
 
 def _alternation(terms: list[str]) -> str:
-    return "|".join(re.escape(fold_in_place(t)) for t in sorted(set(terms), key=len, reverse=True))
+    """The terms as one regex alternation; a "*" in a term stands for a few words within one clause ("cuyo *
+    gestiona": "cuyo padrón gestiona")."""
+    escaped = (
+        re.escape(fold_in_place(t)).replace(r"\*", r"[^,.;:]{0,60}?") for t in sorted(set(terms), key=len, reverse=True)
+    )
+    return "|".join(escaped)
 
 
 @cache
@@ -74,8 +82,8 @@ def cues() -> RoleCues:
             out[lang] = re.compile(rf"(?<![\w'])(?:{_alternation(terms)})\s+{between}$")
         return out
 
-    def after(table: dict[str, list[str]]) -> dict[str, re.Pattern[str]]:
-        return {lang: re.compile(rf"^['’]?s?[\s-]+(?:{_alternation(t)})(?![\w])") for lang, t in table.items()}
+    def after(table: dict[str, list[str]], comma: str = "") -> dict[str, re.Pattern[str]]:
+        return {lang: re.compile(rf"^['’]?s?{comma}[\s-]+(?:{_alternation(t)})(?![\w])") for lang, t in table.items()}
 
     return RoleCues(
         regulators=re.compile(rf"(?<![\w])(?:{_alternation(data.regulators)})(?![\w])"),
@@ -86,7 +94,10 @@ def cues() -> RoleCues:
         reporter_before=before(data.reporter_before),
         tool_before=before(data.tool_before),
         tool_after=after(data.tool_after),
-        ruled_after=after(data.ruled_after),
+        ruled_after=after(data.ruled_after, ",?"),  # "Escolta Norte, sancionada por la AEPD"
+        participant_before=before(data.participant_before),
+        participant_after=after(data.participant_after, ","),
+        suppliers={lang: re.compile(rf"(?<![\w'])(?:{_alternation(t)})(?![\w])") for lang, t in data.suppliers.items()},
         connectors={lang: frozenset(fold_in_place(w) for w in words) for lang, words in data.connectors.items()},
         name_heads={
             lang: re.compile(rf"\w*(?:{_alternation(terms)})(?:s|es|n|en)?") for lang, terms in data.name_heads.items()
@@ -137,6 +148,10 @@ class Roles:
     regulators: set[str] = field(default_factory=set)
     reporters: set[str] = field(default_factory=set)
     tools: set[str] = field(default_factory=set)  # spyware named as the attacker's tool
+    # Keys of names the article gives a part in its own incident: "the subcontractor X", "X, which runs ..."
+    participants: set[str] = field(default_factory=set)
+    in_title: bool = False  # whether the victims were read from the headline
+    third_party: bool = False  # the article tells of a supplier it does not name ("a break-in at a supplier")
 
     @property
     def not_victims(self) -> set[str]:
@@ -220,7 +235,7 @@ def _role(folded: str, name: Name, lang: str) -> str | None:
         ("actor", rc.actor_before, before),
         ("actor", rc.actor_after, after),
         ("regulator", rc.regulator_before, before),
-        ("regulator", rc.regulator_after, after),
+        ("regulator", {} if _ruled_on(folded, name, lang) else rc.regulator_after, after),
         ("reporter", rc.reporter_before, before),
         ("tool", rc.tool_before, before),
         ("tool", rc.tool_after, after),
@@ -249,6 +264,7 @@ def find_roles(title: str, body: str, lang: str, names: Mapping[str, float], sur
     candidates: list[list[Name]] = []
     for index, unit in enumerate(units):
         folded = fold_in_place(unit)
+        roles.third_party = roles.third_party or _unnamed_supplier(unit, folded, lang)
         found = names_in(unit, lang, names)
         per_unit.append(found)
         sure_names = names_in(unit, lang, names, sure)
@@ -269,6 +285,8 @@ def find_roles(title: str, body: str, lang: str, names: Mapping[str, float], sur
                 roles.reporters.update(name.keys)
             elif role == "tool":
                 roles.tools.update(name.keys)
+            if _participant(folded, name, lang):
+                roles.participants.update(name.keys)
     others = roles.not_victims
     longer = [n for found in per_unit[1:] for n in found]
     # A headline naming only the attacker or the regulator does not say whose data it was; the first sentence is
@@ -276,11 +294,19 @@ def find_roles(title: str, body: str, lang: str, names: Mapping[str, float], sur
     # attacker's tool, a spyware ("Spyware Aracne, online i bersagli ...", "Private eye firm left Veilcast
     # phone-intercept logs on an open server": the body calls it "Veilcast spyware").
     named = [n for n in candidates[0] if not _is_country(n)]
+    # "Après VeilleProche, une deuxième appli espion, Gardozen, ...", "Depois de Alcaria, Maré Negra ataca ...": a
+    # headline's name right after a cue for another incident is that incident's, when the headline names another.
+    cue = lexicon.reference_cues(events=False).get(lang)
+    folded_title = fold_in_place(title)
+    own = [n for n in named if not (cue and cue.search(folded_title[max(0, n.start - _CUE_REACH) : n.start]))]
+    if own and not all(set(n.keys) & roles.not_victims for n in own):
+        candidates[0] = [n for n in candidates[0] if n in own]
     tool_only = any(set(n.keys) & roles.tools for n in named) and all(set(n.keys) <= others for n in named)
-    for found in candidates[: 1 if per_unit[0] and not tool_only else 2]:
+    for index, found in enumerate(candidates[: 1 if per_unit[0] and not tool_only else 2]):
         victims = [_fullest(n, longer) for n in found if not set(n.keys) & others and not _is_country(n)]
         if victims:
             roles.victims = victims
+            roles.in_title = index == 0
             break
     return roles
 
@@ -289,6 +315,34 @@ def _ruled_on(folded: str, name: Name, lang: str) -> bool:
     """ "Stationa sanctionnée par la CNIL": a headline's name, even its first word, that a regulator ruled on."""
     pattern = cues().ruled_after.get(lang)
     return pattern is not None and pattern.search(folded[name.end : name.end + _CUE_REACH]) is not None
+
+
+def _participant(folded: str, name: Name, lang: str) -> bool:
+    """ "the subcontractor Perceptics", "le prestataire X", "X, which runs the council's cameras": a name the
+    article gives a part in its own incident (roles.toml's participant cues)."""
+    rc = cues()
+    before, after = rc.participant_before.get(lang), rc.participant_after.get(lang)
+    if after is not None and after.search(folded[name.end : name.end + 2 * _CUE_REACH]):  # "X, dat * verwerkt"
+        return True
+    if before is None:
+        return False
+    # The cue may open the name itself ("ICT-leverancier Vectis Lokaal"): any of its words may follow it.
+    starts = [name.start + m.start() for m in WORD.finditer(name.text)]
+    return any(before.search(folded[max(0, start - _CUE_REACH) : start]) for start in starts)
+
+
+def _unnamed_supplier(text: str, folded: str, lang: str) -> bool:
+    """ "na een inbraak bij een leverancier", "chez le fournisseur de ses portiques": a supplier the text names
+    not ("Leverancier Lensor helpt" names it)."""
+    pattern = cues().suppliers.get(lang)
+    if pattern is None:
+        return False
+    return any(not _capital_after(text, m.end()) for m in pattern.finditer(folded))
+
+
+def _capital_after(text: str, end: int) -> bool:
+    following = re.match(r"\s+([^\W\d_])", text[end:])
+    return following is not None and following.group(1).isupper()
 
 
 def _after_number(text: str, name: Name) -> bool:
@@ -333,6 +387,7 @@ def victim_records(roles: Roles, lang: str, names: Mapping[str, float]) -> list[
             # Named as a town ("Câmara Municipal de Pinhal Novo", "Prefeitura de Rio Claro"), however everyday its
             # words: decide.py compares it across languages with a name written alike everywhere.
             "town": victim.head in places or any(k in places for k in victim.keys),
+            "title": roles.in_title,  # read from the headline: decide.py's stricter rule compares these
         }
         if record not in out:
             out.append(record)

@@ -55,6 +55,9 @@ class Signature:
     # (and in signatures stored before victims were read), which vetoes nothing.
     victims: list[dict[str, Any]] = field(default_factory=list)
     roles: list[str] = field(default_factory=list)  # keys of names with another role: attackers, regulators, outlets
+    # Keys of names given a part in the incident ("the subcontractor X", roles.py): they bridge headline victims
+    participants: list[str] = field(default_factory=list)
+    third_party: bool = False  # a report tells of a supplier it does not name ("a break-in at a supplier")
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -71,6 +74,8 @@ class Signature:
             "outlets": self.outlets,
             "victims": self.victims,
             "roles": self.roles,
+            "participants": self.participants,
+            "third_party": self.third_party,
         }
 
     @classmethod
@@ -89,6 +94,8 @@ class Signature:
             outlets=list(data.get("outlets") or []),
             victims=[dict(v) for v in data.get("victims") or []],
             roles=list(data.get("roles") or []),
+            participants=list(data.get("participants") or []),
+            third_party=bool(data.get("third_party")),
         )
 
     @property
@@ -292,6 +299,8 @@ def build_signature(title: str, body: str, lang: str, published: datetime, outle
         outlets=[outlet] if outlet else [],
         victims=victim_records(roles, lang, name_table)[:MAX_VICTIMS],
         roles=sorted(roles.not_victims),
+        participants=sorted(roles.participants),
+        third_party=roles.third_party,
     )
 
 
@@ -334,6 +343,8 @@ def merge(story: Signature, article: Signature) -> Signature:
         outlets=sorted(set(story.outlets) | set(article.outlets)),
         victims=(story.victims + [v for v in article.victims if v not in story.victims])[:MAX_VICTIMS],
         roles=sorted(set(story.roles) | set(article.roles))[:MAX_ENTITIES],
+        participants=sorted(set(story.participants) | set(article.participants))[:MAX_ENTITIES],
+        third_party=story.third_party or article.third_party,
     )
 
 

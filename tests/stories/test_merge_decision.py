@@ -67,12 +67,16 @@ def test_a_bridge_must_keep_the_merged_story_within_the_window() -> None:
 def test_a_look_alike_pair_is_never_bridged_by_a_report_that_mentions_both(pair: str) -> None:
     """The report of the second victim that also quotes the first one's headline agrees with both stories above the
     threshold (before the victims were compared, it would have merged all 18 pairs). The German pair bridged too
-    while "Klinikgruppe Rabenau" named no victim, until names after a head noun were read (test_german_names.py)."""
+    while "Klinikgruppe Rabenau" named no victim, until names after a head noun were read (test_german_names.py).
+    Since the fifth round, a roundup whose headline names one victim and the other story's headline another no
+    longer agrees with that story at all (test_peers.py), which is stricter still; the rest agree with both."""
     first, second = PAIRS[pair]
     a = _sig(first["title"], first["summary"], first["lang"], first["date"])
     b = _sig(second["title"], second["summary"], second["lang"], second["date"])
     roundup = _sig(second["title"], f"{second['summary']} {first['title']}.", second["lang"], second["date"])
-    assert agreement(roundup, b).score >= THRESHOLD and agreement(roundup, a).score >= THRESHOLD
+    assert agreement(roundup, b).score >= THRESHOLD
+    other = agreement(roundup, a)
+    assert other.score >= THRESHOLD or other.victims_differ == 1.0
     bridged = bridges(roundup, b, merge(b, roundup), Candidate(1, a), WINDOW)
     assert not bridged
 
