@@ -195,7 +195,8 @@ def names_in(text: str, lang: str, names: Mapping[str, float], sure: Container[s
                 if (head.group(1).islower() and between) or word in bodies:
                     noun = word
                     break
-            words = [noun, before, *(w for w, _ks, _s, _e in run)]
+            own = [w for w, _ks, _s, _e in run]  # English ends a name with its kind: "City of London Police"
+            words = [noun, before, *(own[::-1] if lang == "en" else own)]
             found.append(Name(text[start : run[-1][3]], keys, start, run[-1][3], noun, kind_of(words, lang)))
         run.clear()
 

@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.stories.decide import agreement, victims_differ
+from bot.stories.roles import names_in
 from bot.stories.signature import build_signature
 from tests.stories.test_victims import _group
 
@@ -177,6 +178,24 @@ def test_one_body_named_with_and_without_its_kind_is_one_victim() -> None:
     bare = _sig(("Wiesbrunn: 4.000 Bürgerdaten kopiert", "Die Täter kopierten Meldedaten von 4.000 Bürgern."), "de")
     assert not victims_differ(town, council)
     assert not victims_differ(bare, council)
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "kind"),
+    [
+        ("en", "City of London Police", "institution"),  # English ends a name with its kind
+        ("en", "Brackley Town Council", "place"),
+        ("de", "Landeskrankenhaus Mürzegg", "institution"),  # a German compound ends in its kind
+        ("de", "Landeshauptstadt Mürzegg", "place"),
+        ("es", "Hospital de Valdemora", "institution"),
+        ("it", "Comune di Castelvaro", "place"),
+        ("nl", "Ministerie van Justitie", "body"),
+    ],
+)
+def test_the_kind_of_body_a_name_says(lang: str, text: str, kind: str) -> None:
+    names = {"city": 1.0, "london": 1.0, "police": 1.0, "brackley": 1.0, "town": 1.0, "council": 1.0}
+    names |= {"murzegg": 1.0, "hospital": 1.0, "valdemora": 1.0, "comune": 1.0, "castelvaro": 1.0, "justitie": 1.0}
+    assert [n.kind for n in names_in(text, lang, names)] == [kind]
 
 
 def _items() -> list[dict[str, Any]]:
