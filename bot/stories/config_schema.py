@@ -94,6 +94,8 @@ class RolesFile(_Strict):
     name_heads: dict[str, Terms] = {}
     place_heads: dict[str, Terms] = {}
     body_heads: dict[str, Terms] = {}
+    institution_heads: dict[str, Terms] = {}
+    attacker_verbs: dict[str, Terms] = {}
 
     @field_validator("regulators")
     @classmethod
@@ -113,6 +115,8 @@ class RolesFile(_Strict):
         "name_heads",
         "place_heads",
         "body_heads",
+        "institution_heads",
+        "attacker_verbs",
     )
     @classmethod
     def _per_language(cls, value: dict[str, Terms]) -> dict[str, Terms]:

@@ -139,6 +139,8 @@ def _near_duplicate(article: Signature, story: Signature) -> float:
 def _same_victim(mine: dict[str, Any], theirs: dict[str, Any]) -> bool:
     """One organisation: a specific word of either name is in the other ("Halberd" and "Halberd Insurance",
     "Klinikgruppe Rabenau" and "Rabenau-Kliniken"), or, in one language, one name's words are all in the other."""
+    if _other_kind(mine, theirs):
+        return False
     keys, other_keys = set(mine["keys"]), set(theirs["keys"])
     if set(mine["specific"]) & other_keys or set(theirs["specific"]) & keys:
         return True
@@ -152,6 +154,13 @@ def _same_victim(mine: dict[str, Any], theirs: dict[str, Any]) -> bool:
     return mine["lang"] == theirs["lang"] and (
         keys <= other_keys or other_keys <= keys or core <= other_core or other_core <= core
     )
+
+
+def _other_kind(mine: dict[str, Any], theirs: dict[str, Any]) -> bool:
+    """Whether both say what kind of body they are and the kinds differ: "Landeskrankenhaus Mürzegg" and "Gemeinde
+    Mürzegg", a town's hospital and its council, are two victims (roles.py's kind_of)."""
+    kind, other = mine.get("kind") or "", theirs.get("kind") or ""
+    return bool(kind and other and kind != other)
 
 
 def _core(victim: dict[str, Any]) -> set[str]:
@@ -189,7 +198,13 @@ def _comparable(mine: dict[str, Any], theirs: dict[str, Any]) -> bool:
 
 
 def _mentioned(victim: dict[str, Any], other: Signature) -> bool:
+    # Words of a victim of the other's own, of another kind, are that one's name there: "Mürzegg" in "Gemeinde
+    # Mürzegg" does not mention "Landeskrankenhaus Mürzegg".
+    own = {k for v in other.victims if _other_kind(victim, v) for k in v["keys"]}
+
     def weight(key: str) -> float:
+        if key in own:
+            return 0.0
         return max(other.entities.get(key, 0.0), other.weak_entities.get(key, 0.0))
 
     if victim["specific"]:

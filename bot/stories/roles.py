@@ -56,6 +56,8 @@ class RoleCues:
     name_heads: dict[str, re.Pattern[str]]
     place_heads: dict[str, frozenset[str]]  # folded words: "prefeitura", "gemeente", "city"
     body_heads: dict[str, frozenset[str]]  # "ministry", "ministerio"
+    institution_heads: dict[str, re.Pattern[str]]  # "hospital", "Landeskrankenhaus", "universidad"
+    attacker_verbs: dict[str, re.Pattern[str]]  # "X vaza", "X leaks": a headline's subject that is the attacker
 
 
 def _alternation(terms: list[str]) -> str:
@@ -104,6 +106,12 @@ def cues() -> RoleCues:
         },
         place_heads={lang: frozenset(fold_in_place(w) for w in words) for lang, words in data.place_heads.items()},
         body_heads={lang: frozenset(fold_in_place(w) for w in words) for lang, words in data.body_heads.items()},
+        attacker_verbs=after(data.attacker_verbs),
+        # German compounds end in their kind ("Landeskrankenhaus"): the name heads count there as well.
+        institution_heads={
+            lang: re.compile(rf"\w*(?:{_alternation([*terms, *data.name_heads.get(lang, [])])})(?:s|es|n|en)?")
+            for lang, terms in data.institution_heads.items()
+        },
     )
 
 
@@ -139,6 +147,7 @@ class Name:
     start: int
     end: int
     head: str = ""  # a lower-case noun before it that says what it is: "ministère" in "ministère de la Santé"
+    kind: str = ""  # the kind of body it is, when a word before or in it says: "place", "body" or "institution"
 
 
 @dataclass
@@ -176,16 +185,19 @@ def names_in(text: str, lang: str, names: Mapping[str, float], sure: Container[s
             start = run[0][2]
             # "ministère de la Santé", "ministerie van Justitie": the lower-case head noun is part of the name; so
             # is the kind of public body written before it, capitalised or not ("Gemeinde Kiefern", "Comune di").
-            noun = ""
+            noun = before = ""  # before: the word right before, connectors between ("Hospital de"): its kind
             for between in range(3):
                 head = re.search(rf"([^\W\d_]{{4,}})\s+((?:[\w']+\s+){{{between}}})$", text[:start])
                 if head is None or not all(fold_in_place(w) in connectors for w in head.group(2).split()):
                     continue
+                before = before or head.group(1)
                 word = fold_in_place(head.group(1))
                 if (head.group(1).islower() and between) or word in bodies:
                     noun = word
                     break
-            found.append(Name(text[start : run[-1][3]], keys, start, run[-1][3], noun))
+            own = [w for w, _ks, _s, _e in run]  # English ends a name with its kind: "City of London Police"
+            words = [noun, before, *(own[::-1] if lang == "en" else own)]
+            found.append(Name(text[start : run[-1][3]], keys, start, run[-1][3], noun, kind_of(words, lang)))
         run.clear()
 
     previous_end = 0
@@ -215,6 +227,27 @@ def names_in(text: str, lang: str, names: Mapping[str, float], sure: Container[s
             pending_connector = False
     close()
     return found
+
+
+def kind_of(words: list[str], lang: str) -> str:
+    """The kind of body the first of these words that says one names: "place" (a town's council: roles.toml's
+    place_heads), "body" (a ministry: body_heads) or "institution" (a hospital, a school, a company:
+    institution_heads, and in German the name heads), or "". A town's hospital and its council are two victims."""
+    rc = cues()
+    institutions = rc.institution_heads.get(lang)
+    for word in words:
+        folded = fold_in_place(word)
+        if not folded:
+            continue
+        places = rc.place_heads.get(lang, frozenset())
+        # "Landeshauptstadt", "Kreisverwaltung": a German compound ending in a place's kind is one
+        if folded in places or (lang == "de" and any(folded.endswith(p) for p in places if len(p) >= 5)):
+            return "place"
+        if folded in rc.body_heads.get(lang, frozenset()):
+            return "body"
+        if institutions is not None and institutions.fullmatch(folded):
+            return "institution"
+    return ""
 
 
 def _role(folded: str, name: Name, lang: str) -> str | None:
@@ -287,6 +320,7 @@ def find_roles(title: str, body: str, lang: str, names: Mapping[str, float], sur
                 roles.tools.update(name.keys)
             if _participant(folded, name, lang):
                 roles.participants.update(name.keys)
+    roles.actors.update(_leaking_subject(title, candidates[0], roles.not_victims, lang))
     others = roles.not_victims
     longer = [n for found in per_unit[1:] for n in found]
     # A headline naming only the attacker or the regulator does not say whose data it was; the first sentence is
@@ -309,6 +343,23 @@ def find_roles(title: str, body: str, lang: str, names: Mapping[str, float], sur
             roles.in_title = index == 0
             break
     return roles
+
+
+def _leaking_subject(title: str, names: list[Name], others: set[str], lang: str) -> set[str]:
+    """ "Vargem Clara também é atacada: Mandacaru vaza imagens ...", "Korvex leaks ...": the subject of a leak,
+    publish or claim verb at the headline's start or right after its colon is the attacker, when the headline
+    names someone else as well (alone it may be the victim leaking its own data)."""
+    pattern = cues().attacker_verbs.get(lang)
+    if pattern is None:
+        return set()
+    folded = fold_in_place(title)
+    subjects = [
+        n
+        for n in names
+        if re.search(r"(?:^|:)\s*$", title[: n.start]) and pattern.search(folded[n.end : n.end + _CUE_REACH])
+    ]
+    rest = [n for n in names if n not in subjects and not set(n.keys) & others]
+    return {k for n in subjects for k in n.keys} if subjects and rest else set()
 
 
 def _ruled_on(folded: str, name: Name, lang: str) -> bool:
@@ -356,7 +407,7 @@ def _fullest(name: Name, elsewhere: list[Name]) -> Name:
     best = name
     for other in elsewhere:
         if set(name.keys) < set(other.keys) and len(other.keys) > len(best.keys):
-            best = Name(other.text, other.keys, name.start, name.end, name.head or other.head)
+            best = Name(other.text, other.keys, name.start, name.end, name.head or other.head, name.kind or other.kind)
     return best
 
 
@@ -387,6 +438,7 @@ def victim_records(roles: Roles, lang: str, names: Mapping[str, float]) -> list[
             # Named as a town ("Câmara Municipal de Pinhal Novo", "Prefeitura de Rio Claro"), however everyday its
             # words: decide.py compares it across languages with a name written alike everywhere.
             "town": victim.head in places or any(k in places for k in victim.keys),
+            "kind": victim.kind,
             "title": roles.in_title,  # read from the headline: decide.py's stricter rule compares these
         }
         if record not in out:
