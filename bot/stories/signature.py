@@ -184,17 +184,17 @@ def _entities(title: str, sentences: list[str], lang: str) -> tuple[dict[str, fl
                     initial = index == 0 and j == 0
                     target = found
                     if shape == "capital":
+                        # "Klinikgruppe Rabenau", "Kreis Soest": a name right after what it names;
+                        # "Südwestfalen-IT": a name before the acronym that ends it
                         named = headed or names.before_acronym(parts)
-                        if lang == "de" and j == 0 and named and names.headed_name(part):
-                            # "Klinikgruppe Rabenau", "Kreis Soest": a name right after what it names;
-                            # "Südwestfalen-IT": a name before the acronym that ends it
-                            pass
-                        elif lang == "de" and not names.german_name(part):
+                        german_named = lang == "de" and j == 0 and named and names.headed_name(part)
+                        if not german_named and lang == "de" and not names.german_name(part):
                             if not names.unknown_compound(part):
                                 continue
                             target = weak  # "Arbeitsblick": a brand made of two words, or a noun made up
                         elif (
-                            (initial or (is_title and title_case))
+                            not german_named
+                            and (initial or (is_title and title_case))
                             and part not in seen_mid_sentence
                             and not (
                                 initial
