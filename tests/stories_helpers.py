@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -104,3 +105,45 @@ INCIDENT = [
         "Four Wire",
     ),
 ]
+
+
+def report(ident: str, event: str, lang: str, day: str, title: str, summary: str) -> dict[str, Any]:
+    """One report in the form of the dedupe fixtures (tests/fixtures/dedupe_*.jsonl)."""
+    return {"id": ident, "event": event, "lang": lang, "date": day, "title": title, "summary": summary, "outlet": "T"}
+
+
+def no_verdict(*_: object) -> Any:
+    """The verdict `breachwatch dedupe` gives every report: none (grouping alone)."""
+    from bot.commands.dedupe.batch import _NoVerdict
+
+    return _NoVerdict()
+
+
+async def group_through_storage(sessions: async_sessionmaker[AsyncSession], items: list[dict[str, Any]]) -> list[int]:
+    """The story id of each report, stored and processed as `breachwatch dedupe` does (no classifier verdict)."""
+    from bot.commands.dedupe.batch import parse_date
+    from bot.process import process_pending
+    from storage import articles_batch
+
+    inputs = [
+        {"title": d["title"], "summary": d["summary"], "published": d["date"], "lang": d["lang"], "outlet": d["outlet"]}
+        for d in items
+    ]
+    async with sessions() as session, session.begin():
+        ids = await articles_batch.insert_items(session, inputs, parse_date)
+    while await process_pending(sessions, no_verdict, batch=500):
+        continue
+    async with sessions() as session:
+        story_of = await articles_batch.story_ids(session, ids)
+    return [story_of[i] for i in ids]
+
+
+def pair_errors(items: list[dict[str, Any]], stories: list[int]) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """(pairs of different incidents in one story, pairs of one incident in two stories), by report id."""
+    wrong, missed = [], []
+    for (a, sa), (b, sb) in itertools.combinations(zip(items, stories, strict=True), 2):
+        if sa == sb and a["event"] != b["event"]:
+            wrong.append((a["id"], b["id"]))
+        if sa != sb and a["event"] == b["event"]:
+            missed.append((a["id"], b["id"]))
+    return wrong, missed

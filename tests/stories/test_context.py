@@ -9,7 +9,6 @@ storage on SQLite and PostgreSQL; all reports here are my own."""
 
 from __future__ import annotations
 
-import itertools
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,13 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.stories.decide import victims_differ
 from bot.stories.signature import build_signature
-from tests.stories.test_victims import _group
+from tests.stories_helpers import group_through_storage, pair_errors, report
 
 DAY = datetime(2026, 9, 14, tzinfo=UTC)
-
-
-def _item(ident: str, event: str, lang: str, day: str, title: str, summary: str) -> dict[str, Any]:
-    return {"id": ident, "event": event, "lang": lang, "date": day, "title": title, "summary": summary, "outlet": "T"}
 
 
 # (language, the first town's report, the second's, which names the first only as the other incident)
@@ -294,10 +289,10 @@ GERMAN = [
 def _items() -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     for n, (lang, first, second) in enumerate([*CONTEXT, *ROLES]):
-        for k, report in enumerate((first, second)):
-            items.append(_item(f"c{n}{k}", f"c{n}-{k}", _lang(report, lang), "2026-09-14", report[0], report[1]))
+        for k, piece in enumerate((first, second)):
+            items.append(report(f"c{n}{k}", f"c{n}-{k}", _lang(piece, lang), "2026-09-14", piece[0], piece[1]))
     # a cluster: the town's report and its contractor's, which names the town plainly
-    items.append(_item("v1", "tamsford-parking", "en", "2026-09-15", *_TAMSFORD_VENDOR))
+    items.append(report("v1", "tamsford-parking", "en", "2026-09-15", *_TAMSFORD_VENDOR))
     return items
 
 
@@ -310,18 +305,16 @@ _TAMSFORD_VENDOR = (
 async def test_context_mentions_and_roles_group_through_storage(sessions: async_sessionmaker[AsyncSession]) -> None:
     items = _items()
     items[0]["event"] = "tamsford-parking"
-    stories = await _group(sessions, items)
-    pairs = list(itertools.combinations(zip(items, stories, strict=True), 2))
-    assert [(a["id"], b["id"]) for (a, sa), (b, sb) in pairs if sa == sb and a["event"] != b["event"]] == []
-    assert [(a["id"], b["id"]) for (a, sa), (b, sb) in pairs if sa != sb and a["event"] == b["event"]] == []
+    stories = await group_through_storage(sessions, items)
+    assert pair_errors(items, stories) == ([], [])
 
 
 async def test_german_names_after_a_service_or_office_group_through_storage(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     items = [
-        _item(f"g{k}", f"german-{k // 2}", "de", f"2026-09-{16 + k % 2}", title, body)
+        report(f"g{k}", f"german-{k // 2}", "de", f"2026-09-{16 + k % 2}", title, body)
         for k, (title, body) in enumerate(GERMAN)
     ]
-    stories = await _group(sessions, items)
+    stories = await group_through_storage(sessions, items)
     assert stories[0] == stories[1] != stories[2] == stories[3]

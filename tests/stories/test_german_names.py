@@ -6,7 +6,6 @@ after a noun that says what it names (roles.toml's name_heads), and a word joine
 
 from __future__ import annotations
 
-import itertools
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,7 +18,7 @@ from bot.stories.config_schema import RolesFile
 from bot.stories.decide import agreement, victims_differ
 from bot.stories.facts import extract_facts
 from bot.stories.signature import Signature, build_signature
-from tests.stories.test_victims import _group
+from tests.stories_helpers import group_through_storage, pair_errors
 
 DAY = datetime(2026, 3, 2, tzinfo=UTC)
 
@@ -107,10 +106,8 @@ def test_one_gang_two_victims_named_after_what_they_are_are_two_incidents() -> N
 
 
 async def test_german_names_group_through_storage(sessions: async_sessionmaker[AsyncSession]) -> None:
-    stories = await _group(sessions, ITEMS)
-    pairs = list(itertools.combinations(zip(ITEMS, stories, strict=True), 2))
-    wrong = [(a["id"], b["id"]) for (a, sa), (b, sb) in pairs if sa == sb and a["event"] != b["event"]]
-    missed = [(a["id"], b["id"]) for (a, sa), (b, sb) in pairs if sa != sb and a["event"] == b["event"]]
+    stories = await group_through_storage(sessions, ITEMS)
+    wrong, missed = pair_errors(ITEMS, stories)
     assert wrong == []
     assert missed == []
 

@@ -7,16 +7,14 @@ through storage on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import itertools
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.stories.decide import in_reach, victims_differ
 from bot.stories.signature import Signature, build_signature, merge
-from tests.stories.test_victims import _group
+from tests.stories_helpers import group_through_storage, pair_errors, report
 
 DAY = datetime(2026, 6, 1, tzinfo=UTC)
 WEEK = timedelta(days=7)
@@ -24,10 +22,6 @@ WEEK = timedelta(days=7)
 
 def _sig(title: str, body: str, lang: str, day: datetime = DAY) -> Signature:
     return build_signature(title, body, lang, day)
-
-
-def _item(ident: str, event: str, lang: str, day: str, title: str, summary: str) -> dict[str, Any]:
-    return {"id": ident, "event": event, "lang": lang, "date": day, "title": title, "summary": summary, "outlet": "T"}
 
 
 # (language, the town's report naming the body, the vendor's report naming the town bare): the town's name is made
@@ -161,7 +155,7 @@ def test_a_follow_up_naming_the_victim_reaches_two_windows_back() -> None:
 
 
 ITEMS = [
-    _item(
+    report(
         "f1",
         "asl-corvaro",
         "it",
@@ -169,7 +163,7 @@ ITEMS = [
         "Attacco informatico all'ASL Corvaro: esposti i dati di 20.000 pazienti",
         "L'azienda sanitaria Corvaro ha rilevato un accesso abusivo: recapiti di circa 20.000 assistiti copiati.",
     ),
-    _item(
+    report(
         "f2",
         "asl-corvaro",
         "it",
@@ -177,7 +171,7 @@ ITEMS = [
         "Salgono a 64.000 i pazienti coinvolti nel data breach dell'ASL",
         "La ASL Corvaro aggiorna il bilancio: gli assistiti i cui dati sono stati sottratti sono 64.000.",
     ),
-    _item(
+    report(
         "f3",
         "asl-corvaro",
         "en",
@@ -185,7 +179,7 @@ ITEMS = [
         "Italian health authority raises breach count to 64,000 patients",
         "Corvaro's local health authority said attackers copied booking records of 64,000 patients.",
     ),
-    _item(
+    report(
         "f4",
         "korvex-campoverde",
         "pt",
@@ -194,7 +188,7 @@ ITEMS = [
         "A Prefeitura de Campo Verde informou que holerites de servidores vazaram depois que o grupo Korvex atacou "
         "uma empresa contratada.",
     ),
-    _item(
+    report(
         "f5",
         "asl-brenna",
         "en",
@@ -202,7 +196,7 @@ ITEMS = [
         "Second Italian health authority reports breach of 64,000 patients",
         "Brenna's local health authority said attackers copied booking records of 64,000 patients.",
     ),
-    _item(
+    report(
         "f6",
         "korvex-campoverde",
         "pt",
@@ -210,7 +204,7 @@ ITEMS = [
         "Empresa Paylon confirma que o grupo Korvex copiou holerites",
         "A Paylon, que processa a folha de pagamento de Campo Verde, confirmou que o grupo Korvex copiou holerites.",
     ),
-    _item(
+    report(
         "f7",
         "korvex-rioclaro",
         "pt",
@@ -218,7 +212,7 @@ ITEMS = [
         "Prefeitura de Rio Claro confirma ataque do grupo Korvex",
         "A Prefeitura de Rio Claro informou que o grupo Korvex publicou dados de contribuintes.",
     ),
-    _item(
+    report(
         "f8",
         "korvex-pinhalvelho",
         "pt",
@@ -226,7 +220,7 @@ ITEMS = [
         "Grupo Korvex ataca a Câmara Municipal de Pinhal Velho",
         "O grupo Korvex publicou faturas da água e dados de munícipes da Câmara Municipal de Pinhal Velho.",
     ),
-    _item(
+    report(
         "f9",
         "korvex-brenoza",
         "es",
@@ -240,7 +234,5 @@ ITEMS = [
 async def test_institutions_and_late_follow_ups_group_through_storage(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    stories = await _group(sessions, ITEMS)
-    pairs = list(itertools.combinations(zip(ITEMS, stories, strict=True), 2))
-    assert [(a["id"], b["id"]) for (a, sa), (b, sb) in pairs if sa == sb and a["event"] != b["event"]] == []
-    assert [(a["id"], b["id"]) for (a, sa), (b, sb) in pairs if sa != sb and a["event"] == b["event"]] == []
+    stories = await group_through_storage(sessions, ITEMS)
+    assert pair_errors(ITEMS, stories) == ([], [])

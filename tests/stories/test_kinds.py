@@ -9,7 +9,6 @@ PostgreSQL. All reports here are my own."""
 
 from __future__ import annotations
 
-import itertools
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.stories.decide import agreement, victims_differ
 from bot.stories.roles import names_in
 from bot.stories.signature import build_signature
-from tests.stories.test_victims import _group
+from tests.stories_helpers import group_through_storage, pair_errors
 
 DAY = datetime(2026, 11, 9, tzinfo=UTC)
 
@@ -218,10 +217,6 @@ def _items() -> list[dict[str, Any]]:
 
 async def test_two_victims_stay_apart_through_storage(sessions: async_sessionmaker[AsyncSession]) -> None:
     items = _items()
-    stories = await _group(sessions, items)
-    wrong = [
-        (a["id"], b["id"])
-        for (a, sa), (b, sb) in itertools.combinations(zip(items, stories, strict=True), 2)
-        if sa == sb and a["event"] != b["event"]
-    ]
+    stories = await group_through_storage(sessions, items)
+    wrong, _ = pair_errors(items, stories)
     assert wrong == []

@@ -6,26 +6,20 @@ and another capitalised word follows it directly; an everyday noun ("Leverancier
 
 from __future__ import annotations
 
-import itertools
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.stories.decide import agreement, victims_differ
 from bot.stories.signature import Signature, build_signature
-from tests.stories.test_victims import _group
+from tests.stories_helpers import group_through_storage, pair_errors, report
 
 DAY = datetime(2026, 4, 6, tzinfo=UTC)
 
 
 def _sig(title: str, body: str, lang: str) -> Signature:
     return build_signature(title, body, lang, DAY)
-
-
-def _item(ident: str, event: str, lang: str, day: str, title: str, summary: str) -> dict[str, Any]:
-    return {"id": ident, "event": event, "lang": lang, "date": day, "title": title, "summary": summary, "outlet": "T"}
 
 
 # (language, headline starting with the victim, body, the victim's first word)
@@ -91,7 +85,7 @@ def test_a_rare_opener_followed_by_a_lower_case_word_stays_unsure() -> None:
 
 
 ITEMS = [
-    _item(
+    report(
         "o1",
         "ironfen-tamsey",
         "en",
@@ -99,7 +93,7 @@ ITEMS = [
         "Ironfen gang leaks patient files of Tamsey General Hospital",
         "The Ironfen extortion group published scans and discharge letters it says it took from Tamsey General.",
     ),
-    _item(
+    report(
         "o2",
         "ironfen-brackwater",
         "en",
@@ -108,7 +102,7 @@ ITEMS = [
         "Brackwater College said payroll files of its teachers may have been copied after the Ironfen gang listed "
         "it, three days after a hospital.",
     ),
-    _item(
+    report(
         "o3",
         "ironfen-brackwater",
         "en",
@@ -127,7 +121,5 @@ def test_one_gang_two_victims_one_named_first_in_its_headline_are_two_incidents(
 
 
 async def test_openers_group_through_storage(sessions: async_sessionmaker[AsyncSession]) -> None:
-    stories = await _group(sessions, ITEMS)
-    pairs = list(itertools.combinations(zip(ITEMS, stories, strict=True), 2))
-    assert [(a["id"], b["id"]) for (a, sa), (b, sb) in pairs if sa == sb and a["event"] != b["event"]] == []
-    assert [(a["id"], b["id"]) for (a, sa), (b, sb) in pairs if sa != sb and a["event"] == b["event"]] == []
+    stories = await group_through_storage(sessions, ITEMS)
+    assert pair_errors(ITEMS, stories) == ([], [])

@@ -10,7 +10,6 @@ are my own."""
 
 from __future__ import annotations
 
-import itertools
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.stories.decide import agreement, victims_differ
 from bot.stories.signature import build_signature
-from tests.stories.test_victims import _group
+from tests.stories_helpers import group_through_storage, pair_errors
 
 DAY = datetime(2026, 10, 5, tzinfo=UTC)
 
@@ -196,12 +195,7 @@ async def test_peers_stay_apart_and_suppliers_join_through_storage(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     items = _items()
-    stories = await _group(sessions, items)
-    wrong, missed = [], []
-    for (a, sa), (b, sb) in itertools.combinations(zip(items, stories, strict=True), 2):
-        if sa == sb and a["event"] != b["event"]:
-            wrong.append((a["id"], b["id"]))
-        if sa != sb and a["event"] == b["event"]:
-            missed.append((a["id"], b["id"]))
+    stories = await group_through_storage(sessions, items)
+    wrong, missed = pair_errors(items, stories)
     assert wrong == []
     assert missed == []

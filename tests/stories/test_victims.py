@@ -5,7 +5,6 @@ the sentence-embedding signal."""
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,6 +27,7 @@ from bot.stories.facts import extract_facts
 from bot.stories.signature import Signature, build_signature
 from storage import articles_batch
 from storage.models import Article, StoryEvent
+from tests.stories_helpers import group_through_storage, no_verdict, pair_errors
 
 FIXTURE = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "dedupe_lookalikes.jsonl"
 DAY = datetime(2025, 6, 2, tzinfo=UTC)
@@ -196,38 +196,13 @@ def _items() -> list[dict[str, Any]]:
     return [json.loads(line) for line in FIXTURE.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def _no_verdict(_t: str, _s: str, _x: str, _l: str) -> Any:
-    from bot.commands.dedupe.batch import _NoVerdict
-
-    return _NoVerdict()
-
-
-async def _group(sessions: async_sessionmaker[AsyncSession], items: list[dict[str, Any]]) -> list[int]:
-    inputs = [
-        {"title": d["title"], "summary": d["summary"], "published": d["date"], "lang": d["lang"], "outlet": d["outlet"]}
-        for d in items
-    ]
-    async with sessions() as session, session.begin():
-        ids = await articles_batch.insert_items(session, inputs, parse_date)
-    while await process_pending(sessions, _no_verdict, batch=500):
-        continue
-    async with sessions() as session:
-        story_of = await articles_batch.story_ids(session, ids)
-    return [story_of[i] for i in ids]
-
-
 async def test_look_alike_pairs_never_merge_and_disagreeing_clusters_do(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     """Before the victim was read, 12 of the 18 pairs merged (one gang, one regulator, one hacktivist group)."""
     items = _items()
-    stories = await _group(sessions, items)
-    wrong, missed = [], []
-    for (a, sa), (b, sb) in itertools.combinations(zip(items, stories, strict=True), 2):
-        if sa == sb and a["event"] != b["event"]:
-            wrong.append((a["id"], b["id"]))
-        if sa != sb and a["event"] == b["event"]:
-            missed.append((a["id"], b["id"]))
+    stories = await group_through_storage(sessions, items)
+    wrong, missed = pair_errors(items, stories)
     # "Klinikgruppe Rabenau" merged with the other Drakmor victim until a German name after a head noun was read
     # as one (test_german_names.py).
     assert wrong == []
@@ -252,7 +227,7 @@ async def test_the_embedding_signal_reads_the_candidates_vectors_from_storage(
             article = await session.get(Article, article_id)
             assert article is not None
             article.embedding = blob
-    while await process_pending(sessions, _no_verdict, batch=500):
+    while await process_pending(sessions, no_verdict, batch=500):
         continue
     async with sessions() as session:
         stories = set((await articles_batch.story_ids(session, ids)).values())
@@ -292,11 +267,7 @@ def test_grouping_with_the_bundled_encoder_encodes_each_text_once_and_keeps_the_
     assert counting.texts == len(items)  # the repeated item was not encoded again
     asyncio.run(group_items(inputs[:3], embed=embed))
     assert counting.texts == len(items)  # nor were items grouped again in the same run
-    wrong = [
-        (a["id"], b["id"])
-        for (a, sa), (b, sb) in itertools.combinations(zip(items, stories, strict=True), 2)
-        if sa == sb and a["event"] != b["event"]
-    ]
+    wrong, _ = pair_errors(items, stories)
     assert wrong == []
     clusters = {d["event"] for d in items if d["id"].startswith("dc-")}
     for event in clusters:
