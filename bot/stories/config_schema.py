@@ -139,6 +139,8 @@ class ReferencesFile(_Strict):
     cues: dict[str, Terms]
     events: dict[str, Terms] = {}
     determiners: dict[str, Terms] = {}
+    separate: dict[str, Terms] = {}
+    incidents: dict[str, Terms] = {}
 
 
 M = TypeVar("M", bound=BaseModel)

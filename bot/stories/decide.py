@@ -227,6 +227,13 @@ def victims_differ(article: Signature, story: Signature) -> bool:
             if _same_victim(victim, other):
                 return False
             comparable = comparable or _comparable(victim, other)
+    specific = [any(v["specific"] for v in side) for side in (mine, theirs)]
+    if (article.separate or story.separate) and (
+        all(specific) or (any(specific) and mine[0]["lang"] == theirs[0]["lang"])
+    ):
+        # One report says its incident is not another it mentions: names that are not one victim are two (a
+        # name specific to one body is comparable in any language), whatever mention or supplier bridges them.
+        return True
     if not comparable:
         return False
     parties = set(article.participants) | set(story.participants)

@@ -109,3 +109,17 @@ def reference_cues(events: bool = True) -> dict[str, re.Pattern[str]]:
         event = rf"(?:(?:{alternation(nouns)})\s+{det})?" if nouns else ""
         out[lang] = re.compile(rf"(?<![\w'])(?:{alternation(cues)})\s+{det}{event}$")
     return out
+
+
+@cache
+def separate_cues() -> dict[str, tuple[re.Pattern[str], re.Pattern[str]]]:
+    """Per language, a matcher for folded text saying an incident is not another one ("unrelated to", "sin
+    relación con", "nada tem a ver com", "un episodio distinto"), and one for the words of an incident that make
+    it speak of another incident ("attack", "caso"; matched at a word's start)."""
+    data = schema.load("stories", "references.toml", schema.ReferencesFile)
+    out: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {}
+    for lang, cues in data.separate.items():
+        terms = "|".join(re.escape(fold_in_place(t)) for t in sorted(cues, key=len, reverse=True))
+        nouns = "|".join(re.escape(fold_in_place(t)) for t in data.incidents.get(lang, [])) or "(?!)"
+        out[lang] = (re.compile(rf"(?<![\w'])(?:{terms})(?!\w)"), re.compile(rf"(?<![\w])(?:{nouns})"))
+    return out
