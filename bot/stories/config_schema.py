@@ -141,6 +141,8 @@ class ReferencesFile(_Strict):
     determiners: dict[str, Terms] = {}
     separate: dict[str, Terms] = {}
     incidents: dict[str, Terms] = {}
+    sequel: dict[str, Terms] = {}
+    ordinals: dict[str, Terms] = {}
 
 
 M = TypeVar("M", bound=BaseModel)

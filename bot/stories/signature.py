@@ -61,6 +61,9 @@ class Signature:
     # A report says its incident is not another one it mentions ("unconnected to last week's lapse at X", "nada
     # tem a ver com o da X"): decide.py then takes two victims' names at their word.
     separate: bool = False
+    # A report tells of a further incident of a known actor, tool or kind ("NightLedger strikes again", "la stessa
+    # gang che ...", "Second police wiretap leak in a week"): decide.py lets it join only the story of its victim.
+    sequel: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -80,6 +83,7 @@ class Signature:
             "participants": self.participants,
             "third_party": self.third_party,
             "separate": self.separate,
+            "sequel": self.sequel,
         }
 
     @classmethod
@@ -101,6 +105,7 @@ class Signature:
             participants=list(data.get("participants") or []),
             third_party=bool(data.get("third_party")),
             separate=bool(data.get("separate")),
+            sequel=bool(data.get("sequel")),
         )
 
     @property
@@ -285,6 +290,13 @@ def says_separate(sentences: list[str], lang: str) -> bool:
     return False
 
 
+def tells_a_sequel(units: list[str], lang: str) -> bool:
+    """Whether the headline or a sentence tells of a further incident of a known actor, tool or kind
+    (references.toml's [sequel] and [ordinals])."""
+    pattern = lexicon.sequel_cues().get(lang)
+    return pattern is not None and any(pattern.search(fold_in_place(u)) for u in units)
+
+
 def build_signature(title: str, body: str, lang: str, published: datetime, outlet: str | None = None) -> Signature:
     """The signature of clean text (as an article stores it) in its analysis language."""
     sentences = split_sentences(body)
@@ -324,6 +336,7 @@ def build_signature(title: str, body: str, lang: str, published: datetime, outle
         participants=sorted(roles.participants),
         third_party=roles.third_party,
         separate=says_separate(sentences, lang),
+        sequel=tells_a_sequel([title, *sentences], lang),
     )
 
 
@@ -369,6 +382,7 @@ def merge(story: Signature, article: Signature) -> Signature:
         participants=sorted(set(story.participants) | set(article.participants))[:MAX_ENTITIES],
         third_party=story.third_party or article.third_party,
         separate=story.separate or article.separate,
+        sequel=story.sequel and article.sequel,
     )
 
 
