@@ -136,3 +136,19 @@ async def test_further_incidents_group_through_storage(sessions: async_sessionma
     items = _items()
     stories = await group_through_storage(sessions, items)
     assert pair_errors(items, stories) == ([], [])
+
+
+# (language, a sentence telling of a further incident) from the cues added after set-aside 6
+FURTHER = [
+    ("en", "Same hacktivists, new target: the group dumps migration records"),
+    ("en", "A week after leaking police files, the collective claims a second agency"),
+    ("fr", "Une semaine après avoir piraté le portail des prisons, le collectif vise les douanes"),
+    ("nl", "Het lek volgt op een vergelijkbare blootstelling bij een Spaanse handelaar"),
+    ("es", "Tras hackear a la fiscalía, el grupo publica los datos de la policía"),
+    ("it", "Dopo aver colpito la Giustizia, il collettivo rivendica un nuovo bersaglio"),
+]
+
+
+@pytest.mark.parametrize(("lang", "sentence"), FURTHER, ids=[f"{r[0]}-{i}" for i, r in enumerate(FURTHER)])
+def test_more_ways_of_telling_a_further_incident(lang: str, sentence: str) -> None:
+    assert tells_a_sequel([sentence], lang)
