@@ -139,6 +139,10 @@ class ReferencesFile(_Strict):
     cues: dict[str, Terms]
     events: dict[str, Terms] = {}
     determiners: dict[str, Terms] = {}
+    separate: dict[str, Terms] = {}
+    incidents: dict[str, Terms] = {}
+    sequel: dict[str, Terms] = {}
+    ordinals: dict[str, Terms] = {}
 
 
 M = TypeVar("M", bound=BaseModel)

@@ -227,6 +227,13 @@ def victims_differ(article: Signature, story: Signature) -> bool:
             if _same_victim(victim, other):
                 return False
             comparable = comparable or _comparable(victim, other)
+    specific = [any(v["specific"] for v in side) for side in (mine, theirs)]
+    if (article.separate or story.separate) and (
+        all(specific) or (any(specific) and mine[0]["lang"] == theirs[0]["lang"])
+    ):
+        # One report says its incident is not another it mentions: names that are not one victim are two (a
+        # name specific to one body is comparable in any language), whatever mention or supplier bridges them.
+        return True
     if not comparable:
         return False
     parties = set(article.participants) | set(story.participants)
@@ -315,10 +322,18 @@ def agreement(article: Signature, story: Signature, similarity: Similarity | Non
     score = names + numbers + 2.0 * words + min(kinds, 2) * 0.1 + meaning
     if dup >= NEAR_DUPLICATE:
         score = max(score, THRESHOLD + dup)
-    if numbers < 0.7 and victims_differ(article, story):
+    if numbers < 0.7 and (victims_differ(article, story) or _another_incident(article, story)):
         # A head count both give is incident-specific evidence of its own: it overrides a victim misread.
         return Agreement(0.0, names, numbers, words, dup, victims_differ=1.0, meaning=meaning)
     return Agreement(score=score, names=names, numbers=numbers, words=words, near_duplicate=dup, meaning=meaning)
+
+
+def _another_incident(article: Signature, story: Signature) -> bool:
+    """Whether a report that tells of a further incident ("strikes again", "the same spyware", "a separate
+    break-in") is another than the story's: it names none of the story's victims as its own. A story of one report
+    that told so is judged the same way against the article."""
+    told = article.sequel or article.separate or (len(story.minhashes) <= 1 and (story.sequel or story.separate))
+    return told and not _names_victim_of(article, story)
 
 
 def best_story(

@@ -109,3 +109,36 @@ def reference_cues(events: bool = True) -> dict[str, re.Pattern[str]]:
         event = rf"(?:(?:{alternation(nouns)})\s+{det})?" if nouns else ""
         out[lang] = re.compile(rf"(?<![\w'])(?:{alternation(cues)})\s+{det}{event}$")
     return out
+
+
+@cache
+def separate_cues() -> dict[str, tuple[re.Pattern[str], re.Pattern[str]]]:
+    """Per language, a matcher for folded text saying an incident is not another one ("unrelated to", "sin
+    relación con", "nada tem a ver com", "un episodio distinto"), and one for the words of an incident that make
+    it speak of another incident ("attack", "caso"; matched at a word's start)."""
+    data = schema.load("stories", "references.toml", schema.ReferencesFile)
+    out: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {}
+    for lang, cues in data.separate.items():
+        terms = "|".join(re.escape(fold_in_place(t)) for t in sorted(cues, key=len, reverse=True))
+        nouns = "|".join(re.escape(fold_in_place(t)) for t in data.incidents.get(lang, [])) or "(?!)"
+        out[lang] = (re.compile(rf"(?<![\w'])(?:{terms})(?!\w)"), re.compile(rf"(?<![\w])(?:{nouns})"))
+    return out
+
+
+@cache
+def sequel_cues() -> dict[str, re.Pattern[str]]:
+    """Per language, a matcher for folded text telling of a further incident of a known actor, tool or kind
+    ("strikes again", "la stessa gang", "une deuxième fuite", "Second Italian police wiretap leak")."""
+    data = schema.load("stories", "references.toml", schema.ReferencesFile)
+
+    def alternation(terms: list[str]) -> str:
+        return "|".join(re.escape(fold_in_place(t)) for t in sorted(terms, key=len, reverse=True)) or "(?!)"
+
+    out: dict[str, re.Pattern[str]] = {}
+    for lang in data.sequel.keys() | data.ordinals.keys():
+        phrases = alternation(data.sequel.get(lang, []))
+        ordinals = alternation(data.ordinals.get(lang, []))
+        nouns = alternation(data.incidents.get(lang, []))
+        # The ordinal may stand a few words before the incident's word ("second Italian police wiretap leak").
+        out[lang] = re.compile(rf"(?<![\w'])(?:(?:{phrases})(?!\w)|(?:{ordinals})\s+(?:[\w'-]+\s+){{0,3}}(?:{nouns}))")
+    return out

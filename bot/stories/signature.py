@@ -58,6 +58,12 @@ class Signature:
     # Keys of names given a part in the incident ("the subcontractor X", roles.py): they bridge headline victims
     participants: list[str] = field(default_factory=list)
     third_party: bool = False  # a report tells of a supplier it does not name ("a break-in at a supplier")
+    # A report says its incident is not another one it mentions ("unconnected to last week's lapse at X", "nada
+    # tem a ver com o da X"): decide.py then takes two victims' names at their word.
+    separate: bool = False
+    # A report tells of a further incident of a known actor, tool or kind ("NightLedger strikes again", "la stessa
+    # gang che ...", "Second police wiretap leak in a week"): decide.py lets it join only the story of its victim.
+    sequel: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -76,6 +82,8 @@ class Signature:
             "roles": self.roles,
             "participants": self.participants,
             "third_party": self.third_party,
+            "separate": self.separate,
+            "sequel": self.sequel,
         }
 
     @classmethod
@@ -96,6 +104,8 @@ class Signature:
             roles=list(data.get("roles") or []),
             participants=list(data.get("participants") or []),
             third_party=bool(data.get("third_party")),
+            separate=bool(data.get("separate")),
+            sequel=bool(data.get("sequel")),
         )
 
     @property
@@ -263,6 +273,30 @@ def name_roles(title: str, body: str, lang: str) -> Roles:
     return find_roles(title, body, lang, {**weak, **entities}, entities)
 
 
+def says_separate(sentences: list[str], lang: str) -> bool:
+    """Whether a sentence of the body says the incident is another than one it names or calls an incident
+    (references.toml's [separate] and [incidents]); a headline's "no link" is rarer and as often about the
+    attacker, so only the body is read."""
+    cues = lexicon.separate_cues().get(lang)
+    if cues is None:
+        return False
+    pattern, incident = cues
+    for sentence in sentences:
+        folded = fold_in_place(sentence)
+        for match in pattern.finditer(folded):
+            rest = sentence[match.end() :]
+            if incident.search(match.group(0)) or incident.search(folded[match.end() :]) or re.search(r"\b[A-Z]", rest):
+                return True
+    return False
+
+
+def tells_a_sequel(units: list[str], lang: str) -> bool:
+    """Whether the headline or a sentence tells of a further incident of a known actor, tool or kind
+    (references.toml's [sequel] and [ordinals])."""
+    pattern = lexicon.sequel_cues().get(lang)
+    return pattern is not None and any(pattern.search(fold_in_place(u)) for u in units)
+
+
 def build_signature(title: str, body: str, lang: str, published: datetime, outlet: str | None = None) -> Signature:
     """The signature of clean text (as an article stores it) in its analysis language."""
     sentences = split_sentences(body)
@@ -301,6 +335,8 @@ def build_signature(title: str, body: str, lang: str, published: datetime, outle
         roles=sorted(roles.not_victims),
         participants=sorted(roles.participants),
         third_party=roles.third_party,
+        separate=says_separate(sentences, lang),
+        sequel=tells_a_sequel([title, *sentences], lang),
     )
 
 
@@ -345,6 +381,8 @@ def merge(story: Signature, article: Signature) -> Signature:
         roles=sorted(set(story.roles) | set(article.roles))[:MAX_ENTITIES],
         participants=sorted(set(story.participants) | set(article.participants))[:MAX_ENTITIES],
         third_party=story.third_party or article.third_party,
+        separate=story.separate or article.separate,
+        sequel=story.sequel and article.sequel,
     )
 
 
