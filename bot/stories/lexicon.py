@@ -50,11 +50,25 @@ def data_types() -> dict[str, re.Pattern[str]]:
     return {kind: _alternation(entry.terms, whole_word=False) for kind, entry in schema.load_data_types().items()}
 
 
+# A name this short is a word of its own, not a prefix: "inde" (India) is no start of "indebido" or "indeed".
+_SHORT_NAME = 5
+
+
+def _country_names(terms: list[str]) -> re.Pattern[str]:
+    """Long names match at a word's start ("británic" for británico, británica); short ones as whole words, plural
+    endings allowed ("belges", "Belgen")."""
+    folded = sorted({fold_in_place(t) for t in terms if t.strip()}, key=len, reverse=True)
+    long = [re.escape(t) for t in folded if len(t) > _SHORT_NAME]
+    short = [re.escape(t) for t in folded if len(t) <= _SHORT_NAME]
+    parts = [*long, *(rf"(?:{t})(?:e?s|e?n)?(?![\w])" for t in short)]
+    return re.compile(r"(?<![\w])(?:" + "|".join(parts) + ")")
+
+
 @cache
 def countries() -> tuple[dict[str, re.Pattern[str]], dict[str, re.Pattern[str]]]:
     """Per ISO code: a matcher over folded text for names, and a case-sensitive one for acronyms."""
     data = schema.load("facts", "countries.toml", schema.CountriesFile)
-    names = {code: _alternation(terms, whole_word=False) for code, terms in data.names.items()}
+    names = {code: _country_names(terms) for code, terms in data.names.items()}
     acronyms = {
         code: re.compile(r"(?<![\w.])(?:" + "|".join(re.escape(t) for t in terms) + r")(?![\w])")
         for code, terms in data.acronyms.items()

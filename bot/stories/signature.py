@@ -14,6 +14,7 @@ from typing import Any
 
 from bot.core.text import WORD, fold_in_place, split_sentences
 from bot.stories import lexicon, minhash, names
+from bot.stories.bodies import body_names
 from bot.stories.facts import find_counts, find_data_types
 from bot.stories.roles import Roles, after_name_head, find_roles, token_parts, victim_records
 from bot.stories.roles import cues as role_cues
@@ -319,6 +320,11 @@ def build_signature(title: str, body: str, lang: str, published: datetime, outle
     day = published.date().isoformat()
     name_table = {**weak, **entities}
     roles = find_roles(title, body, lang, name_table, entities)
+    # After the roles: a body's key is no word of the text, only a name other languages share.
+    for key, weight, titled in body_names(title, body):
+        entities[key] = max(entities.get(key, 0.0), weight)
+        if titled:
+            in_title.add(key)
     return Signature(
         lang=lang,
         first=day,
