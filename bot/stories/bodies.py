@@ -15,7 +15,7 @@ from functools import cache
 
 from bot.core.text import fold_in_place
 from bot.stories import config_schema as schema
-from bot.stories.facts import find_countries
+from bot.stories.facts import country_counts, find_countries
 
 BODY_WEIGHT = 0.45  # about an everyday name's: corroborates, never decides alone
 COUNTRY_BODY_WEIGHT = 0.9  # a rare name's: one organisation
@@ -27,22 +27,45 @@ def _patterns() -> dict[str, re.Pattern[str]]:
     out: dict[str, re.Pattern[str]] = {}
     for body, names in data.bodies.items():
         terms = sorted({fold_in_place(t) for terms in names.values() for t in terms}, key=len, reverse=True)
-        out[body] = re.compile(r"(?<![\w])(?:" + "|".join(re.escape(t) for t in terms) + ")")
+        out[body] = re.compile(r"(?<![\w])(?:" + "|".join(_inflected(t) for t in terms) + ")")
     return out
+
+
+def _inflected(term: str) -> str:
+    """The term, its first word perhaps with a German case ending ("Staatssekretariats für Migration")."""
+    first, space, rest = term.partition(" ")
+    if not space:
+        return re.escape(term)
+    return re.escape(first) + r"(?:e?s|e?n)?\s+" + re.escape(rest)
+
+
+def _country(title: str, body: str) -> str | None:
+    """The one country the report is about: the headline's only one, or the text's only or most named one."""
+    in_title = find_countries(title)
+    if len(in_title) == 1:
+        return in_title[0]
+    counts = country_counts(f"{title}\n{body}")
+    if not counts:
+        return None
+    ranked = counts.most_common(2)
+    if len(ranked) == 1 or ranked[0][1] > ranked[1][1]:
+        return ranked[0][0]
+    return None
 
 
 def body_names(title: str, body: str) -> list[tuple[str, float, bool]]:
     """(key, weight, named in the headline) for each public body the report names."""
     folded_title, folded_body = fold_in_place(title), fold_in_place(body)
     found: list[tuple[str, float, bool]] = []
-    countries: list[str] | None = None
+    country: str | None = None
+    looked = False
     for name, pattern in _patterns().items():
         in_title = bool(pattern.search(folded_title))
         if not in_title and not pattern.search(folded_body):
             continue
         found.append((f"body:{name}", BODY_WEIGHT, in_title))
-        if countries is None:
-            countries = find_countries(f"{title}\n{body}")
-        if len(countries) == 1:
-            found.append((f"body:{name}:{countries[0].lower()}", COUNTRY_BODY_WEIGHT, in_title))
+        if not looked:
+            country, looked = _country(title, body), True
+        if country:
+            found.append((f"body:{name}:{country.lower()}", COUNTRY_BODY_WEIGHT, in_title))
     return found

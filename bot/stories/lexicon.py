@@ -56,11 +56,11 @@ _SHORT_NAME = 5
 
 def _country_names(terms: list[str]) -> re.Pattern[str]:
     """Long names match at a word's start ("británic" for británico, británica); short ones as whole words, plural
-    endings allowed ("belges", "Belgen")."""
+    endings allowed ("belges", "Belgen", "Berner")."""
     folded = sorted({fold_in_place(t) for t in terms if t.strip()}, key=len, reverse=True)
     long = [re.escape(t) for t in folded if len(t) > _SHORT_NAME]
     short = [re.escape(t) for t in folded if len(t) <= _SHORT_NAME]
-    parts = [*long, *(rf"(?:{t})(?:e?s|e?n)?(?![\w])" for t in short)]
+    parts = [*long, *(rf"(?:{t})(?:e?s|e?n|er)?(?![\w])" for t in short)]
     return re.compile(r"(?<![\w])(?:" + "|".join(parts) + ")")
 
 

@@ -29,6 +29,7 @@ ENTITY_KEY_WEIGHT = 0.5  # names at least this distinctive get an index key
 TERM_KEY_WEIGHT = 0.85
 HEADLINE_NAME = 0.8  # a name at least this specific in an article's headline is what the article is about
 CONTEXT_WEIGHT = 0.25  # a name met only as "after X" in an article about another name
+_SEPARATE_REACH = 40  # characters before a "separate" cue searched for a word for an incident ("the case is unrelated")
 _CUE_REACH = 64  # characters before a name searched for a reference cue and its event (references.toml)
 _SENTENCE_OPENERS = re.compile(r"^[\"'«“(\[¿¡]+")
 
@@ -286,7 +287,13 @@ def says_separate(sentences: list[str], lang: str) -> bool:
         folded = fold_in_place(sentence)
         for match in pattern.finditer(folded):
             rest = sentence[match.end() :]
-            if incident.search(match.group(0)) or incident.search(folded[match.end() :]) or re.search(r"\b[A-Z]", rest):
+            before = folded[max(0, match.start() - _SEPARATE_REACH) : match.start()]
+            if (
+                incident.search(match.group(0))
+                or incident.search(folded[match.end() :])
+                or incident.search(before)
+                or re.search(r"\b[A-Z]", rest)
+            ):
                 return True
     return False
 

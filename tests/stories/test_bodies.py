@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.stories.bodies import body_names
+from bot.stories.facts import find_countries
 from bot.stories.signature import build_signature
 from tests.stories_helpers import group_through_storage, pair_errors, report
 
@@ -26,7 +27,28 @@ NAMED = [
     ("es", "El Ministerio de Sanidad de España detecta un acceso indebido", "body:health-ministry:es"),
     ("it", "Attacco al ministero della Salute italiano", "body:health-ministry:it"),
     ("pt", "Ministério da Justiça de Portugal confirma fuga", "body:justice-ministry:pt"),
+    # A German name inflected after its first word, and a town's adjective naming the country.
+    ("de", "Beim Berner Dienstleister des Staatssekretariats für Migration", "body:migration-agency:ch"),
+    # The headline's one country, though the body names two.
+    (
+        "pt",
+        "Espanha: falha no Ministério do Interior espanhol; o sistema português não foi afetado",
+        "body:interior-ministry:es",
+    ),
 ]
+
+
+@pytest.mark.parametrize(
+    ("text", "countries"),
+    [
+        ("El Ministerio de Sanidad de España detecta un acceso indebido", ["ES"]),
+        ("Indeed, the Belgen and the belges", ["BE"]),
+        ("La Chine et l'Inde", ["CN", "IN"]),
+        ("BRUXELLES — Le SPF Justice confirme", ["BE"]),
+    ],
+)
+def test_a_short_country_name_is_a_word_not_a_prefix(text: str, countries: list[str]) -> None:
+    assert sorted(find_countries(text)) == sorted(countries)
 
 
 @pytest.mark.parametrize(("lang", "text", "key"), NAMED, ids=[f"{r[0]}-{i}" for i, r in enumerate(NAMED)])
