@@ -19,6 +19,7 @@ from bot.stories.facts import country_counts, find_countries
 
 BODY_WEIGHT = 0.45  # about an everyday name's: corroborates, never decides alone
 COUNTRY_BODY_WEIGHT = 0.9  # a rare name's: one organisation
+_SHORT = 5
 
 
 @cache
@@ -32,10 +33,12 @@ def _patterns() -> dict[str, re.Pattern[str]]:
 
 
 def _inflected(term: str) -> str:
-    """The term, its first word perhaps with a German case ending ("Staatssekretariats für Migration")."""
+    """The term, its first word perhaps with a German case ending ("Staatssekretariats für Migration"); a word of
+    five letters or fewer matched whole."""
     first, space, rest = term.partition(" ")
     if not space:
-        return re.escape(term)
+        # A short name is a word, not a prefix: "fisc" is no start of "fiscalía".
+        return re.escape(term) + (r"s?(?![\w])" if len(term) <= _SHORT else "")
     return re.escape(first) + r"(?:e?s|e?n)?\s+" + re.escape(rest)
 
 

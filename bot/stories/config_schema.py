@@ -162,6 +162,7 @@ class ReferencesFile(_Strict):
     incidents: dict[str, Terms] = {}
     sequel: dict[str, Terms] = {}
     ordinals: dict[str, Terms] = {}
+    similar: dict[str, Terms] = {}
 
 
 M = TypeVar("M", bound=BaseModel)

@@ -156,3 +156,18 @@ def sequel_cues() -> dict[str, re.Pattern[str]]:
         # The ordinal may stand a few words before the incident's word ("second Italian police wiretap leak").
         out[lang] = re.compile(rf"(?<![\w'])(?:(?:{phrases})(?!\w)|(?:{ordinals})\s+(?:[\w'-]+\s+){{0,3}}(?:{nouns}))")
     return out
+
+
+@cache
+def ordinal_cues() -> dict[str, re.Pattern[str]]:
+    """Per language, a matcher for folded text with an ordinal a few words before a word for an incident
+    ("second Intersonic leak", "nueva fuga"), but not a similar one: "a similar breach" is another's, not this one's
+    count."""
+    data = schema.load("stories", "references.toml", schema.ReferencesFile)
+    out: dict[str, re.Pattern[str]] = {}
+    for lang, ordinals in data.ordinals.items():
+        counting = [o for o in ordinals if o not in data.similar.get(lang, [])]
+        words = "|".join(re.escape(fold_in_place(t)) for t in sorted(counting, key=len, reverse=True)) or "(?!)"
+        nouns = "|".join(re.escape(fold_in_place(t)) for t in data.incidents.get(lang, [])) or "(?!)"
+        out[lang] = re.compile(rf"(?<![\w'])(?:{words})\s+(?:[\w'-]+\s+){{0,2}}(?:{nouns})")
+    return out

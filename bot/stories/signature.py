@@ -66,6 +66,9 @@ class Signature:
     # A report tells of a further incident of a known actor, tool or kind ("NightLedger strikes again", "la stessa
     # gang che ...", "Second police wiretap leak in a week"): decide.py lets it join only the story of its victim.
     sequel: bool = False
+    # The headline counts the incident ("Second Intersonic leak", "nueva fuga en Vértice Telecom"): a new incident,
+    # even of the same victim. Only the article's own is read (decide.py).
+    new_incident: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -86,6 +89,7 @@ class Signature:
             "third_party": self.third_party,
             "separate": self.separate,
             "sequel": self.sequel,
+            "new_incident": self.new_incident,
         }
 
     @classmethod
@@ -108,6 +112,7 @@ class Signature:
             third_party=bool(data.get("third_party")),
             separate=bool(data.get("separate")),
             sequel=bool(data.get("sequel")),
+            new_incident=bool(data.get("new_incident")),
         )
 
     @property
@@ -305,6 +310,13 @@ def tells_a_sequel(units: list[str], lang: str) -> bool:
     return pattern is not None and any(pattern.search(fold_in_place(u)) for u in units)
 
 
+def counts_the_incident(title: str, lang: str) -> bool:
+    """Whether the headline counts the incident: an ordinal before a word for an incident ("Second Intersonic
+    leak", "nueva fuga en Vértice Telecom"; references.toml's [ordinals] and [incidents])."""
+    pattern = lexicon.ordinal_cues().get(lang)
+    return pattern is not None and bool(pattern.search(fold_in_place(title)))
+
+
 def build_signature(title: str, body: str, lang: str, published: datetime, outlet: str | None = None) -> Signature:
     """The signature of clean text (as an article stores it) in its analysis language."""
     sentences = split_sentences(body)
@@ -350,6 +362,7 @@ def build_signature(title: str, body: str, lang: str, published: datetime, outle
         third_party=roles.third_party,
         separate=says_separate(sentences, lang),
         sequel=tells_a_sequel([title, *sentences], lang),
+        new_incident=counts_the_incident(title, lang),
     )
 
 

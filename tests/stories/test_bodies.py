@@ -122,3 +122,19 @@ async def test_one_body_in_four_languages_groups_through_storage(sessions: async
     items = _items()
     stories = await group_through_storage(sessions, items)
     assert pair_errors(items, stories) == ([], [])
+
+
+def test_a_federal_service_acronym_names_no_one_service() -> None:
+    """Belgium's "FOD Justitie" and "FÖD Binnenlandse Zaken" share the word for a federal service, not a victim."""
+    a = build_signature(
+        "Hackers zetten cameraregister van de FOD Binnenlandse Zaken online", "", "nl", datetime(2026, 3, 2, tzinfo=UTC)
+    )
+    b = build_signature(
+        "Hacker veröffentlichen Häftlingsdaten des FÖD Justiz", "", "de", datetime(2026, 3, 9, tzinfo=UTC)
+    )
+    assert all("fod" not in v["specific"] for v in a.victims + b.victims)
+
+
+def test_a_short_body_name_is_a_word_not_a_prefix() -> None:
+    assert body_names("La fiscalía de Sonora investiga", "") == []
+    assert [k for k, _w, _t in body_names("Le fisc a perdu des fichiers", "")] == ["body:tax-agency"]
