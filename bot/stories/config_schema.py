@@ -3,6 +3,7 @@ classifier's lexicons are: a wrong key, a wrong type or a term listed twice stop
 
 from __future__ import annotations
 
+import re
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
@@ -60,6 +61,24 @@ class TermList(_Strict):
 class CountriesFile(_Strict):
     names: dict[str, Terms]
     acronyms: dict[str, Terms]
+
+
+class BodiesFile(_Strict):
+    """config/facts/bodies.toml: per public body, its names in each language."""
+
+    bodies: dict[str, dict[str, Terms]]
+
+    @field_validator("bodies")
+    @classmethod
+    def _names(cls, value: dict[str, dict[str, Terms]]) -> dict[str, dict[str, Terms]]:
+        for body, names in value.items():
+            if not re.fullmatch(r"[a-z]+(?:-[a-z]+)*", body):
+                raise ValueError(f"body {body!r}: lower-case words joined by hyphens")
+            for lang, terms in names.items():
+                if lang not in LANGUAGES:
+                    raise ValueError(f"body {body!r}: unknown language {lang!r}")
+                _unique(terms, f"{body}.{lang}")
+        return value
 
 
 class OrganisationsFile(_Strict):
@@ -143,6 +162,7 @@ class ReferencesFile(_Strict):
     incidents: dict[str, Terms] = {}
     sequel: dict[str, Terms] = {}
     ordinals: dict[str, Terms] = {}
+    similar: dict[str, Terms] = {}
 
 
 M = TypeVar("M", bound=BaseModel)

@@ -331,7 +331,10 @@ def agreement(article: Signature, story: Signature, similarity: Similarity | Non
 def _another_incident(article: Signature, story: Signature) -> bool:
     """Whether a report that tells of a further incident ("strikes again", "the same spyware", "a separate
     break-in") is another than the story's: it names none of the story's victims as its own. A story of one report
-    that told so is judged the same way against the article."""
+    that told so is judged the same way against the article. A headline that counts the incident ("Second
+    Intersonic leak", "nueva fuga en Vértice Telecom") tells of a new one even at the same victim."""
+    if article.new_incident:
+        return True
     told = article.sequel or article.separate or (len(story.minhashes) <= 1 and (story.sequel or story.separate))
     return told and not _names_victim_of(article, story)
 

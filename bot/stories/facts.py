@@ -218,7 +218,8 @@ def find_data_types(text: str) -> list[str]:
     return [kind for kind, pattern in lexicon.data_types().items() if pattern.search(folded)]
 
 
-def find_countries(text: str) -> list[str]:
+def country_counts(text: str) -> Counter[str]:
+    """How often the text names each country (names, adjectives, capitals, acronyms)."""
     folded = fold_in_place(text)
     names, acronyms = lexicon.countries()
     tally: Counter[str] = Counter()
@@ -226,7 +227,11 @@ def find_countries(text: str) -> list[str]:
         tally[code] += len(pattern.findall(folded))
     for code, pattern in acronyms.items():
         tally[code] += len(pattern.findall(text))
-    return [code for code, n in tally.most_common() if n > 0]
+    return +tally
+
+
+def find_countries(text: str) -> list[str]:
+    return [code for code, _n in country_counts(text).most_common()]
 
 
 def find_organisations(text: str) -> tuple[list[dict[str, str | None]], list[str]]:

@@ -50,11 +50,25 @@ def data_types() -> dict[str, re.Pattern[str]]:
     return {kind: _alternation(entry.terms, whole_word=False) for kind, entry in schema.load_data_types().items()}
 
 
+# A name this short is a word of its own, not a prefix: "inde" (India) is no start of "indebido" or "indeed".
+_SHORT_NAME = 5
+
+
+def _country_names(terms: list[str]) -> re.Pattern[str]:
+    """Long names match at a word's start ("británic" for británico, británica); short ones as whole words, plural
+    endings allowed ("belges", "Belgen", "Berner")."""
+    folded = sorted({fold_in_place(t) for t in terms if t.strip()}, key=len, reverse=True)
+    long = [re.escape(t) for t in folded if len(t) > _SHORT_NAME]
+    short = [re.escape(t) for t in folded if len(t) <= _SHORT_NAME]
+    parts = [*long, *(rf"(?:{t})(?:e?s|e?n|er)?(?![\w])" for t in short)]
+    return re.compile(r"(?<![\w])(?:" + "|".join(parts) + ")")
+
+
 @cache
 def countries() -> tuple[dict[str, re.Pattern[str]], dict[str, re.Pattern[str]]]:
     """Per ISO code: a matcher over folded text for names, and a case-sensitive one for acronyms."""
     data = schema.load("facts", "countries.toml", schema.CountriesFile)
-    names = {code: _alternation(terms, whole_word=False) for code, terms in data.names.items()}
+    names = {code: _country_names(terms) for code, terms in data.names.items()}
     acronyms = {
         code: re.compile(r"(?<![\w.])(?:" + "|".join(re.escape(t) for t in terms) + r")(?![\w])")
         for code, terms in data.acronyms.items()
@@ -141,4 +155,19 @@ def sequel_cues() -> dict[str, re.Pattern[str]]:
         nouns = alternation(data.incidents.get(lang, []))
         # The ordinal may stand a few words before the incident's word ("second Italian police wiretap leak").
         out[lang] = re.compile(rf"(?<![\w'])(?:(?:{phrases})(?!\w)|(?:{ordinals})\s+(?:[\w'-]+\s+){{0,3}}(?:{nouns}))")
+    return out
+
+
+@cache
+def ordinal_cues() -> dict[str, re.Pattern[str]]:
+    """Per language, a matcher for folded text with an ordinal a few words before a word for an incident
+    ("second Intersonic leak", "nueva fuga"), but not a similar one: "a similar breach" is another's, not this one's
+    count."""
+    data = schema.load("stories", "references.toml", schema.ReferencesFile)
+    out: dict[str, re.Pattern[str]] = {}
+    for lang, ordinals in data.ordinals.items():
+        counting = [o for o in ordinals if o not in data.similar.get(lang, [])]
+        words = "|".join(re.escape(fold_in_place(t)) for t in sorted(counting, key=len, reverse=True)) or "(?!)"
+        nouns = "|".join(re.escape(fold_in_place(t)) for t in data.incidents.get(lang, [])) or "(?!)"
+        out[lang] = re.compile(rf"(?<![\w'])(?:{words})\s+(?:[\w'-]+\s+){{0,2}}(?:{nouns})")
     return out

@@ -420,7 +420,8 @@ def victim_records(roles: Roles, lang: str, names: Mapping[str, float]) -> list[
     heads = places | rc.body_heads.get(lang, frozenset())
     out: list[dict[str, Any]] = []
     for victim in roles.victims:
-        specific = [k for k in victim.keys if names.get(k, 0.0) >= SPECIFIC]
+        # The kind of body is never what tells one from another, however rare its word ("FOD Justitie").
+        specific = [k for k in victim.keys if k not in heads and names.get(k, 0.0) >= SPECIFIC]
         # The name without the kind of body it is: "Prefeitura de Serra Alta" is "Serra Alta" to a report that
         # leaves the kind out, "Ministry of Health" is "Health".
         # Only the words read as names: "Nueva" in "Villa Nueva" is too everyday for a report to keep as one.

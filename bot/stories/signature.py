@@ -14,6 +14,7 @@ from typing import Any
 
 from bot.core.text import WORD, fold_in_place, split_sentences
 from bot.stories import lexicon, minhash, names
+from bot.stories.bodies import body_names
 from bot.stories.facts import find_counts, find_data_types
 from bot.stories.roles import Roles, after_name_head, find_roles, token_parts, victim_records
 from bot.stories.roles import cues as role_cues
@@ -28,6 +29,7 @@ ENTITY_KEY_WEIGHT = 0.5  # names at least this distinctive get an index key
 TERM_KEY_WEIGHT = 0.85
 HEADLINE_NAME = 0.8  # a name at least this specific in an article's headline is what the article is about
 CONTEXT_WEIGHT = 0.25  # a name met only as "after X" in an article about another name
+_SEPARATE_REACH = 40  # characters before a "separate" cue searched for a word for an incident ("the case is unrelated")
 _CUE_REACH = 64  # characters before a name searched for a reference cue and its event (references.toml)
 _SENTENCE_OPENERS = re.compile(r"^[\"'«“(\[¿¡]+")
 
@@ -64,6 +66,9 @@ class Signature:
     # A report tells of a further incident of a known actor, tool or kind ("NightLedger strikes again", "la stessa
     # gang che ...", "Second police wiretap leak in a week"): decide.py lets it join only the story of its victim.
     sequel: bool = False
+    # The headline counts the incident ("Second Intersonic leak", "nueva fuga en Vértice Telecom"): a new incident,
+    # even of the same victim. Only the article's own is read (decide.py).
+    new_incident: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -84,6 +89,7 @@ class Signature:
             "third_party": self.third_party,
             "separate": self.separate,
             "sequel": self.sequel,
+            "new_incident": self.new_incident,
         }
 
     @classmethod
@@ -106,6 +112,7 @@ class Signature:
             third_party=bool(data.get("third_party")),
             separate=bool(data.get("separate")),
             sequel=bool(data.get("sequel")),
+            new_incident=bool(data.get("new_incident")),
         )
 
     @property
@@ -285,7 +292,13 @@ def says_separate(sentences: list[str], lang: str) -> bool:
         folded = fold_in_place(sentence)
         for match in pattern.finditer(folded):
             rest = sentence[match.end() :]
-            if incident.search(match.group(0)) or incident.search(folded[match.end() :]) or re.search(r"\b[A-Z]", rest):
+            before = folded[max(0, match.start() - _SEPARATE_REACH) : match.start()]
+            if (
+                incident.search(match.group(0))
+                or incident.search(folded[match.end() :])
+                or incident.search(before)
+                or re.search(r"\b[A-Z]", rest)
+            ):
                 return True
     return False
 
@@ -295,6 +308,13 @@ def tells_a_sequel(units: list[str], lang: str) -> bool:
     (references.toml's [sequel] and [ordinals])."""
     pattern = lexicon.sequel_cues().get(lang)
     return pattern is not None and any(pattern.search(fold_in_place(u)) for u in units)
+
+
+def counts_the_incident(title: str, lang: str) -> bool:
+    """Whether the headline counts the incident: an ordinal before a word for an incident ("Second Intersonic
+    leak", "nueva fuga en Vértice Telecom"; references.toml's [ordinals] and [incidents])."""
+    pattern = lexicon.ordinal_cues().get(lang)
+    return pattern is not None and bool(pattern.search(fold_in_place(title)))
 
 
 def build_signature(title: str, body: str, lang: str, published: datetime, outlet: str | None = None) -> Signature:
@@ -319,6 +339,11 @@ def build_signature(title: str, body: str, lang: str, published: datetime, outle
     day = published.date().isoformat()
     name_table = {**weak, **entities}
     roles = find_roles(title, body, lang, name_table, entities)
+    # After the roles: a body's key is no word of the text, only a name other languages share.
+    for key, weight, titled in body_names(title, body):
+        entities[key] = max(entities.get(key, 0.0), weight)
+        if titled:
+            in_title.add(key)
     return Signature(
         lang=lang,
         first=day,
@@ -337,6 +362,7 @@ def build_signature(title: str, body: str, lang: str, published: datetime, outle
         third_party=roles.third_party,
         separate=says_separate(sentences, lang),
         sequel=tells_a_sequel([title, *sentences], lang),
+        new_incident=counts_the_incident(title, lang),
     )
 
 

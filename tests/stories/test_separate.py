@@ -161,3 +161,19 @@ async def test_separate_incidents_group_through_storage(sessions: async_sessionm
     items = _items()
     stories = await group_through_storage(sessions, items)
     assert pair_errors(items, stories) == ([], [])
+
+
+# (language, body sentences, whether they say the incident is another one): a bare "unrelated" or "distinct" counts
+# beside a word for an incident, before or after it
+BARE = [
+    ("en", "The force says the German case is unrelated.", True),
+    ("fr", "Le portail est hébergé chez le même fournisseur, mais la faille serait distincte, selon la Ville.", True),
+    ("es", "El caso es distinto, aunque los datos procedían de la misma app.", True),
+    ("en", "The two camera models are distinct and sold separately.", False),
+    ("it", "Le due aziende hanno sedi distinte a Milano.", False),
+]
+
+
+@pytest.mark.parametrize(("lang", "body", "separate"), BARE, ids=[f"{r[0]}-{i}" for i, r in enumerate(BARE)])
+def test_a_bare_unrelated_counts_beside_an_incident(lang: str, body: str, separate: bool) -> None:
+    assert says_separate(split_sentences(body), lang) is separate

@@ -7,12 +7,14 @@ checked through storage on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.stories.signature import tells_a_sequel
+from bot.stories.decide import agreement
+from bot.stories.signature import build_signature, counts_the_incident, tells_a_sequel
 from tests.stories_helpers import group_through_storage, pair_errors, report
 
 # (language, the first incident's report, the further incident's, which mentions the first as background)
@@ -152,3 +154,48 @@ FURTHER = [
 @pytest.mark.parametrize(("lang", "sentence"), FURTHER, ids=[f"{r[0]}-{i}" for i, r in enumerate(FURTHER)])
 def test_more_ways_of_telling_a_further_incident(lang: str, sentence: str) -> None:
     assert tells_a_sequel([sentence], lang)
+
+
+# (language, first report, a headline counting a new incident at the same victim, its lead)
+COUNTED = [
+    (
+        "en",
+        (
+            "Tapline's intercept server exposed prosecutors' recordings",
+            "Recordings ordered by the Dunmore prosecutors sat on a Tapline server open to anyone.",
+        ),
+        (
+            "Second Tapline leak exposes customs wiretaps",
+            "A separate Tapline backup held about 700 calls intercepted for the customs service.",
+        ),
+    ),
+    (
+        "es",
+        (
+            "Falla en el portal de Telvista expone escuchas de la policía de Jalisco",
+            "El portal de interceptación de la operadora Telvista dejó ver audios de la policía de Jalisco.",
+        ),
+        (
+            "Nueva fuga en Telvista: expuestas escuchas de la fiscalía de Sonora",
+            "La operadora Telvista admite que un contratista publicó un respaldo con líneas intervenidas en Sonora.",
+        ),
+    ),
+]
+
+
+@pytest.mark.parametrize(("lang", "first", "second"), COUNTED, ids=[r[0] for r in COUNTED])
+def test_a_headline_counting_the_incident_is_a_new_one_at_the_same_victim(
+    lang: str, first: tuple[str, str], second: tuple[str, str]
+) -> None:
+    a = build_signature(*first, lang, datetime(2026, 11, 2, tzinfo=UTC))
+    b = build_signature(*second, lang, datetime(2026, 11, 5, tzinfo=UTC))
+    assert b.new_incident and not a.new_incident
+    assert agreement(b, a).score == 0.0
+
+
+def test_a_similar_incident_in_a_headline_counts_nothing() -> None:
+    assert not counts_the_incident("Dutch broker follows a similar leak in Spain", "en")
+
+
+def test_a_regulators_second_ruling_is_a_further_incident() -> None:
+    assert tells_a_sequel(["É a segunda decisão da autoridade na semana, após a multa à rede Pulso."], "pt")
