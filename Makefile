@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: run test test-faults lint typecheck bench bench-smoke install clean train lock
+.PHONY: run test test-faults test-slow lint typecheck bench bench-smoke install clean train lock
 
 # Locks, written by `make lock` from pyproject.toml for Python 3.11 on Linux x86_64, with the sha256 of every file:
 # requirements.lock (runtime) and requirements-dev.lock (runtime + the dev extra, held to the runtime pins).
@@ -49,6 +49,9 @@ test: lint
 
 test-faults: $(STAMP)
 	$(BIN)/python -m pytest -q -m faults $(PYTEST_ARGS) || [ $$? -eq 5 ]
+
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -q -m slow $(PYTEST_ARGS) || [ $$? -eq 5 ]
 
 # Rebuild the trained classifier from corpus/ (seeded; a few minutes, encoding cached in .cache/); refuses a model
 # that measures worse than the committed one. `make test` never trains.

@@ -30,6 +30,7 @@ MEASURED = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(MEASURED))
 async def test_a_set_aside_keeps_its_figures(sessions: async_sessionmaker[AsyncSession], name: str) -> None:
     items = [json.loads(line) for line in (FIXTURES / name).read_text(encoding="utf-8").splitlines() if line]
