@@ -19,6 +19,7 @@ import logging
 import multiprocessing
 import os
 from collections.abc import Callable, Mapping
+from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -88,15 +89,29 @@ class ParsePool:
         self.max_jobs = max_jobs
         self.jobs = 0  # admitted now, running or waiting for a worker
         self._started = False
-        self._pool: pebble.ProcessPool | None = None
-        if workers > 0:
-            self._pool = pebble.ProcessPool(
-                max_workers=workers,
-                max_tasks=MAX_TASKS_PER_WORKER,
-                initializer=_init_worker,
-                initargs=(memory_mb,),
-                context=_worker_context(),
-            )
+        self._pool: pebble.ProcessPool | None = self._new_pool() if workers > 0 else None
+        self.renewals = 0  # broken pools replaced so far
+        self._renewing = asyncio.Lock()  # jobs that find the pool broken at once replace it once
+
+    def _new_pool(self) -> pebble.ProcessPool:
+        return pebble.ProcessPool(
+            max_workers=self.workers,
+            max_tasks=MAX_TASKS_PER_WORKER,
+            initializer=_init_worker,
+            initargs=(self.memory_mb,),
+            context=_worker_context(),
+        )
+
+    def _renew(self) -> None:
+        """Replace a broken pool. pebble gives up on a whole pool when a worker dies holding no job (killed while
+        idle, or dying on its next allocation after a job's MemoryError): every later job would fail, and the bot
+        would stop reading feeds until restarted. Blocking: call it from a thread."""
+        old, self._pool = self._pool, self._new_pool()
+        self._started = False
+        self.renewals += 1
+        if old is not None:
+            old.stop()  # type: ignore[no-untyped-call]
+            old.join(timeout=5)
 
     async def parse(
         self,
@@ -168,8 +183,7 @@ class ParsePool:
                 await asyncio.to_thread(self.start)
             if self._pool is None:
                 return await asyncio.wait_for(asyncio.to_thread(fn, *args), limit)
-            future = self._pool.schedule(fn, args=args, timeout=limit)
-            return await asyncio.wrap_future(future)
+            return await self._in_worker(fn, args, limit)
         except (TimeoutError, concurrent.futures.TimeoutError):
             raise WorkerTimeout(f"the job took longer than {limit:g}s and was stopped") from None
         except MemoryError:
@@ -179,6 +193,26 @@ class ParsePool:
             raise WorkerMemory(message, exc.exitcode) from None
         finally:
             self.jobs -= 1
+
+    async def _in_worker(self, fn: Callable[..., T], args: tuple[Any, ...], limit: float) -> T:
+        """The job in a worker; a broken pool is replaced and the job, which did not break it, tried once more."""
+        for attempt in range(2):
+            pool = self._pool
+            assert pool is not None
+            try:
+                if not pool.active:
+                    raise BrokenProcessPool("the pool stopped after a worker died")
+                future = pool.schedule(fn, args=args, timeout=limit)
+                return await asyncio.wrap_future(future)
+            except BrokenProcessPool as exc:
+                if attempt:
+                    raise
+                async with self._renewing:
+                    if self._pool is pool:
+                        log.warning("parse worker pool broken (%s): starting a new one, trying its jobs again", exc)
+                        await asyncio.to_thread(self._renew)
+                        await asyncio.to_thread(self.start)
+        raise AssertionError("unreachable")
 
     def close(self) -> None:
         if self._pool is not None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -181,6 +183,23 @@ async def test_process_pool_stops_a_runaway_parse(process_parser: ParsePool) -> 
     # The killed worker was replaced: the pool still works, for every worker.
     feeds = await asyncio.gather(*(process_parser.parse(rss(sample_items(1)), {}, BASE) for _ in range(4)))
     assert all(len(f.entries) == 1 for f in feeds)
+
+
+async def test_a_worker_killed_while_idle_does_not_stop_parsing(process_parser: ParsePool) -> None:
+    """pebble gives a whole pool up when a worker dies holding no job (the kernel's OOM killer, an operator's kill,
+    a worker dying on its next allocation after a job's MemoryError): without a new pool every later feed would fail
+    until the bot restarted."""
+    assert len((await process_parser.parse(rss(sample_items(1)), {}, BASE)).entries) == 1
+    workers = process_parser._pool._pool_manager.worker_manager.workers  # type: ignore[union-attr]  # pebble's own
+    for pid in list(workers):
+        os.kill(pid, signal.SIGKILL)
+    deadline = asyncio.get_running_loop().time() + 10
+    while process_parser._pool is not None and process_parser._pool.active:  # pebble notices within a moment
+        assert asyncio.get_running_loop().time() < deadline, "pebble never noticed the killed worker"
+        await asyncio.sleep(0.05)
+    feeds = await asyncio.gather(*(process_parser.parse(rss(sample_items(2)), {}, BASE) for _ in range(3)))
+    assert [len(f.entries) for f in feeds] == [2, 2, 2]
+    assert process_parser.renewals == 1
 
 
 @pytest.mark.faults
