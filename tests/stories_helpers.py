@@ -112,6 +112,18 @@ def report(ident: str, event: str, lang: str, day: str, title: str, summary: str
     return {"id": ident, "event": event, "lang": lang, "date": day, "title": title, "summary": summary, "outlet": "T"}
 
 
+def pair_reports(
+    pairs: list[tuple[str, tuple[str, str], tuple[str, str]]], first_day: str, second_day: str
+) -> list[dict[str, Any]]:
+    """Two incidents per (language, first report, second report): report a<i> on the first day, b<i> on the second,
+    each its own incident."""
+    items = []
+    for i, (lang, first, second) in enumerate(pairs):
+        items.append(report(f"a{i}", f"first-{i}", lang, first_day, *first))
+        items.append(report(f"b{i}", f"second-{i}", lang, second_day, *second))
+    return items
+
+
 def no_verdict(*_: object) -> Any:
     """The verdict `breachwatch dedupe` gives every report: none (grouping alone)."""
     from bot.commands.dedupe.batch import _NoVerdict

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.core.text import split_sentences
 from bot.stories.decide import victims_differ
 from bot.stories.signature import build_signature, says_separate
-from tests.stories_helpers import group_through_storage, pair_errors, report
+from tests.stories_helpers import group_through_storage, pair_errors, pair_reports, report
 
 DAY = datetime(2026, 10, 5, tzinfo=UTC)
 
@@ -138,10 +138,7 @@ def test_no_link_with_something_that_is_no_incident_is_no_cue(lang: str, body: s
 
 
 def _items() -> list[dict[str, Any]]:
-    items = []
-    for i, (lang, first, second) in enumerate(SEPARATE):
-        items.append(report(f"a{i}", f"first-{i}", lang, "2026-10-05", *first))
-        items.append(report(f"b{i}", f"second-{i}", lang, "2026-10-07", *second))
+    items = pair_reports(SEPARATE, "2026-10-05", "2026-10-07")
     # One incident's follow-up that says it is unrelated to an older incident keeps its own story: the victim is one.
     items.append(
         report(

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.stories.decide import agreement
 from bot.stories.signature import build_signature, counts_the_incident, tells_a_sequel
-from tests.stories_helpers import group_through_storage, pair_errors, report
+from tests.stories_helpers import group_through_storage, pair_errors, pair_reports, report
 
 # (language, the first incident's report, the further incident's, which mentions the first as background)
 SEQUELS = [
@@ -116,10 +116,7 @@ def test_the_further_incident_is_told_and_the_first_is_not(
 
 
 def _items() -> list[dict[str, Any]]:
-    items = []
-    for i, (lang, first, second) in enumerate(SEQUELS):
-        items.append(report(f"a{i}", f"first-{i}", lang, "2026-11-02", *first))
-        items.append(report(f"b{i}", f"second-{i}", lang, "2026-11-05", *second))
+    items = pair_reports(SEQUELS, "2026-11-02", "2026-11-05")
     # A follow-up of the first incident that says "the same gang" names its victim, and joins it.
     items.append(
         report(
