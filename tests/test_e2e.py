@@ -110,3 +110,33 @@ async def test_discord_mode_end_to_end(tmp_path: Path, feed: tuple[str, list[Ite
     assert len([m for m in emulator.messages(emulator.channel) if m.get("embeds")]) == 1
     assert proc.returncode == 0, f"exit {proc.returncode}:\n" + "\n".join(log.splitlines()[-30:])
     assert "emulator.bot.token" not in log and emulator.token not in log
+
+
+async def test_a_second_leak_at_the_same_vendor_alerts_on_its_own(tmp_path: Path, feed: tuple[str, list[Item]]) -> None:
+    """A headline that counts the incident ("Second Vigilex leak") is a new incident at a victim already in a story
+    (docs/dedupe.md): through `breachwatch run` it is a second alert, not an update or a reply to the first."""
+    url, items = feed
+    proc = await start_bot(env_for(tmp_path, url), tmp_path)
+    assert proc.stdout is not None and proc.stderr is not None
+    try:
+        await read_until(proc.stderr, "scheduler started", 30)
+        await _after_second_poll(items)
+        items.append(BREACH.__class__(**{**BREACH.__dict__, "published": datetime.now(UTC)}))
+        first = await read_until(proc.stdout, "Vigilex", 60)
+        items.append(
+            Item(
+                guid="new-2",
+                title="Second Vigilex leak: 30,000 toll-camera plate scans left open to anyone",
+                summary="A separate Vigilex backup held plate images from the Northgate toll road, researchers found.",
+                link="https://loop.example/new-2",
+                published=datetime.now(UTC),
+            )
+        )
+        second = await read_until(proc.stdout, "Northgate", 60)
+    finally:
+        log = await stop_bot(proc)
+    assert "ALERT -> channel 0" in first
+    # A report joining the first story would come as "ALERT ... (reply to N)" or "UPDATE of alert N".
+    heads = [line for line in second.splitlines() if line.startswith(("ALERT", "UPDATE"))]
+    assert heads and heads[-1] == "ALERT -> channel 0", second
+    assert proc.returncode == 0, f"exit {proc.returncode}:\n" + "\n".join(log.splitlines()[-30:])
