@@ -196,23 +196,25 @@ class ParsePool:
 
     async def _in_worker(self, fn: Callable[..., T], args: tuple[Any, ...], limit: float) -> T:
         """The job in a worker; a broken pool is replaced and the job, which did not break it, tried once more."""
-        for attempt in range(2):
-            pool = self._pool
-            assert pool is not None
-            try:
-                if not pool.active:
-                    raise BrokenProcessPool("the pool stopped after a worker died")
-                future = pool.schedule(fn, args=args, timeout=limit)
-                return await asyncio.wrap_future(future)
-            except BrokenProcessPool as exc:
-                if attempt:
-                    raise
-                async with self._renewing:
-                    if self._pool is pool:
-                        log.warning("parse worker pool broken (%s): starting a new one, trying its jobs again", exc)
-                        await asyncio.to_thread(self._renew)
-                        await asyncio.to_thread(self.start)
-        raise AssertionError("unreachable")
+        pool = self._pool
+        try:
+            return await self._schedule(pool, fn, args, limit)
+        except BrokenProcessPool as exc:
+            async with self._renewing:
+                if self._pool is pool:
+                    log.warning("parse worker pool broken (%s): starting a new one, trying its jobs again", exc)
+                    await asyncio.to_thread(self._renew)
+                    await asyncio.to_thread(self.start)
+        return await self._schedule(self._pool, fn, args, limit)
+
+    @staticmethod
+    async def _schedule(
+        pool: pebble.ProcessPool | None, fn: Callable[..., T], args: tuple[Any, ...], limit: float
+    ) -> T:
+        assert pool is not None
+        if not pool.active:
+            raise BrokenProcessPool("the pool stopped after a worker died")
+        return await asyncio.wrap_future(pool.schedule(fn, args=args, timeout=limit))
 
     def close(self) -> None:
         if self._pool is not None:
