@@ -81,6 +81,12 @@ def main() -> int:
         " too, as it does in the bot for items that pass the classifier's first pass",
     )
     parser.add_argument(
+        "--no-model",
+        action="store_true",
+        help="with --embeddings, decide by the rules' score alone (as before the learned judgement,"
+        " config/model/grouping.npz), for comparison",
+    )
+    parser.add_argument(
         "--smoke",
         action="store_true",
         help="the first 24 items: checks the bench runs, measures nothing (no corpus: a clean skip, except under"
@@ -107,7 +113,8 @@ def main() -> int:
         assert encoder is not None
         embed = Embedder(encoder)
     started = time.perf_counter()
-    stories = asyncio.run(group_items(inputs, window_days=args.window_days, embed=embed))
+    pairs = None if args.no_model else "committed"
+    stories = asyncio.run(group_items(inputs, window_days=args.window_days, embed=embed, pairs=pairs))
     elapsed = time.perf_counter() - started
     story_of = {d["id"]: s for d, s in zip(items, stories, strict=True)}
     ours = {(a["id"], b["id"]): story_of[a["id"]] == story_of[b["id"]] for a, b in itertools.combinations(items, 2)}
@@ -172,6 +179,7 @@ def main() -> int:
         "window_only_within_recall": wo["recall"],
         "items": len(items),
         "embeddings": bool(embed),
+        "model": bool(embed) and not args.no_model,
         "seconds": round(elapsed, 2),
     }
     print(json.dumps(summary))

@@ -20,7 +20,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -34,6 +34,7 @@ from bot.scheduling import add_interval_job
 from bot.services import Services
 from bot.stories.assign import AssignResult, assign_article
 from bot.stories.facts import extract_facts
+from bot.stories.pairing import PairJudge, committed_pair_judge
 from bot.stories.summary import extract_main_text, is_teaser
 from storage import stories as repo
 from storage.models import Article
@@ -131,6 +132,8 @@ class Processor:
     fetch_page: FetchPage | None = None
     after_assign: AfterAssign = _no_op
     window_days: float = 7.0
+    # The learned same-incident judgement for articles that carry an embedding (bot.stories.pairing); None: rules.
+    pairs: PairJudge | None = field(default_factory=committed_pair_judge)
     batch: int = BATCH
     max_attempts: int = MAX_ATTEMPTS
     backoff_first: float = BACKOFF_FIRST_S
@@ -183,7 +186,7 @@ class Processor:
                 if judged is None:
                     continue
                 async with self.sessions() as session, session.begin():
-                    result = await _store(session, article_id, judged, self.window_days)
+                    result = await _store(session, article_id, judged, self.window_days, self.pairs)
                     if result is None:
                         continue
                     await self.after_assign(session, result)
@@ -317,7 +320,9 @@ class Processor:
         return self.fetch_page is not None and cue and feed.teaser and bool(feed.url)
 
 
-async def _store(session: AsyncSession, article_id: int, judged: _Judged, window_days: float) -> AssignResult | None:
+async def _store(
+    session: AsyncSession, article_id: int, judged: _Judged, window_days: float, pairs: PairJudge | None
+) -> AssignResult | None:
     """Claim the article and store what was decided, inside the caller's transaction."""
     article = await repo.claim_article(session, article_id, utcnow())
     if article is None:
@@ -340,11 +345,16 @@ async def _store(session: AsyncSession, article_id: int, judged: _Judged, window
         article.embedding = judged.embedding
     body = "\n".join(filter(None, [article.summary, article.content or ""]))
     article.facts = extract_facts(article.title, body, lang, article.published_at or article.first_seen_at).to_json()
-    return await assign_article(session, article, timedelta(days=window_days))
+    return await assign_article(session, article, timedelta(days=window_days), pairs)
 
 
 async def process_article(
-    session: AsyncSession, article_id: int, classify: Classify, window: timedelta, page_text: str = ""
+    session: AsyncSession,
+    article_id: int,
+    classify: Classify,
+    window: timedelta,
+    page_text: str = "",
+    pairs: PairJudge | Literal["committed"] | None = "committed",
 ) -> AssignResult | None:
     """Classify with a plain callable, claim and assign one article inside the caller's transaction (the
     concurrency tests and bench/dedupe.py drive this step directly)."""
@@ -355,7 +365,8 @@ async def process_article(
     content = page_text or article.content or ""
     verdict = classify(article.title, article.summary, content, lang)
     judged = _Judged(verdict, None, page_text, lang)
-    return await _store(session, article_id, judged, window.total_seconds() / 86400)
+    judge = committed_pair_judge() if pairs == "committed" else pairs
+    return await _store(session, article_id, judged, window.total_seconds() / 86400, judge)
 
 
 def _analysis_language(article: Article) -> str:
@@ -379,10 +390,12 @@ async def process_pending(
     fetch_page: FetchPage | None = None,
     after_assign: AfterAssign | None = None,
     failures: dict[int, int] | None = None,
+    pairs: PairJudge | Literal["committed"] | None = "committed",
 ) -> int:
     """One run of a throw-away Processor with a plain classifier (tests and `breachwatch dedupe`)."""
     processor = Processor(
         sessions,
+        pairs=committed_pair_judge() if pairs == "committed" else pairs,
         classify=classify,
         fetch_page=fetch_page,
         after_assign=after_assign or _no_op,

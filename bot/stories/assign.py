@@ -19,6 +19,7 @@ from bot.core.outlets import outlet_name
 from bot.core.text import strip_markdown
 from bot.stories.decide import FOLLOW_UP_REACH, Candidate, Similarity, best_story, bridges
 from bot.stories.facts import Facts
+from bot.stories.pairing import PairJudge
 from bot.stories.signature import HEADLINE_NAME, Signature, build_signature, index_keys, merge
 from bot.stories.summary import SourceText, choose_summary
 from storage import stories as repo
@@ -82,7 +83,11 @@ def _alertworthy(story: Story) -> bool:
     return bool(story.match) and bool(story.alertable)
 
 
-async def assign_article(session: AsyncSession, article: Article, window: timedelta) -> AssignResult:
+async def assign_article(
+    session: AsyncSession, article: Article, window: timedelta, judge: PairJudge | None = None
+) -> AssignResult:
+    """Put the article into its story; `judge` (the learned same-incident model) decides for an article that
+    carries an embedding, the rules for one that does not."""
     # Decided when the article was read; the processing step fills it in for rows stored before that.
     assert article.analysis_language is not None
     lang = article.analysis_language
@@ -102,7 +107,8 @@ async def assign_article(session: AsyncSession, article: Article, window: timede
         found += [(sid, data) for sid, data in far if sid not in seen]
     similarity = await _similarities(session, article, lang, [sid for sid, data in found if data])
     candidates = [Candidate(sid, Signature.from_json(data), similarity.get(sid)) for sid, data in found if data]
-    choice = best_story(sig, candidates, window)
+    embedded = unpack(article.embedding) is not None
+    choice = best_story(sig, candidates, window, judge if embedded else None)
     if choice is None:
         return await _create(session, article, sig, keys, lang, published)
     result = await _grow(session, article, choice[0].story_id, sig, keys, published, choice[1].as_dict())

@@ -18,11 +18,12 @@ does not name) keeps the two together.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
 from bot.stories import minhash
+from bot.stories.pairing import Evidence, PairJudge, features
 from bot.stories.signature import HEADLINE_NAME, Signature
 
 THRESHOLD = 0.8
@@ -67,9 +68,11 @@ class Agreement:
     near_duplicate: float
     victims_differ: float = 0.0  # 1 when the two name different victims: the score is then 0
     meaning: float = 0.0  # what the embeddings' similarity added
+    raw: float = 0.0  # the score before the victims' veto
+    probability: float | None = None  # the learned judgement's (pairing.py), where it decided
 
     def as_dict(self) -> dict[str, float]:
-        return {k: round(v, 3) for k, v in self.__dict__.items()}
+        return {k: round(v, 3) for k, v in self.__dict__.items() if v is not None}
 
 
 def _names(article: Signature, story: Signature) -> float:
@@ -324,8 +327,30 @@ def agreement(article: Signature, story: Signature, similarity: Similarity | Non
         score = max(score, THRESHOLD + dup)
     if numbers < 0.7 and (victims_differ(article, story) or _another_incident(article, story)):
         # A head count both give is incident-specific evidence of its own: it overrides a victim misread.
-        return Agreement(0.0, names, numbers, words, dup, victims_differ=1.0, meaning=meaning)
-    return Agreement(score=score, names=names, numbers=numbers, words=words, near_duplicate=dup, meaning=meaning)
+        return Agreement(0.0, names, numbers, words, dup, victims_differ=1.0, meaning=meaning, raw=score)
+    return Agreement(
+        score=score, names=names, numbers=numbers, words=words, near_duplicate=dup, meaning=meaning, raw=score
+    )
+
+
+def pair_features(article: Signature, story: Signature, similarity: Similarity | None, found: Agreement) -> Any:
+    """The learned judgement's inputs for one pair (pairing.FEATURES), from the rules' own findings."""
+    names = found.names
+    evidence = Evidence(
+        names=names,
+        numbers=found.numbers,
+        words=found.words,
+        near_duplicate=found.near_duplicate,
+        shared_kinds=len(set(article.data_types) & set(story.data_types)),
+        headline_elsewhere=names > 0.0 and _headline_elsewhere(article, story),
+        victims_differ=victims_differ(article, story),
+        another_incident=_another_incident(article, story),
+        rule_score=found.raw,
+        names_its_victim=_names_victim_of(article, story),
+    )
+    same = similarity.same_language if similarity else None
+    other = similarity.other_language if similarity else None
+    return features(article, story, same, other, evidence)
 
 
 def _another_incident(article: Signature, story: Signature) -> bool:
@@ -340,18 +365,30 @@ def _another_incident(article: Signature, story: Signature) -> bool:
 
 
 def best_story(
-    article: Signature, candidates: Sequence[Candidate], window: timedelta
+    article: Signature, candidates: Sequence[Candidate], window: timedelta, judge: PairJudge | None = None
 ) -> tuple[Candidate, Agreement] | None:
-    """The candidate story the article most agrees with, if any agrees enough; ties go to the older story."""
+    """The candidate story the article most agrees with, if any agrees enough; ties go to the older story.
+
+    With a `judge` (the article carries an embedding), the learned judgement decides and ranks: the most probable
+    story above its cutoff wins. Without, the rules' score against THRESHOLD does."""
     best: tuple[Candidate, Agreement] | None = None
+    best_key = 0.0
     for candidate in sorted(candidates, key=lambda c: c.story_id):
         if not in_reach(article, candidate.signature, window):
             continue
         result = agreement(article, candidate.signature, candidate.similarity)
-        if result.score < THRESHOLD:
+        if judge is not None:
+            same, p = judge.same(pair_features(article, candidate.signature, candidate.similarity, result))
+            result = replace(result, probability=round(p, 4))
+            # The victim decides (the rules' veto, which a shared head count overrides): the model weighs everything
+            # else, never a report whose victim is not the story's.
+            same, key = same and not result.victims_differ, p
+        else:
+            same, key = result.score >= THRESHOLD, result.score
+        if not same:
             continue
-        if best is None or result.score > best[1].score:
-            best = (candidate, result)
+        if best is None or key > best_key:
+            best, best_key = (candidate, result), key
     return best
 
 

@@ -7,13 +7,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from bot.classify.encoder import Encoder, encoder_text
 from bot.classify.judge import pack
 from bot.core.languages import decide_language
 from bot.core.text import tidy_text
 from bot.process import process_pending
+from bot.stories.pairing import PairJudge
 from storage import articles_batch
 from storage.engine import create_engine, session_factory
 from storage.migrate import upgrade
@@ -65,7 +66,10 @@ class Embedder:
 
 
 async def group_items(
-    items: Sequence[dict[str, Any]], window_days: float = 7.0, embed: Embedder | None = None
+    items: Sequence[dict[str, Any]],
+    window_days: float = 7.0,
+    embed: Embedder | None = None,
+    pairs: PairJudge | Literal["committed"] | None = "committed",
 ) -> list[int]:
     """The story id of each item, in input order; items of one incident share an id.
 
@@ -86,7 +90,7 @@ async def group_items(
                         article = await session.get(Article, article_id)
                         if article is not None:
                             article.embedding = blob
-            while await process_pending(sessions, _no_classify, window_days=window_days, batch=500):
+            while await process_pending(sessions, _no_classify, window_days=window_days, batch=500, pairs=pairs):
                 continue
             async with sessions() as session:
                 story_of = await articles_batch.story_ids(session, article_ids)

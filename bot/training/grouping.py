@@ -1,0 +1,201 @@
+"""Train the learned same-incident judgement (bot/stories/pairing.py) from labelled report clusters, and measure it.
+
+Rows: every report of a set, in date order, against every story of the set's true clustering so far that the bot
+could join it to (within reach), with the rules' evidence and the embeddings' similarity as features; the label
+says whether it is the report's own story. Each pair is also given once without similarity, so the trees know
+what a candidate without embeddings looks like. The figures are the grouping's own, set by set: a model trained
+on every other set groups the set left out with the ingestion code (`group_items`), and its pairs are counted
+within one language and across languages, as bench/dedupe_eval.py counts them. Seeded and deterministic.
+
+scikit-learn fits the trees (a development dependency); the bot runs them in numpy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import itertools
+import json
+from collections.abc import Callable, Coroutine, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from bot.classify.encoder import Encoder, encoder_text
+from bot.stories.decide import Similarity, agreement, in_reach, pair_features
+from bot.stories.pairing import FEATURES, PairJudge
+from bot.stories.signature import Signature, build_signature, merge
+from bot.training.embeddings import CACHE_DIR, embed_all
+
+REPO = Path(__file__).resolve().parents[2]
+FIXTURES = REPO / "tests" / "fixtures"
+# The sets the trees learn from. Set-aside 10 and the later ones are kept out: they measure the model blind.
+TRAINING_SETS = (
+    "dedupe_probes.jsonl",
+    "dedupe_lookalikes.jsonl",
+    "dedupe_setaside.jsonl",
+    *(f"dedupe_setaside{i}.jsonl" for i in range(2, 10)),
+)
+SHARED_DEV = REPO.parent / "shared" / "corpus" / "dedupe_dev.jsonl"
+SEED = 20261207
+TREES, DEPTH, LEARNING_RATE = 200, 4, 0.05
+CUTOFF = 0.5
+WINDOW = timedelta(days=7)
+
+Matrix = npt.NDArray[np.float64]
+
+
+def training_sets(shared_dev: Path = SHARED_DEV) -> list[Path]:
+    sets = [FIXTURES / name for name in TRAINING_SETS]
+    return [*sets, shared_dev] if shared_dev.is_file() else sets
+
+
+Group = Callable[[Sequence[dict[str, Any]], PairJudge], Coroutine[Any, Any, list[int]]]
+
+
+def read_set(path: Path, read: Callable[[dict[str, Any]], dict[str, Any]]) -> list[dict[str, Any]]:
+    """A set's items as the grouping reads them (`read`: text tidied, analysis language decided)."""
+    return [read(json.loads(line)) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def _published(item: dict[str, Any]) -> datetime:
+    parsed = datetime.fromisoformat(str(item["date"]).replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _signature(item: dict[str, Any]) -> Signature:
+    return build_signature(
+        item["title"], item["summary"], item["analysis_language"], _published(item), item.get("outlet")
+    )
+
+
+def pair_rows(items: Sequence[dict[str, Any]], vectors: npt.NDArray[np.float32]) -> tuple[Matrix, Matrix]:
+    """Features and labels of every (report, true story so far) pair within reach, in date order."""
+    order = sorted(range(len(items)), key=lambda i: (str(items[i]["date"])[:10], i))
+    norms = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
+    stories: dict[str, tuple[Signature, list[int]]] = {}
+    rows: list[npt.NDArray[np.float64]] = []
+    labels: list[float] = []
+    for i in order:
+        item, sig = items[i], _signature(items[i])
+        for event, (story, members) in stories.items():
+            if not in_reach(sig, story, WINDOW):
+                continue
+            cosines = norms[members] @ norms[i]
+            same = [c for m, c in zip(members, cosines, strict=True) if items[m]["analysis_language"] == sig.lang]
+            other = [c for m, c in zip(members, cosines, strict=True) if items[m]["analysis_language"] != sig.lang]
+            similarity = Similarity(max(same) if same else None, max(other) if other else None)
+            truth = float(event == item["event"])
+            for given in (similarity, None):
+                rows.append(pair_features(sig, story, given, agreement(sig, story, given)))
+                labels.append(truth)
+        known = stories.get(item["event"])
+        stories[item["event"]] = (merge(known[0], sig), [*known[1], i]) if known else (sig, [i])
+    width = len(FEATURES)
+    return (np.vstack(rows) if rows else np.zeros((0, width))), np.array(labels)
+
+
+def fit(x: Matrix, y: Matrix, card: dict[str, Any]) -> PairJudge:
+    from sklearn.ensemble import GradientBoostingClassifier
+
+    model = GradientBoostingClassifier(
+        n_estimators=TREES, max_depth=DEPTH, learning_rate=LEARNING_RATE, random_state=SEED
+    ).fit(x, y)
+    nodes = 2 ** (DEPTH + 1) - 1
+    shape = (TREES, nodes)
+    feature, left, right = (np.full(shape, -1, dtype=np.int64) for _ in range(3))
+    threshold, value = np.zeros(shape), np.zeros(shape)
+    for t, estimator in enumerate(model.estimators_[:, 0]):
+        tree = estimator.tree_
+        n = tree.node_count
+        feature[t, :n] = np.where(tree.children_left >= 0, tree.feature, -1)
+        threshold[t, :n] = tree.threshold
+        left[t, :n], right[t, :n] = tree.children_left, tree.children_right
+        value[t, :n] = tree.value[:, 0, 0] * LEARNING_RATE
+    trees_only = sum(e.predict(x[:1])[0] for e in model.estimators_[:, 0]) * LEARNING_RATE
+    bias = float(model.decision_function(x[:1])[0] - trees_only)
+    judge = PairJudge(feature, threshold, left, right, value, bias, DEPTH, CUTOFF, card)
+    expected = model.predict_proba(x[:200])[:, 1]
+    got = np.array([judge.probability(row) for row in x[:200]])
+    if not np.allclose(expected, got, atol=1e-6):
+        raise RuntimeError("the exported trees do not reproduce scikit-learn's probabilities")
+    return judge
+
+
+def pairwise(items: Sequence[dict[str, Any]], stories: Sequence[int]) -> dict[str, list[int]]:
+    """True positive, false positive and false negative pairs, within one language and across languages."""
+    counts = {"within": [0, 0, 0], "across": [0, 0, 0]}
+    for (a, sa), (b, sb) in itertools.combinations(zip(items, stories, strict=True), 2):
+        kind = "within" if a["lang"] == b["lang"] else "across"
+        truth, guess = a["event"] == b["event"], sa == sb
+        if truth or guess:
+            counts[kind][0 if truth and guess else (1 if guess else 2)] += 1
+    return counts
+
+
+def figures(counts: dict[str, list[int]]) -> dict[str, dict[str, float]]:
+    out = {}
+    for kind, (tp, fp, fn) in counts.items():
+        out[kind] = {
+            "precision": round(tp / (tp + fp), 4) if tp + fp else 1.0,
+            "recall": round(tp / (tp + fn), 4) if tp + fn else 1.0,
+            "false_pairs": fp,
+            "missed_pairs": fn,
+        }
+    return out
+
+
+def sets_hash(paths: Sequence[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def train_grouping(
+    encoder: Encoder,
+    data: dict[str, list[dict[str, Any]]],
+    group: Group,
+    sets_hash: str,
+    cache_dir: Path | None = CACHE_DIR,
+    progress: Callable[[str], None] | None = None,
+) -> PairJudge:
+    """The model on every set (name -> items read as the grouping reads them), with each set's figures from a model
+    trained on the others and grouped by `group` (the ingestion code)."""
+    vectors = {
+        name: embed_all(encoder, [encoder_text(i["title"], i["summary"]) for i in items], cache_dir)
+        for name, items in data.items()
+    }
+    rows = {name: pair_rows(items, vectors[name]) for name, items in data.items()}
+    per_set: dict[str, Any] = {}
+    pooled = {"within": [0, 0, 0], "across": [0, 0, 0]}
+    for name, items in data.items():
+        others = [rows[n] for n in data if n != name]
+        judge = fit(np.vstack([x for x, _ in others]), np.concatenate([y for _, y in others]), {})
+        stories = asyncio.run(group(items, judge))
+        counts = pairwise(items, stories)
+        for kind in pooled:
+            pooled[kind] = [a + b for a, b in zip(pooled[kind], counts[kind], strict=True)]
+        per_set[name] = figures(counts)
+        if progress is not None:
+            progress(f"{name}: {json.dumps(per_set[name])}")
+    x = np.vstack([r[0] for r in rows.values()])
+    y = np.concatenate([r[1] for r in rows.values()])
+    card = {
+        "features": list(FEATURES),
+        "trees": TREES,
+        "depth": DEPTH,
+        "learning_rate": LEARNING_RATE,
+        "cutoff": CUTOFF,
+        "seed": SEED,
+        "encoder": encoder.name,
+        "sets": list(data),
+        "sets_hash": sets_hash,
+        "pairs": len(y),
+        "left_out_sets": {"pooled": figures(pooled), "per_set": per_set},
+    }
+    return fit(x, y, card)
