@@ -20,6 +20,9 @@ from storage.models import Article, Story, StoryBand, StoryEvent
 from storage.search_schema import PG_TABLE, SQLITE_TABLE
 
 CANDIDATE_LIMIT = 50
+# The band every story with an article that carries a sentence embedding is indexed under: the stories that a search
+# by meaning compares (`meaning_in_window`). Never a key of `candidate_stories`, where it would match them all.
+MEANING_BAND = "m:"
 
 
 def _dialect(session: AsyncSession) -> str:
@@ -261,6 +264,33 @@ async def list_stories(session: AsyncSession, limit: int) -> list[Story]:
 
 async def get_story(session: AsyncSession, story_id: int) -> Story | None:
     return await session.get(Story, story_id)
+
+
+async def meaning_in_window(
+    session: AsyncSession, since: datetime, until: datetime, exclude: Collection[int] = ()
+) -> list[tuple[int, str | None, bytes]]:
+    """(story id, language, embedding) of every article carrying a sentence embedding in the stories seen in the
+    meaning band within [since, until], but those excluded: the look-up index finds the stories, ix_articles_story
+    their articles, so the cost follows the window's embedded stories, not the table."""
+    stories = select(StoryBand.story_id).where(
+        StoryBand.band == MEANING_BAND, StoryBand.seen_at >= since, StoryBand.seen_at <= until
+    )
+    rows = await session.execute(
+        select(Article.story_id, Article.language, Article.embedding).where(
+            Article.story_id.in_(stories), Article.embedding.is_not(None)
+        )
+    )
+    skip = set(exclude)
+    return [
+        (int(sid), lang, bytes(blob)) for sid, lang, blob in rows.all() if sid is not None and blob and sid not in skip
+    ]
+
+
+async def story_signatures(session: AsyncSession, story_ids: Sequence[int]) -> list[tuple[int, dict[str, Any]]]:
+    if not story_ids:
+        return []
+    rows = await session.execute(select(Story.id, Story.signature).where(Story.id.in_(list(story_ids))))
+    return [(int(sid), dict(sig or {})) for sid, sig in rows.all()]
 
 
 async def story_embeddings(session: AsyncSession, story_ids: Sequence[int]) -> list[tuple[int, str | None, bytes]]:

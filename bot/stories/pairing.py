@@ -46,6 +46,8 @@ FEATURES = (
     "names_its_victim",
     "both_name_victims",
     "article_is_sequel",
+    "article_headline_name_unknown",
+    "story_headline_name_unknown",
 )
 
 Vector = npt.NDArray[np.float64]
@@ -101,9 +103,19 @@ def features(
             float(evidence.names_its_victim),
             float(bool(article.victims) and bool(story.victims)),
             float(article.sequel or article.separate or article.new_incident),
+            _unknown_headline_name(article, story),
+            _unknown_headline_name(story, article),
         ],
         dtype=np.float64,
     )
+
+
+def _unknown_headline_name(one: Signature, other: Signature) -> float:
+    """How specific the most specific name of `one`'s headlines is that `other` never mentions ("Agen" against a
+    story of Montauban's police): 0 when every headline name is known there."""
+    known = other.entities.keys() | other.weak_entities.keys()
+    weights = [one.entities.get(k, one.weak_entities.get(k, 0.0)) for k in one.title_entities if k not in known]
+    return max(weights, default=0.0)
 
 
 @dataclass(frozen=True)

@@ -58,8 +58,9 @@ def test_the_committed_model_was_trained_on_the_committed_sets() -> None:
     assert card["sets"] == [p.name for p in sets]
     assert card["sets_hash"] == sets_hash(sets), "the sets changed: run make train-grouping"
     pooled = card["left_out_sets"]["pooled"]
-    # The figures of each set grouped by a model that never saw it (bot/training/grouping.py), as committed.
-    assert pooled["within"]["precision"] >= 0.97 and pooled["across"]["precision"] >= 0.97
+    # Each set grouped by a model that never saw it (bot/training/grouping.py): no lower than docs/dedupe.md gives.
+    for kind in ("within", "across"):
+        assert pooled[kind]["precision"] >= 0.96 and pooled[kind]["recall"] >= 0.83, pooled
     assert load_pair_judge(MODEL) is not None
 
 
