@@ -6,10 +6,13 @@ be index range scans for the 1M figure to stay near the 10k one. Stories share i
 articles across the whole history, so the look-ups have real work to do. Each size gets its own database,
 loaded in one transaction with secondary indexes rebuilt afterwards, then checkpointed (SQLite) and analysed;
 the sizes are then measured in turns, one article each, so that load from elsewhere on a shared machine falls on
-all sizes alike, and the median per size is reported. The embedding signal is on: every measured article and
-every article of a story sharing a key with them carries a sentence embedding (a fixed random unit vector), so
-each ingest also reads and compares its candidates' embeddings. The plans of the very candidate look-up statement are
-printed at the end. The last line is one JSON object, with the whole run's seconds and the 1-minute load average.
+all sizes alike, and the median per size is reported. The embedding signal is on: every measured article, every
+article of a story sharing a key with them, and the articles of one story in ten (those the classifier's first
+pass would send to the encoder: they carry the meaning band) carry a sentence embedding (a fixed random unit
+vector), so each ingest also reads and compares its candidates' embeddings, scans the window's embedded stories
+for the nearest by meaning (about 2,100 articles at this rate), and runs the learned judgement on every candidate.
+The plans of the very candidate look-up statement are printed at the end. The last line is one JSON object, with
+the whole run's seconds and the 1-minute load average.
 """
 
 from __future__ import annotations
@@ -43,11 +46,12 @@ from bot.stories.words import zipf
 from storage.engine import create_engine, session_factory
 from storage.migrate import upgrade
 from storage.search_schema import PG_CREATE, PG_DROP, PG_REBUILD, SQLITE_CREATE, SQLITE_DROP, SQLITE_REBUILD
-from storage.stories import explain_candidate_lookup
+from storage.stories import MEANING_BAND, explain_candidate_lookup
 
 PER_DAY = 1500
 BANDS_PER_STORY = 6
 ARTICLES_PER_STORY = 2
+EMBEDDED_SHARE = 0.1  # stories whose articles passed the first pass and carry an embedding
 START = datetime(2020, 1, 1, tzinfo=UTC)
 NOW = START  # signatures of the probes do not depend on the day
 PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -118,6 +122,8 @@ def _rows(start: int, stop: int, probe_keys: list[str], rng: random.Random) -> t
         for b in range(BANDS_PER_STORY):
             key = rng.choice(probe_keys) if rng.random() < 0.02 else f"m{b}:{rng.getrandbits(64):016x}"
             bands.append((key, story_id, when))
+        if rng.random() < EMBEDDED_SHARE:
+            bands.append((MEANING_BAND, story_id, when))
     return stories, articles, bands
 
 
@@ -382,7 +388,8 @@ async def run(kind: str, sizes: list[int], rounds: int, folder: Path) -> tuple[d
 
 
 async def _embed_candidates(url: str, keys: list[str]) -> None:
-    """Give the articles of every story the probes can find an embedding, so their look-up reads them."""
+    """Give the articles of every story the probes can find, and of every story in the meaning band, an embedding,
+    so that their look-ups read them."""
     engine = create_engine(url)
     try:
         async with session_factory(engine)() as session, session.begin():
@@ -391,7 +398,7 @@ async def _embed_candidates(url: str, keys: list[str]) -> None:
                     "UPDATE articles SET embedding = :e WHERE story_id IN"
                     " (SELECT story_id FROM story_bands WHERE band IN :keys)"
                 ).bindparams(bindparam("keys", expanding=True)),
-                {"e": EMBEDDING, "keys": sorted(set(keys))},
+                {"e": EMBEDDING, "keys": sorted({*keys, MEANING_BAND})},
             )
     finally:
         await engine.dispose()

@@ -140,3 +140,58 @@ async def test_a_second_leak_at_the_same_vendor_alerts_on_its_own(tmp_path: Path
     heads = [line for line in second.splitlines() if line.startswith(("ALERT", "UPDATE"))]
     assert heads and heads[-1] == "ALERT -> channel 0", second
     assert proc.returncode == 0, f"exit {proc.returncode}:\n" + "\n".join(log.splitlines()[-30:])
+
+
+FR_REPORT = Item(
+    guid="fr-1",
+    title="Bracelets électroniques : des pirates dérobent les positions GPS de personnes sous contrôle judiciaire",
+    summary="Un prestataire du ministère de la Justice chargé de la surveillance électronique a été piraté ; les traces"
+    " de localisation de plusieurs milliers de personnes placées sous bracelet auraient été copiées.",
+    link="https://loop.example/fr-1",
+)
+DE_REPORT = Item(
+    guid="de-1",
+    title="Frankreich: Angreifer erbeuten Bewegungsdaten von Fußfessel-Trägern",
+    summary="Bei einem Dienstleister der französischen Justiz, der elektronische Fußfesseln überwacht, haben Hacker"
+    " die Standortverläufe Tausender Überwachter kopiert.",
+    link="https://loop2.example/de-1",
+)
+
+
+async def test_a_report_in_another_language_sharing_no_name_joins_the_story_by_meaning(tmp_path: Path) -> None:
+    """A French and a German report of one incident share no name, number or word (docs/dedupe.md, "Found by
+    meaning"): through `breachwatch run`, with two outlets' feeds, the German one updates the French alert instead of
+    alerting again. With grouping by the index keys alone it was a second alert."""
+    feeds: dict[str, list[Item]] = {"/fr": [OLD], "/de": []}
+
+    async def serve(request: web.Request) -> web.Response:
+        # Each feed declares its language, which the bot takes over detection (bot.core.languages).
+        body = rss(feeds[request.path], language=request.path.strip("/"))
+        return web.Response(body=body, content_type="application/rss+xml")
+
+    app = web.Application()
+    app.router.add_get("/fr", serve)
+    app.router.add_get("/de", serve)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    env = env_for(tmp_path, str(server.make_url("/fr")))
+    (tmp_path / "sources.toml").write_text(
+        f'[[source]]\nurl = "{server.make_url("/fr")}"\nname = "Loopback Presse"\nlanguage = "fr"\n\n'
+        f'[[source]]\nurl = "{server.make_url("/de")}"\nname = "Loopback Nachrichten"\nlanguage = "de"\n'
+    )
+    proc = await start_bot(env, tmp_path)
+    assert proc.stdout is not None and proc.stderr is not None
+    try:
+        await read_until(proc.stderr, "scheduler started", 30)
+        await asyncio.sleep(3)  # both feeds' first polls (the baseline) are stored
+        feeds["/fr"].append(FR_REPORT.__class__(**{**FR_REPORT.__dict__, "published": datetime.now(UTC)}))
+        first = await read_until(proc.stdout, "Bracelets", 90)
+        feeds["/de"].append(DE_REPORT.__class__(**{**DE_REPORT.__dict__, "published": datetime.now(UTC)}))
+        second = await read_until(proc.stdout, "-> channel 0", 90)  # the next alert or update, whichever
+    finally:
+        log = await stop_bot(proc)
+        await server.close()
+    assert "ALERT -> channel 0" in first
+    heads = [line for line in second.splitlines() if line.startswith(("ALERT", "UPDATE"))]
+    assert heads and heads[-1].startswith("UPDATE of alert"), second
+    assert proc.returncode == 0, f"exit {proc.returncode}:\n" + "\n".join(log.splitlines()[-30:])

@@ -15,7 +15,7 @@ from typing import Any
 from bot.core.text import WORD, fold_in_place, split_sentences
 from bot.stories import lexicon, minhash, names
 from bot.stories.bodies import body_names
-from bot.stories.facts import find_counts, find_data_types
+from bot.stories.facts import find_countries, find_counts, find_data_types
 from bot.stories.roles import Roles, after_name_head, find_roles, token_parts, victim_records
 from bot.stories.roles import cues as role_cues
 from bot.stories.words import stem, zipf
@@ -25,6 +25,7 @@ MAX_TERMS = 250
 MAX_NUMBERS = 40
 MAX_MINHASHES = 6
 MAX_VICTIMS = 12
+MAX_COUNTRIES = 3
 ENTITY_KEY_WEIGHT = 0.5  # names at least this distinctive get an index key
 TERM_KEY_WEIGHT = 0.85
 HEADLINE_NAME = 0.8  # a name at least this specific in an article's headline is what the article is about
@@ -69,6 +70,9 @@ class Signature:
     # The headline counts the incident ("Second Intersonic leak", "nueva fuga en Vértice Telecom"): a new incident,
     # even of the same victim. Only the article's own is read (decide.py).
     new_incident: bool = False
+    # The countries the reports name most (facts.find_countries: names, adjectives, capitals): reports of one theme
+    # in two countries read alike in meaning; the learned judgement weighs them (pairing.py).
+    countries: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -90,6 +94,7 @@ class Signature:
             "separate": self.separate,
             "sequel": self.sequel,
             "new_incident": self.new_incident,
+            "countries": self.countries,
         }
 
     @classmethod
@@ -113,6 +118,7 @@ class Signature:
             separate=bool(data.get("separate")),
             sequel=bool(data.get("sequel")),
             new_incident=bool(data.get("new_incident")),
+            countries=list(data.get("countries") or []),
         )
 
     @property
@@ -363,6 +369,7 @@ def build_signature(title: str, body: str, lang: str, published: datetime, outle
         separate=says_separate(sentences, lang),
         sequel=tells_a_sequel([title, *sentences], lang),
         new_incident=counts_the_incident(title, lang),
+        countries=find_countries(f"{title}\n{body}")[:MAX_COUNTRIES],
     )
 
 
@@ -409,6 +416,7 @@ def merge(story: Signature, article: Signature) -> Signature:
         third_party=story.third_party or article.third_party,
         separate=story.separate or article.separate,
         sequel=story.sequel and article.sequel,
+        countries=story.countries + [c for c in article.countries if c not in story.countries],
     )
 
 

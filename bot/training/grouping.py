@@ -17,7 +17,7 @@ import hashlib
 import itertools
 import json
 from collections.abc import Callable, Coroutine, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from bot.classify.encoder import Encoder, encoder_text
+from bot.stories.assign import NEAREST_FLOOR
 from bot.stories.decide import Similarity, agreement, in_reach, pair_features
 from bot.stories.pairing import FEATURES, PairJudge
 from bot.stories.signature import Signature, build_signature, merge
@@ -43,6 +44,7 @@ SHARED_DEV = REPO.parent / "shared" / "corpus" / "dedupe_dev.jsonl"
 SEED = 20261207
 TREES, DEPTH, LEARNING_RATE = 200, 4, 0.05
 CUTOFF = 0.5
+MEANING_CUTOFF = 0.85
 WINDOW = timedelta(days=7)
 
 Matrix = npt.NDArray[np.float64]
@@ -98,6 +100,61 @@ def pair_rows(items: Sequence[dict[str, Any]], vectors: npt.NDArray[np.float32])
     return (np.vstack(rows) if rows else np.zeros((0, width))), np.array(labels)
 
 
+def shifted(items: Sequence[dict[str, Any]], onto: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`items` moved in time so that their first day is `onto`'s, their events renamed apart: another set's
+    incidents as the same weeks' other news."""
+    first = min(date.fromisoformat(str(i["date"])[:10]) for i in items)
+    target = min(date.fromisoformat(str(i["date"])[:10]) for i in onto)
+    return [
+        {
+            **i,
+            "date": (date.fromisoformat(str(i["date"])[:10]) + (target - first)).isoformat(),
+            "event": f"bg:{i['event']}",
+        }
+        for i in items
+    ]
+
+
+def background_rows(
+    items: Sequence[dict[str, Any]],
+    vectors: npt.NDArray[np.float32],
+    others: Sequence[dict[str, Any]],
+    other_vectors: npt.NDArray[np.float32],
+) -> tuple[Matrix, Matrix]:
+    """Negatives from another set's incidents, moved into the same weeks: each report against the other set's story
+    nearest to it by meaning, where a search by meaning would bring it (assign.NEAREST_FLOOR), as the whole story
+    (every report of it): unrelated news of the week that reads alike, which the sets themselves hold too few of."""
+    moved = shifted(others, items)
+    norms = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
+    other_norms = other_vectors / np.maximum(np.linalg.norm(other_vectors, axis=1, keepdims=True), 1e-9)
+    members: dict[str, list[int]] = {}
+    for j, item in enumerate(moved):
+        members.setdefault(item["event"], []).append(j)
+    stories: dict[str, Signature] = {}
+    for event, js in members.items():
+        sig = _signature(moved[js[0]])
+        for j in js[1:]:
+            sig = merge(sig, _signature(moved[j]))
+        stories[event] = sig
+    cosines = norms @ other_norms.T
+    rows: list[npt.NDArray[np.float64]] = []
+    for i, item in enumerate(items):
+        sig = _signature(item)
+        best = max(members, key=lambda e: float(cosines[i, members[e]].max()))
+        if float(cosines[i, members[best]].max()) < NEAREST_FLOOR or not in_reach(sig, stories[best], WINDOW):
+            continue
+        same = [float(cosines[i, j]) for j in members[best] if moved[j]["analysis_language"] == sig.lang]
+        other = [float(cosines[i, j]) for j in members[best] if moved[j]["analysis_language"] != sig.lang]
+        similarity = Similarity(max(same) if same else None, max(other) if other else None)
+        story = stories[best]
+        found = agreement(sig, story, similarity)
+        if found.names + found.numbers > 0.0:
+            continue  # a name or a figure two sets happen to share: not the unrelated news these rows stand for
+        rows.append(pair_features(sig, story, similarity, found))
+    width = len(FEATURES)
+    return (np.vstack(rows) if rows else np.zeros((0, width))), np.zeros(len(rows))
+
+
 def fit(x: Matrix, y: Matrix, card: dict[str, Any]) -> PairJudge:
     from sklearn.ensemble import GradientBoostingClassifier
 
@@ -117,7 +174,7 @@ def fit(x: Matrix, y: Matrix, card: dict[str, Any]) -> PairJudge:
         value[t, :n] = tree.value[:, 0, 0] * LEARNING_RATE
     trees_only = sum(e.predict(x[:1])[0] for e in model.estimators_[:, 0]) * LEARNING_RATE
     bias = float(model.decision_function(x[:1])[0] - trees_only)
-    judge = PairJudge(feature, threshold, left, right, value, bias, DEPTH, CUTOFF, card)
+    judge = PairJudge(feature, threshold, left, right, value, bias, DEPTH, CUTOFF, MEANING_CUTOFF, card)
     expected = model.predict_proba(x[:200])[:, 1]
     got = np.array([judge.probability(row) for row in x[:200]])
     if not np.allclose(expected, got, atol=1e-6):
@@ -125,10 +182,14 @@ def fit(x: Matrix, y: Matrix, card: dict[str, Any]) -> PairJudge:
     return judge
 
 
-def pairwise(items: Sequence[dict[str, Any]], stories: Sequence[int]) -> dict[str, list[int]]:
-    """True positive, false positive and false negative pairs, within one language and across languages."""
+def pairwise(items: Sequence[dict[str, Any]], stories: Sequence[int], only: int | None = None) -> dict[str, list[int]]:
+    """True positive, false positive and false negative pairs, within one language and across languages; with
+    `only`, the pairs that involve one of the first `only` items."""
     counts = {"within": [0, 0, 0], "across": [0, 0, 0]}
-    for (a, sa), (b, sb) in itertools.combinations(zip(items, stories, strict=True), 2):
+    limit = len(items) if only is None else only
+    for (i, (a, sa)), (j, (b, sb)) in itertools.combinations(enumerate(zip(items, stories, strict=True)), 2):
+        if i >= limit and j >= limit:
+            continue
         kind = "within" if a["lang"] == b["lang"] else "across"
         truth, guess = a["event"] == b["event"], sa == sb
         if truth or guess:
@@ -171,31 +232,45 @@ def train_grouping(
         for name, items in data.items()
     }
     rows = {name: pair_rows(items, vectors[name]) for name, items in data.items()}
+    background = {
+        (a, b): background_rows(data[a], vectors[a], data[b], vectors[b]) for a in data for b in data if a != b
+    }
+    names = list(data)
     per_set: dict[str, Any] = {}
     pooled = {"within": [0, 0, 0], "across": [0, 0, 0]}
-    for name, items in data.items():
-        others = [rows[n] for n in data if n != name]
-        judge = fit(np.vstack([x for x, _ in others]), np.concatenate([y for _, y in others]), {})
-        stories = asyncio.run(group(items, judge))
-        counts = pairwise(items, stories)
+    mixed = {"within": [0, 0, 0], "across": [0, 0, 0]}
+    for k, name in enumerate(names):
+        kept = [n for n in names if n != name]
+        parts = [rows[n] for n in kept] + [background[(a, b)] for a in kept for b in kept if a != b]
+        judge = fit(np.vstack([x for x, _ in parts]), np.concatenate([y for _, y in parts]), {})
+        items = data[name]
+        counts = pairwise(items, asyncio.run(group(items, judge)))
+        # The same set among another set's incidents moved into its weeks: its pairs, and any of its reports put
+        # with another incident's, count.
+        neighbour = shifted(data[names[(k + 1) % len(names)]], items)
+        together = [*items, *neighbour]
+        with_background = pairwise(together, asyncio.run(group(together, judge)), only=len(items))
         for kind in pooled:
             pooled[kind] = [a + b for a, b in zip(pooled[kind], counts[kind], strict=True)]
-        per_set[name] = figures(counts)
+            mixed[kind] = [a + b for a, b in zip(mixed[kind], with_background[kind], strict=True)]
+        per_set[name] = {"alone": figures(counts), "among_other_news": figures(with_background)}
         if progress is not None:
             progress(f"{name}: {json.dumps(per_set[name])}")
-    x = np.vstack([r[0] for r in rows.values()])
-    y = np.concatenate([r[1] for r in rows.values()])
+    parts = list(rows.values()) + list(background.values())
+    x = np.vstack([p[0] for p in parts])
+    y = np.concatenate([p[1] for p in parts])
     card = {
         "features": list(FEATURES),
         "trees": TREES,
         "depth": DEPTH,
         "learning_rate": LEARNING_RATE,
         "cutoff": CUTOFF,
+        "meaning_cutoff": MEANING_CUTOFF,
         "seed": SEED,
         "encoder": encoder.name,
         "sets": list(data),
         "sets_hash": sets_hash,
         "pairs": len(y),
-        "left_out_sets": {"pooled": figures(pooled), "per_set": per_set},
+        "left_out_sets": {"pooled": figures(pooled), "pooled_among_other_news": figures(mixed), "per_set": per_set},
     }
     return fit(x, y, card)

@@ -5,6 +5,7 @@ carry an embedding."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -60,7 +61,7 @@ def test_the_committed_model_was_trained_on_the_committed_sets() -> None:
     pooled = card["left_out_sets"]["pooled"]
     # Each set grouped by a model that never saw it (bot/training/grouping.py): no lower than docs/dedupe.md gives.
     for kind in ("within", "across"):
-        assert pooled[kind]["precision"] >= 0.96 and pooled[kind]["recall"] >= 0.83, pooled
+        assert pooled[kind]["precision"] >= 0.97 and pooled[kind]["recall"] >= 0.82, pooled
     assert load_pair_judge(MODEL) is not None
 
 
@@ -97,3 +98,15 @@ def test_the_model_decides_only_where_the_report_carries_an_embedding() -> None:
     assert found is not None and found[1].probability is not None and found[1].probability >= judge.cutoff
     ruled = best_story(same, [near], window, None)
     assert ruled is not None and ruled[1].probability is None
+
+
+def test_a_pair_with_no_shared_name_or_number_needs_the_stricter_meaning_cutoff() -> None:
+    x, y = _rows(300, 4)
+    judge = fit(x, y, {"features": list(FEATURES)})
+    row = x[int(np.argmax([judge.probability(r) for r in x]))].copy()
+    p = judge.probability(row)
+    strict = replace(judge, cutoff=p - 0.01, meaning_cutoff=p + 0.01)
+    assert strict.same(row)[0]  # this row shares a name or a number
+    row[FEATURES.index("names")] = row[FEATURES.index("numbers")] = 0.0
+    assert strict.same(row)[0] is (strict.probability(row) >= p + 0.01)
+    assert not replace(strict, meaning_cutoff=1.01).same(row)[0]
