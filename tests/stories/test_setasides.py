@@ -1,21 +1,29 @@
-"""The ten dedupe set-asides (tests/fixtures/dedupe_setaside*.jsonl), grouped through storage on SQLite and
-PostgreSQL, keep their measured figures: no more wrong pairs and no more missed ones than when they were last
-fitted. Each was written blind and measured once before any rule was fitted to it (docs/dedupe.md gives those blind
-figures); here they guard against a later rule undoing an earlier one."""
+"""The dedupe set-asides (tests/fixtures/dedupe_setaside*.jsonl), grouped through storage on SQLite and PostgreSQL,
+keep their measured figures: no more wrong pairs and no more missed ones than when they were last fitted or
+measured. Each was written blind and measured once before anything was fitted to it (docs/dedupe.md gives those
+blind figures); here they guard against a later rule undoing an earlier one. Twice: by the rules (reports without
+an embedding), and as the bot groups them, every report with its embedding (the learned judgement and the search
+by meaning; set-asides 10-14 were never trained on)."""
 
 from __future__ import annotations
 
 import json
+from functools import cache
 from pathlib import Path
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tests.stories_helpers import group_through_storage, pair_errors
+from bot.classify.encoder import DEFAULT_ENCODER, load_encoder
+from bot.commands.dedupe.batch import Embedder, parse_date, read_item
+from bot.process import process_pending
+from storage import articles_batch
+from storage.models import Article
+from tests.stories_helpers import group_through_storage, no_verdict, pair_errors
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
-# file: (wrong pairs, missed pairs) on main after the eighth round
+# file: (wrong pairs, missed pairs) on main after the eighth round (11-14: as first measured, never fitted)
 MEASURED = {
     "dedupe_setaside.jsonl": (0, 2),
     "dedupe_setaside2.jsonl": (0, 1),
@@ -27,6 +35,19 @@ MEASURED = {
     "dedupe_setaside8.jsonl": (5, 18),
     "dedupe_setaside9.jsonl": (9, 24),
     "dedupe_setaside10.jsonl": (10, 28),
+    "dedupe_setaside11.jsonl": (4, 21),
+    "dedupe_setaside12.jsonl": (0, 29),
+    "dedupe_setaside13.jsonl": (1, 16),
+    "dedupe_setaside14.jsonl": (6, 17),
+}
+
+# file: (wrong pairs, missed pairs) grouped with embeddings by the learned judgement (config/model/grouping.npz)
+WITH_EMBEDDINGS = {
+    "dedupe_setaside10.jsonl": (0, 17),
+    "dedupe_setaside11.jsonl": (4, 5),
+    "dedupe_setaside12.jsonl": (5, 9),
+    "dedupe_setaside13.jsonl": (0, 9),
+    "dedupe_setaside14.jsonl": (3, 9),
 }
 
 
@@ -37,5 +58,33 @@ async def test_a_set_aside_keeps_its_figures(sessions: async_sessionmaker[AsyncS
     stories = await group_through_storage(sessions, items)
     wrong, missed = pair_errors(items, stories)
     most_wrong, most_missed = MEASURED[name]
-    assert len(wrong) <= most_wrong, wrong
-    assert len(missed) <= most_missed, missed
+    assert len(wrong) <= most_wrong and len(missed) <= most_missed, (len(wrong), len(missed), wrong, missed)
+
+
+@cache
+def _embedder() -> Embedder:
+    encoder = load_encoder(DEFAULT_ENCODER)
+    assert encoder is not None
+    return Embedder(encoder)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(WITH_EMBEDDINGS))
+async def test_a_set_aside_keeps_its_figures_as_the_bot_groups_it(
+    sessions: async_sessionmaker[AsyncSession], name: str
+) -> None:
+    items = [json.loads(line) for line in (FIXTURES / name).read_text(encoding="utf-8").splitlines() if line]
+    inputs = [read_item({**d, "published": d["date"]}) for d in items]
+    async with sessions() as session, session.begin():
+        ids = await articles_batch.insert_items(session, inputs, parse_date)
+        for article_id, blob in zip(ids, _embedder()(inputs), strict=True):
+            article = await session.get(Article, article_id)
+            assert article is not None
+            article.embedding = blob
+    while await process_pending(sessions, no_verdict, batch=500):
+        continue
+    async with sessions() as session:
+        story_of = await articles_batch.story_ids(session, ids)
+    wrong, missed = pair_errors(items, [story_of[i] for i in ids])
+    most_wrong, most_missed = WITH_EMBEDDINGS[name]
+    assert len(wrong) <= most_wrong and len(missed) <= most_missed, (len(wrong), len(missed), wrong, missed)
