@@ -23,7 +23,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot.stories import minhash
-from bot.stories.pairing import Evidence, PairJudge, features
+from bot.stories.pairing import Evidence, PairJudge, Vector, features
 from bot.stories.signature import HEADLINE_NAME, Signature
 
 THRESHOLD = 0.8
@@ -333,7 +333,7 @@ def agreement(article: Signature, story: Signature, similarity: Similarity | Non
     )
 
 
-def pair_features(article: Signature, story: Signature, similarity: Similarity | None, found: Agreement) -> Any:
+def pair_features(article: Signature, story: Signature, similarity: Similarity | None, found: Agreement) -> Vector:
     """The learned judgement's inputs for one pair (pairing.FEATURES), from the rules' own findings."""
     names = found.names
     evidence = Evidence(
