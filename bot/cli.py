@@ -23,6 +23,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for info in sorted(pkgutil.iter_modules(bot.commands.__path__), key=lambda m: m.name):
+        if info.name.startswith("_"):
+            continue  # the commands' shared helpers
         module = importlib.import_module(f"bot.commands.{info.name}")
         module.register(sub)
     return parser

@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from bot.classify.classifier import default_classifier
-from bot.classify.encoder import EncoderError, load_encoder
+from bot.classify.encoder import EncoderError
 from bot.classify.judge import Judge
 from bot.classify.model import PROVENANCE_FILE, ModelError, load_model
+from bot.commands._encoder import configured_encoder
 from bot.resources import config_path
 from bot.settings import load_settings
 from bot.training.corpus import CORPUS, CorpusError, setaside_items, training_items
@@ -42,7 +43,7 @@ def _print_report(name: str, figures: dict[str, Any]) -> None:
 def _train(args: argparse.Namespace) -> int:
     settings = load_settings()
     out = Path(args.out) if args.out else config_path("model")
-    encoder = load_encoder(settings.encoder, threads=settings.encoder_threads, cache_dir=settings.encoder_cache)
+    encoder = configured_encoder(settings)
     if encoder is None:
         print("breachwatch train: BREACHWATCH_ENCODER=none: there is nothing to train", file=sys.stderr)
         return 2
@@ -80,7 +81,7 @@ def _evaluate_setaside(args: argparse.Namespace) -> int:
         print(f"breachwatch train: --evaluate-setaside takes one of {', '.join(SET_ASIDE_FOLDERS)}", file=sys.stderr)
         return 2
     settings = load_settings()
-    encoder = load_encoder(settings.encoder, threads=settings.encoder_threads, cache_dir=settings.encoder_cache)
+    encoder = configured_encoder(settings)
     model = load_model(Path(args.out)) if args.out else load_model()
     judge = Judge(encoder, model)
     items = setaside_items(Path(args.corpus), folder)

@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bot.classify.encoder import EncoderError, load_encoder
+from bot.classify.encoder import EncoderError
+from bot.commands._encoder import configured_encoder
 from bot.commands.dedupe.batch import Embedder, group_items, read_item
 from bot.resources import config_path
 from bot.settings import load_settings
@@ -36,7 +37,7 @@ def _worse(new: dict[str, Any], old: dict[str, Any]) -> list[str]:
 def _handle(args: argparse.Namespace) -> int:
     settings = load_settings()
     try:
-        encoder = load_encoder(settings.encoder, threads=settings.encoder_threads, cache_dir=settings.encoder_cache)
+        encoder = configured_encoder(settings)
     except EncoderError as exc:
         print(f"breachwatch train-grouping: {exc}", file=sys.stderr)
         return 2
