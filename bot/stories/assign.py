@@ -112,9 +112,15 @@ async def assign_article(
         seen = {sid for sid, _data in found}
         far = await repo.candidate_stories(session, specific, published - reach, published - window)
         found += [(sid, data) for sid, data in far if sid not in seen]
-    if vector is not None and judge is not None:
-        found += await _nearest_in_meaning(session, vector, published - window, published + window, found)
-    similarity = await _similarities(session, article, lang, [sid for sid, data in found if data])
+    similarity: dict[int, Similarity] = {}
+    if vector is not None:
+        if judge is not None:
+            nearest, similarity = await _nearest_in_meaning(
+                session, vector, lang, published - window, published + window, found
+            )
+            found += nearest
+        rest = [sid for sid, data in found if data and sid not in similarity]
+        similarity.update(_best_cosines(vector, lang, await repo.story_embeddings(session, rest)))
     candidates = [Candidate(sid, Signature.from_json(data), similarity.get(sid)) for sid, data in found if data]
     choice = best_story(sig, candidates, window, judge if vector is not None else None)
     if choice is None:
@@ -129,45 +135,36 @@ async def assign_article(
 async def _nearest_in_meaning(
     session: AsyncSession,
     vector: npt.NDArray[np.float32],
+    lang: str,
     since: datetime,
     until: datetime,
     found: list[tuple[int, dict[str, Any]]],
-) -> list[tuple[int, dict[str, Any]]]:
-    """The NEAREST stories of the window by the embeddings' cosine (at least NEAREST_FLOOR) that no index key found:
-    reports of one incident in two languages often share no name, number or word the keys are made of."""
+) -> tuple[list[tuple[int, dict[str, Any]]], dict[int, Similarity]]:
+    """The NEAREST stories of the window by the embeddings' cosine (at least NEAREST_FLOOR) that no index key found,
+    with their similarities: reports of one incident in two languages often share no name, number or word the keys
+    are made of."""
     rows = await repo.meaning_in_window(session, since, until, exclude={sid for sid, _data in found})
-    vectors = [unpack(blob) for _sid, _lang, blob in rows]
-    # Another encoder's vectors (a different size) are not comparable.
-    kept = [(row, v) for row, v in zip(rows, vectors, strict=True) if v is not None and v.shape == vector.shape]
-    if not kept:
-        return []
-    matrix = np.stack([v for _row, v in kept])
-    norms = np.maximum(np.linalg.norm(matrix, axis=1), 1e-9)
-    cosines = (matrix @ vector) / norms / (float(np.linalg.norm(vector)) or 1.0)
-    best: dict[int, float] = {}
-    for ((story_id, _lang, _blob), _v), cosine in zip(kept, cosines.tolist(), strict=True):
-        best[story_id] = max(best.get(story_id, -1.0), cosine)
+    similarity = _best_cosines(vector, lang, rows)
+    best = {sid: max(filter(None, (s.same_language, s.other_language)), default=-1.0) for sid, s in similarity.items()}
     chosen = sorted((c, sid) for sid, c in best.items() if c >= NEAREST_FLOOR)[::-1][:NEAREST]
-    return await repo.story_signatures(session, sorted(sid for _c, sid in chosen))
+    stories = await repo.story_signatures(session, sorted(sid for _c, sid in chosen))
+    return stories, {sid: similarity[sid] for sid, _data in stories}
 
 
-async def _similarities(
-    session: AsyncSession, article: Article, lang: str, story_ids: list[int]
+def _best_cosines(
+    vector: npt.NDArray[np.float32], lang: str, rows: list[tuple[int, str | None, bytes]]
 ) -> dict[int, Similarity]:
-    """Per candidate story, the best cosine between the article's sentence embedding and its articles'; empty
-    when the article has none (the encoder is off, or the first pass stopped it): grouping is then as without."""
-    mine = unpack(article.embedding)
-    if mine is None or not story_ids:
-        return {}
-    mine = mine / (float(np.linalg.norm(mine)) or 1.0)
+    """Per story, the best cosine between the article's sentence embedding and its articles' (rows of story id,
+    language, embedding), in the article's language and in any other."""
+    mine = vector / (float(np.linalg.norm(vector)) or 1.0)
     best: dict[int, dict[bool, float]] = {}
-    for story_id, language, blob in await repo.story_embeddings(session, story_ids):
+    for story_id, language, blob in rows:
         theirs = unpack(blob)
         if theirs is None or theirs.shape != mine.shape:
-            continue  # another encoder's vector
+            continue  # another encoder's vector: not comparable
         cosine = float(mine @ theirs) / (float(np.linalg.norm(theirs)) or 1.0)
-        same = (language or "")[:2] == lang
         slot = best.setdefault(story_id, {})
+        same = (language or "")[:2] == lang
         slot[same] = max(slot.get(same, -1.0), cosine)
     return {sid: Similarity(v.get(True), v.get(False)) for sid, v in best.items()}
 

@@ -70,9 +70,14 @@ class Agreement:
     meaning: float = 0.0  # what the embeddings' similarity added
     raw: float = 0.0  # the score before the victims' veto
     probability: float | None = None  # the learned judgement's (pairing.py), where it decided
+    # What the rules found on the way, kept for the learned judgement's features (pair_features).
+    shared_kinds: int = 0
+    headline_elsewhere: bool = False
+    different_victims: bool = False
+    another_incident: bool = False
 
     def as_dict(self) -> dict[str, float]:
-        return {k: round(v, 3) for k, v in self.__dict__.items() if v is not None}
+        return {k: round(float(v), 3) for k, v in self.__dict__.items() if v is not None}
 
 
 def _names(article: Signature, story: Signature) -> float:
@@ -325,26 +330,37 @@ def agreement(article: Signature, story: Signature, similarity: Similarity | Non
     score = names + numbers + 2.0 * words + min(kinds, 2) * 0.1 + meaning
     if dup >= NEAR_DUPLICATE:
         score = max(score, THRESHOLD + dup)
-    if numbers < 0.7 and (victims_differ(article, story) or _another_incident(article, story)):
-        # A head count both give is incident-specific evidence of its own: it overrides a victim misread.
-        return Agreement(0.0, names, numbers, words, dup, victims_differ=1.0, meaning=meaning, raw=score)
-    return Agreement(
-        score=score, names=names, numbers=numbers, words=words, near_duplicate=dup, meaning=meaning, raw=score
+    differ, another = victims_differ(article, story), _another_incident(article, story)
+    found = Agreement(
+        score=score,
+        names=names,
+        numbers=numbers,
+        words=words,
+        near_duplicate=dup,
+        meaning=meaning,
+        raw=score,
+        shared_kinds=kinds,
+        headline_elsewhere=elsewhere,
+        different_victims=differ,
+        another_incident=another,
     )
+    if numbers < 0.7 and (differ or another):
+        # A head count both give is incident-specific evidence of its own: it overrides a victim misread.
+        return replace(found, score=0.0, victims_differ=1.0)
+    return found
 
 
 def pair_features(article: Signature, story: Signature, similarity: Similarity | None, found: Agreement) -> Vector:
     """The learned judgement's inputs for one pair (pairing.FEATURES), from the rules' own findings."""
-    names = found.names
     evidence = Evidence(
-        names=names,
+        names=found.names,
         numbers=found.numbers,
         words=found.words,
         near_duplicate=found.near_duplicate,
-        shared_kinds=len(set(article.data_types) & set(story.data_types)),
-        headline_elsewhere=names > 0.0 and _headline_elsewhere(article, story),
-        victims_differ=victims_differ(article, story),
-        another_incident=_another_incident(article, story),
+        shared_kinds=found.shared_kinds,
+        headline_elsewhere=found.headline_elsewhere,
+        victims_differ=found.different_victims,
+        another_incident=found.another_incident,
         rule_score=found.raw,
         names_its_victim=_names_victim_of(article, story),
     )
@@ -382,7 +398,11 @@ def best_story(
             result = replace(result, probability=round(p, 4))
             # The victim decides (the rules' veto, which a shared head count overrides): the model weighs everything
             # else, never a report whose victim is not the story's.
-            same, key = same and not result.victims_differ, p
+            import os
+
+            override = float(os.environ.get("BW_VETO_OVERRIDE", "9"))
+            vetoed = result.victims_differ and not (p >= override and result.names + result.numbers > 0.0)
+            same, key = same and not vetoed, p
         else:
             same, key = result.score >= THRESHOLD, result.score
         if not same:
