@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.commands.dedupe.batch import Embedder
 from storage.models import Article, Source
 
 
@@ -131,18 +132,34 @@ def no_verdict(*_: object) -> Any:
     return _NoVerdict()
 
 
-async def group_through_storage(sessions: async_sessionmaker[AsyncSession], items: list[dict[str, Any]]) -> list[int]:
-    """The story id of each report, stored and processed as `breachwatch dedupe` does (no classifier verdict)."""
-    from bot.commands.dedupe.batch import parse_date
+async def group_through_storage(
+    sessions: async_sessionmaker[AsyncSession], items: list[dict[str, Any]], embed: Embedder | None = None
+) -> list[int]:
+    """The story id of each report, stored and processed as `breachwatch dedupe` does (no classifier verdict);
+    with `embed`, each report carries its sentence embedding, as one the first pass sent on does in the bot."""
+    from bot.commands.dedupe.batch import parse_date, read_item
     from bot.process import process_pending
     from storage import articles_batch
 
     inputs = [
-        {"title": d["title"], "summary": d["summary"], "published": d["date"], "lang": d["lang"], "outlet": d["outlet"]}
+        read_item(
+            {
+                "title": d["title"],
+                "summary": d["summary"],
+                "published": d.get("date") or d.get("published"),
+                "lang": d["lang"],
+                "outlet": d.get("outlet"),
+            }
+        )
         for d in items
     ]
     async with sessions() as session, session.begin():
         ids = await articles_batch.insert_items(session, inputs, parse_date)
+        if embed is not None:
+            for article_id, blob in zip(ids, embed(inputs), strict=True):
+                article = await session.get(Article, article_id)
+                assert article is not None
+                article.embedding = blob
     while await process_pending(sessions, no_verdict, batch=500):
         continue
     async with sessions() as session:

@@ -11,11 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.classify.encoder import DEFAULT_ENCODER, load_encoder
-from bot.commands.dedupe.batch import Embedder, parse_date, read_item
-from bot.process import process_pending
-from storage import articles_batch
-from storage.models import Article, StoryEvent
-from tests.stories_helpers import no_verdict
+from bot.commands.dedupe.batch import Embedder
+from storage.models import StoryEvent
+from tests.stories_helpers import group_through_storage
 
 REPORTS = [
     {
@@ -48,21 +46,11 @@ REPORTS = [
 
 
 async def _group(sessions: async_sessionmaker[AsyncSession], embedded: bool) -> tuple[list[int], list[StoryEvent]]:
-    async with sessions() as session, session.begin():
-        ids = await articles_batch.insert_items(session, [read_item(r) for r in REPORTS], parse_date)
-        if embedded:
-            encoder = load_encoder(DEFAULT_ENCODER)
-            assert encoder is not None
-            for article_id, blob in zip(ids, Embedder(encoder)(REPORTS), strict=True):
-                article = await session.get(Article, article_id)
-                assert article is not None
-                article.embedding = blob
-    while await process_pending(sessions, no_verdict, batch=50):
-        continue
+    encoder = load_encoder(DEFAULT_ENCODER) if embedded else None
+    stories = await group_through_storage(sessions, REPORTS, Embedder(encoder) if encoder else None)
     async with sessions() as session:
-        story_of = await articles_batch.story_ids(session, ids)
         events = list((await session.execute(select(StoryEvent).order_by(StoryEvent.id))).scalars())
-    return [story_of[i] for i in ids], events
+    return stories, events
 
 
 async def test_reports_sharing_no_name_join_by_meaning_and_a_look_alike_stays_apart(

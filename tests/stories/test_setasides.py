@@ -15,11 +15,8 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.classify.encoder import DEFAULT_ENCODER, load_encoder
-from bot.commands.dedupe.batch import Embedder, parse_date, read_item
-from bot.process import process_pending
-from storage import articles_batch
-from storage.models import Article
-from tests.stories_helpers import group_through_storage, no_verdict, pair_errors
+from bot.commands.dedupe.batch import Embedder
+from tests.stories_helpers import group_through_storage, pair_errors
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
@@ -74,17 +71,7 @@ async def test_a_set_aside_keeps_its_figures_as_the_bot_groups_it(
     sessions: async_sessionmaker[AsyncSession], name: str
 ) -> None:
     items = [json.loads(line) for line in (FIXTURES / name).read_text(encoding="utf-8").splitlines() if line]
-    inputs = [read_item({**d, "published": d["date"]}) for d in items]
-    async with sessions() as session, session.begin():
-        ids = await articles_batch.insert_items(session, inputs, parse_date)
-        for article_id, blob in zip(ids, _embedder()(inputs), strict=True):
-            article = await session.get(Article, article_id)
-            assert article is not None
-            article.embedding = blob
-    while await process_pending(sessions, no_verdict, batch=500):
-        continue
-    async with sessions() as session:
-        story_of = await articles_batch.story_ids(session, ids)
-    wrong, missed = pair_errors(items, [story_of[i] for i in ids])
+    stories = await group_through_storage(sessions, items, _embedder())
+    wrong, missed = pair_errors(items, stories)
     most_wrong, most_missed = WITH_EMBEDDINGS[name]
     assert len(wrong) <= most_wrong and len(missed) <= most_missed, (len(wrong), len(missed), wrong, missed)
