@@ -3,7 +3,8 @@ keep their measured figures: no more wrong pairs and no more missed ones than wh
 measured. Each was written blind and measured once before anything was fitted to it (docs/dedupe.md gives those
 blind figures); here they guard against a later rule undoing an earlier one. Twice: by the rules (reports without
 an embedding), and as the bot groups them, every report with its embedding (the learned judgement and the search
-by meaning; set-asides 10-14 were never trained on)."""
+by meaning; set-asides 10-14 are among the sets it was trained on; 15-17, measured blind against it, and the two
+sets of reports spread over weeks, dedupe_sparse_a/b, are not)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from tests.stories_helpers import group_through_storage, pair_errors
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
-# file: (wrong pairs, missed pairs) on main after the eighth round (11-14: as first measured, never fitted)
+# file: (wrong pairs, missed pairs) on main after the eighth round (11-17: as first measured, never fitted)
 MEASURED = {
     "dedupe_setaside.jsonl": (0, 2),
     "dedupe_setaside2.jsonl": (0, 1),
@@ -36,15 +37,24 @@ MEASURED = {
     "dedupe_setaside12.jsonl": (0, 29),
     "dedupe_setaside13.jsonl": (1, 16),
     "dedupe_setaside14.jsonl": (6, 17),
+    "dedupe_setaside15.jsonl": (17, 62),
+    "dedupe_setaside16.jsonl": (10, 80),
+    "dedupe_setaside17.jsonl": (0, 85),
 }
 
-# file: (wrong pairs, missed pairs) grouped with embeddings by the learned judgement (config/model/grouping.npz)
+# file: (wrong pairs, missed pairs) grouped with embeddings by the learned judgement (config/model/grouping.npz).
+# The sparse sets' many missed pairs are reports weeks after the story's first (docs/dedupe.md, "Spread over weeks").
 WITH_EMBEDDINGS = {
     "dedupe_setaside10.jsonl": (0, 17),
-    "dedupe_setaside11.jsonl": (4, 5),
+    "dedupe_setaside11.jsonl": (0, 5),
     "dedupe_setaside12.jsonl": (5, 9),
-    "dedupe_setaside13.jsonl": (0, 9),
-    "dedupe_setaside14.jsonl": (3, 9),
+    "dedupe_setaside13.jsonl": (0, 5),
+    "dedupe_setaside14.jsonl": (0, 9),
+    "dedupe_setaside15.jsonl": (20, 28),
+    "dedupe_setaside16.jsonl": (19, 51),
+    "dedupe_setaside17.jsonl": (0, 39),
+    "dedupe_sparse_a.jsonl": (3, 61),
+    "dedupe_sparse_b.jsonl": (2, 76),
 }
 
 
