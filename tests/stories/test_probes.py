@@ -9,9 +9,12 @@ import asyncio
 import importlib.util
 import itertools
 import json
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 from bot.commands.dedupe.batch import group_items
 from bot.stories.signature import Signature, build_signature
@@ -65,3 +68,26 @@ def test_a_follow_up_without_a_headline_name_keeps_the_name() -> None:
     assert follow_up.entities["nattermark"] >= 0.8
     own = _sig("Nattermark goes dark", "Two days after the Nattermark leak was revealed, the app stopped working.")
     assert own.entities["nattermark"] >= 0.8
+
+
+def test_the_bench_groups_as_the_bot_does_unless_told_otherwise() -> None:
+    """bench/dedupe_eval.py measures the bot's grouping by default (every report embedded, the learned judgement
+    deciding); --no-embeddings measures the rules alone. Its last line says which it measured."""
+    bench = ROOT / "bench" / "dedupe_eval.py"
+
+    def measured(*flags: str) -> dict[str, Any]:
+        done = subprocess.run(
+            [sys.executable, str(bench), "--file", str(FIXTURE), "--smoke", *flags],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        last: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+        return last
+
+    default, rules = measured(), measured("--no-embeddings")
+    assert default["embeddings"] is True and default["model"] is True
+    assert rules["embeddings"] is False and rules["model"] is False
+    assert default["items"] == rules["items"] == 24
