@@ -398,11 +398,7 @@ def best_story(
             result = replace(result, probability=round(p, 4))
             # The victim decides (the rules' veto, which a shared head count overrides): the model weighs everything
             # else, never a report whose victim is not the story's.
-            import os
-
-            override = float(os.environ.get("BW_VETO_OVERRIDE", "9"))
-            vetoed = result.victims_differ and not (p >= override and result.names + result.numbers > 0.0)
-            same, key = same and not vetoed, p
+            same, key = same and not result.victims_differ, p
         else:
             same, key = result.score >= THRESHOLD, result.score
         if not same:

@@ -43,7 +43,8 @@ MEASURED = {
 }
 
 # file: (wrong pairs, missed pairs) grouped with embeddings by the learned judgement (config/model/grouping.npz).
-# The sparse sets' many missed pairs are reports weeks after the story's first (docs/dedupe.md, "Spread over weeks").
+# The sparse sets' many missed pairs are reports weeks after the story's first (docs/dedupe.md, "Reports spread
+# over weeks").
 WITH_EMBEDDINGS = {
     "dedupe_setaside10.jsonl": (0, 17),
     "dedupe_setaside11.jsonl": (0, 5),
