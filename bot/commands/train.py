@@ -49,7 +49,9 @@ def _train(args: argparse.Namespace) -> int:
         return 2
     corpus = Path(args.corpus)
     items = (
-        training_items(corpus, probes=corpus / "no-probes", dev=None) if args.only_corpus else training_items(corpus)
+        training_items(corpus, probes=corpus / "no-probes", dev=None, dedupe_dev=None)
+        if args.only_corpus
+        else training_items(corpus)
     )
     print(f"{len(items)} training items, {len({i.incident for i in items})} incidents; encoder {encoder.name}")
     result = train(items, encoder, cache_dir=Path(args.cache) if args.cache else None, progress=_progress)
