@@ -19,7 +19,7 @@ from bot.classify.model import PROVENANCE_FILE, ModelError, load_model
 from bot.commands._encoder import configured_encoder
 from bot.resources import config_path
 from bot.settings import load_settings
-from bot.training.corpus import CORPUS, CorpusError, setaside_items, training_items
+from bot.training.corpus import CORPUS, CorpusError, report_items, setaside_items, training_items
 from bot.training.metrics import errors, report
 from bot.training.train import THRESHOLD, regressions, train
 
@@ -74,7 +74,7 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
-SET_ASIDE_FOLDERS = ("setaside", "blind")
+SET_ASIDE_FOLDERS = ("setaside", "blind", "reports")
 
 
 def _evaluate_setaside(args: argparse.Namespace) -> int:
@@ -86,7 +86,7 @@ def _evaluate_setaside(args: argparse.Namespace) -> int:
     encoder = configured_encoder(settings)
     model = load_model(Path(args.out)) if args.out else load_model()
     judge = Judge(encoder, model)
-    items = setaside_items(Path(args.corpus), folder)
+    items = report_items() if folder == "reports" else setaside_items(Path(args.corpus), folder)
     if not items:
         print(f"breachwatch train: no set-aside items in {args.corpus}/{folder}", file=sys.stderr)
         return 2
@@ -129,7 +129,8 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         nargs="?",
         const="setaside",
         metavar="FOLDER",
-        help="score the model on corpus/setaside (or corpus/blind: the article-style set written later)",
+        help="score the model on corpus/setaside (or corpus/blind: the article-style set written later; or reports:"
+        " the grouping's report clusters never trained on)",
     )
     p.add_argument("--only-corpus", action="store_true", help="leave out the probe fixtures and the shared dev set")
     p.add_argument("--cache", default=".cache/embeddings", help="embedding cache folder ('' for none)")

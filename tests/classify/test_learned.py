@@ -14,7 +14,15 @@ from bot.classify.judge import Judge, pack, unpack
 from bot.classify.model import SIDE_FEATURES, ModelError, load_model
 from bot.classify.rules import GuildRules, compile_rules
 from bot.classify.verdict import Reason
-from bot.training.corpus import corpus_hash, setaside_items, training_items
+from bot.core.categories import CATEGORIES
+from bot.training.corpus import (
+    DEDUPE_NEGATIVE,
+    REPORT_SETS,
+    corpus_hash,
+    report_items,
+    setaside_items,
+    training_items,
+)
 
 
 @pytest.fixture(scope="module")
@@ -112,6 +120,22 @@ def test_the_bundled_model_was_trained_on_this_corpus_and_records_its_figures() 
     assert cv["items"] >= 3000 and cv["f1"] > meta["metrics"]["lexicon_alone"]["f1"]
     assert meta["metrics"]["first_pass"]["positives_kept"] >= 0.99
     assert np.isfinite(model.weights).all() and model.weights.shape[0] == 384 + len(SIDE_FEATURES)
+
+
+def test_the_report_clusters_teach_only_labelled_sets_and_keep_the_measuring_ones_out() -> None:
+    items = training_items()
+    reports = [i for i in items if i.origin == "dedupe"]
+    assert len(reports) > 900
+    # Every positive carries one of the project's categories (or none), every negative one name.
+    assert {i.category for i in reports if i.label == 0} == {DEDUPE_NEGATIVE}
+    assert {i.category for i in reports if i.label == 1} <= {*CATEGORIES, "probe"}
+    # The earlier sets label every report 1 and never teach; the sets that measure never teach either.
+    taught = {i.id.split(":")[0] for i in reports}
+    assert "dedupe_setaside10" not in taught and "dedupe_probes" not in taught
+    assert not taught & {name.removesuffix(".jsonl") for name in REPORT_SETS}
+    measured = report_items()
+    assert len(measured) == 290  # 309 reports, 19 staff-directory leaks borderline
+    assert not {i.title for i in measured} & {i.title for i in items}
 
 
 def test_the_corpus_meets_its_size_and_never_mixes_the_set_aside() -> None:

@@ -111,5 +111,8 @@ def test_train_writes_a_loadable_model_and_refuses_a_worse_one(
     assert main([*args, "--evaluate-setaside", "blind"]) == 0
     printed = capsys.readouterr().out
     assert "blind (model)" in printed and "blind, lexicon alone" in printed
+    # The report clusters kept out of training are scored from the test fixtures, whatever the corpus folder.
+    assert main([*args, "--evaluate-setaside", "reports"]) == 0
+    assert "reports (model): 290 items" in capsys.readouterr().out
     assert main([*args, "--evaluate-setaside", "train"]) == 2
     assert "takes one of setaside, blind" in capsys.readouterr().err
