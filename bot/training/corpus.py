@@ -1,6 +1,7 @@
-"""The labelled items the model learns from: the project's corpus (corpus/train), the probe fixtures of the tests
-and, when it sits beside the checkout, the shared development set. The set-aside files are read only for the
-final evaluation."""
+"""The labelled items the model learns from: the project's corpus (corpus/train), the probe fixtures of the tests, the
+grouping's labelled report clusters and, when they sit beside the checkout, the shared development sets. The
+set-aside files, the article-style blind set and the measuring report clusters are read only for the final
+evaluation."""
 
 from __future__ import annotations
 
