@@ -132,6 +132,10 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         help="score the model on corpus/setaside (or corpus/blind: the article-style set written later; or reports:"
         " the grouping's report clusters never trained on)",
     )
-    p.add_argument("--only-corpus", action="store_true", help="leave out the probe fixtures and the shared dev set")
+    p.add_argument(
+        "--only-corpus",
+        action="store_true",
+        help="leave out the probe fixtures, the report clusters and the shared dev sets",
+    )
     p.add_argument("--cache", default=".cache/embeddings", help="embedding cache folder ('' for none)")
     p.set_defaults(func=_handle)

@@ -124,10 +124,7 @@ def training_items(
     # article-style set or the measuring report clusters have word for word (two writers can word a headline alike).
     held = {item.incident for item in setaside_items(corpus)}
     held_titles = {item.title for item in [*setaside_items(corpus, "blind"), *report_items(probes)]}
-    reports: list[Item] = []
-    for name in DEDUPE_FILES:
-        if (probes / name).is_file():
-            reports.extend(_dedupe_categories(_read(probes / name, "dedupe", prefix=name.removesuffix(".jsonl"))))
+    reports = _report_clusters(probes, DEDUPE_FILES, "dedupe")
     if dev is not None and dev.is_file():
         items.extend(_read(dev, "dev"))
     if dedupe_dev is not None and dedupe_dev.is_file():
@@ -147,13 +144,18 @@ def _dedupe_categories(items: Iterable[Item]) -> Iterator[Item]:
         yield replace(item, category=category)
 
 
+def _report_clusters(probes: Path, names: Iterable[str], origin: str) -> list[Item]:
+    """The grouping's labelled sets among `names`, their ids named by their file, their categories the project's."""
+    items: list[Item] = []
+    for name in names:
+        if (probes / name).is_file():
+            items.extend(_dedupe_categories(_read(probes / name, origin, prefix=name.removesuffix(".jsonl"))))
+    return items
+
+
 def report_items(probes: Path = PROBES) -> list[Item]:
     """The report clusters kept out of training (REPORT_SETS), read only to score a final model."""
-    items: list[Item] = []
-    for name in REPORT_SETS:
-        if (probes / name).is_file():
-            items.extend(_dedupe_categories(_read(probes / name, "setaside", prefix=name.removesuffix(".jsonl"))))
-    return items
+    return _report_clusters(probes, REPORT_SETS, "setaside")
 
 
 def setaside_items(corpus: Path = CORPUS, folder: str = "setaside") -> list[Item]:
